@@ -19,7 +19,11 @@ STAGE_COMMANDS: dict[str, tuple[str, str, str]] = {
     "eval": ("eval.cli", "eval_group", "Evaluate an OpenAI-compatible endpoint; compare runs."),
     "demo": ("demo.cli", "demo", "Gradio medical chat app over an OpenAI-compatible API."),
     "dev": ("medqa.dev", "dev", "Developer tools (tiny offline Qwen models)."),
-    "quickstart": ("medqa.quickstart", "quickstart", "Run the whole chain on built-in sample data."),
+    "quickstart": (
+        "medqa.quickstart",
+        "quickstart",
+        "Run the whole chain on built-in sample data.",
+    ),
 }
 
 

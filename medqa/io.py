@@ -12,7 +12,9 @@ from typing import IO, Any
 
 
 @contextlib.contextmanager
-def atomic_write(path: str | os.PathLike, mode: str = "w", encoding: str | None = "utf-8") -> Iterator[IO]:
+def atomic_write(
+    path: str | os.PathLike, mode: str = "w", encoding: str | None = "utf-8"
+) -> Iterator[IO]:
     """Open a temp file beside ``path``; on success fsync and rename it over ``path``.
 
     A crash or exception leaves ``path`` untouched (the old content, or nothing) and no temp file.

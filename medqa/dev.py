@@ -1,0 +1,42 @@
+"""``medqa dev``: developer tools — build tiny offline Qwen models for CPU runs and tests."""
+
+from __future__ import annotations
+
+import click
+
+from medqa.tiny_model import TinyModelSpec, build_tiny_model
+
+
+@click.group("dev")
+def dev() -> None:
+    """Developer tools."""
+
+
+@click.command("tiny-model")
+@click.argument("out", type=click.Path(file_okay=False))
+@click.option("--family", type=click.Choice(["qwen2", "qwen3"]), default="qwen2", show_default=True)
+@click.option(
+    "--base",
+    "base_model",
+    is_flag=True,
+    help="Mimic a base checkpoint (eos <|endoftext|>) instead of an Instruct one.",
+)
+@click.option("--hidden-size", default=64, show_default=True, type=int)
+@click.option("--layers", default=2, show_default=True, type=int)
+@click.option("--seed", default=0, show_default=True, type=int)
+def tiny_model(
+    out: str, family: str, base_model: bool, hidden_size: int, layers: int, seed: int
+) -> None:
+    """Build a random-initialised tiny Qwen model + tokenizer in OUT (offline, seconds)."""
+    spec = TinyModelSpec(
+        family=family,
+        instruct=not base_model,
+        hidden_size=hidden_size,
+        num_layers=layers,
+        seed=seed,
+    )
+    path = build_tiny_model(out, spec)
+    click.echo(f"tiny {family} model written to {path}")
+
+
+dev.add_command(tiny_model)
