@@ -39,6 +39,22 @@ def chat(base_url: str, question: str, stream: bool = False, max_tokens: int = 4
     return [json.loads(e) for e in events if e.strip() != b"[DONE]"]
 
 
+def generate_with_base_config(weights: Path, base: Path, question: str) -> str:
+    """Greedy generation with ``base``'s generation_config (eos <|endoftext|> only)."""
+    from transformers import AutoModelForCausalLM, AutoTokenizer, GenerationConfig
+
+    tokenizer = AutoTokenizer.from_pretrained(base)
+    model = AutoModelForCausalLM.from_pretrained(weights)
+    config = GenerationConfig.from_pretrained(base)
+    config.max_new_tokens, config.do_sample = 40, False
+    prompt = tokenizer.apply_chat_template(
+        [{"role": "user", "content": question}], add_generation_prompt=True, tokenize=False
+    )
+    ids = tokenizer(prompt, return_tensors="pt")
+    out = model.generate(**ids, generation_config=config)
+    return tokenizer.decode(out[0][ids["input_ids"].shape[1] :])
+
+
 def test_lora_train_merge_serve_and_stream(workspace: Path, tiny_qwen2: Path, lf_api):
     started = time.monotonic()
     llamafactory_cli(
@@ -105,6 +121,13 @@ def test_overfit_model_stops_instead_of_writing_next_user_turn(
         "neat_packing=false",
     )
     trained = workspace / "saves/qwen2.5-7b-instruct/full/sft"
+    # Negative control: the same weights under the base checkpoint's generation config run on
+    # past the end of the turn — the bug is real, and the checks below can fail.
+    runaway = generate_with_base_config(trained, base, QA_PAIRS[0][0])
+    assert (
+        runaway.startswith(QA_PAIRS[0][1] + "<|im_end|>")
+        and len(runaway) > len(QA_PAIRS[0][1]) + 12
+    )
     llamafactory_cli(
         workspace,
         "export",
@@ -115,6 +138,8 @@ def test_overfit_model_stops_instead_of_writing_next_user_turn(
         "export_dir=models/overfit",
     )
     exported = workspace / "models/overfit"
+    im_end = 2  # the tiny tokenizer's id of <|im_end|>
+    assert im_end in json.loads((exported / "generation_config.json").read_text())["eos_token_id"]
     server = lf_api(exported)
     for question, answer in QA_PAIRS:
         reply = chat(server.base_url, question, max_tokens=96)
