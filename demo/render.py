@@ -1,0 +1,86 @@
+"""Turn the conversation state into what the page shows: chat messages, the red-flag banner.
+
+Every answer ends with the disclaimer, from its first streamed token on, so an answer that is
+stopped half way still carries it; errors are one readable line, never a traceback.
+"""
+
+from __future__ import annotations
+
+import html
+
+from demo.conversation import Citation, Conversation, Reply, Turn
+
+WAITING = "…"
+STOPPED_NOTE = "*（已停止生成）*"
+EXCERPT_CHARS = 120
+
+
+def render_sources(sources: list[Citation]) -> str:
+    """A numbered "参考资料" list: source name and a short excerpt of each passage."""
+    if not sources:
+        return ""
+    lines = ["**参考资料**"]
+    for number, citation in enumerate(sources, start=1):
+        excerpt = " ".join(citation.text.split())
+        if len(excerpt) > EXCERPT_CHARS:
+            excerpt = excerpt[:EXCERPT_CHARS] + "…"
+        lines.append(f"{number}. `{citation.source}` — {excerpt}")
+    return "\n".join(lines)
+
+
+def render_reply(reply: Reply, sources: list[Citation], disclaimer: str) -> str:
+    """Markdown for one assistant bubble: answer (or error), stop note, sources, disclaimer."""
+    if reply.error:
+        return f"⚠️ **{reply.error}**"
+    parts = [reply.text] if reply.text else []
+    if reply.stopped:
+        parts.append(STOPPED_NOTE)
+    elif not reply.text:
+        parts.append(WAITING)
+    if sources:
+        parts.append(render_sources(sources))
+    parts.append(f"---\n⚕️ *{disclaimer}*")
+    return "\n\n".join(parts)
+
+
+def render_chat(conversation: Conversation, slot: int, disclaimer: str) -> list[dict[str, str]]:
+    """Chatbot messages (``type="messages"``) for one endpoint's column."""
+    messages: list[dict[str, str]] = []
+    for turn in conversation.turns:
+        reply = turn.replies.get(slot)
+        if reply is None:
+            continue
+        messages.append({"role": "user", "content": turn.question})
+        messages.append(
+            {"role": "assistant", "content": render_reply(reply, turn.sources, disclaimer)}
+        )
+    return messages
+
+
+def render_banner(turn: Turn | None) -> str:
+    """HTML of the urgent-care banner for the latest question ("" when it describes no emergency)."""
+    if turn is None or not turn.red_flags:
+        return ""
+    found = "、".join(html.escape(name) for name in turn.red_flags)
+    return (
+        '<div class="red-flag" role="alert">⚠ <strong>紧急提示</strong>：'
+        f"您描述的情况（{found}）可能危及生命。请立即拨打 <strong>120</strong> "
+        "或尽快到最近医院的急诊科就诊，不要等待在线回复。</div>"
+    )
+
+
+def reply_state(reply: Reply) -> str:
+    """One word for where a reply stands."""
+    if reply.stopped:
+        return "已停止"
+    if reply.error:
+        return "出错"
+    return "已完成" if reply.done else "生成中…"
+
+
+def render_status(conversation: Conversation, labels: list[str]) -> str:
+    """ "A：已完成 · B：生成中…" for the latest question ("" before the first one)."""
+    turn = conversation.last_turn
+    if turn is None:
+        return ""
+    return " · ".join(f"{labels[slot]}：{reply_state(r)}" for slot, r in turn.replies.items())
