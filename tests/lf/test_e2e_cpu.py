@@ -71,6 +71,22 @@ def test_lora_train_merge_serve_and_stream(workspace: Path, tiny_qwen2: Path, lf
 
     llamafactory_cli(
         workspace,
+        "train",
+        "llamafactory_configs/qwen_lora_predict.yaml",
+        f"model_name_or_path={tiny_qwen2}",
+        *CPU_OVERRIDES,
+        "max_new_tokens=8",
+    )
+    predict = workspace / "saves/qwen2.5-7b-instruct/lora/predict"
+    scores = json.loads((predict / "predict_results.json").read_text())
+    assert {"predict_bleu-4", "predict_rouge-1", "predict_rouge-2", "predict_rouge-l"} <= set(
+        scores
+    )
+    rows = (predict / "generated_predictions.jsonl").read_text(encoding="utf-8").splitlines()
+    assert [json.loads(r)["label"].strip() for r in rows] == [a for _, a in QA_PAIRS]
+
+    llamafactory_cli(
+        workspace,
         "export",
         "llamafactory_configs/merge/qwen_lora_merge.yaml",
         f"model_name_or_path={tiny_qwen2}",
