@@ -1,0 +1,245 @@
+"""``medqa eval``: run benchmark tasks against OpenAI-compatible endpoints and compare runs.
+
+    medqa eval tasks
+    medqa eval run --task medqa_mcmle --endpoint http://127.0.0.1:8000/v1 --label lora \\
+        --tag method=lora --tag scale=20k
+    medqa eval predictions saves/qwen-lora/predict/generated_predictions.jsonl --out runs/direct
+    medqa eval compare data/eval/runs/* --out data/eval/report
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+from pathlib import Path
+
+import click
+
+from eval.client import EndpointError
+from eval.datasets import DataError
+from eval.taskspec import TaskError, builtin_tasks, load_task
+
+
+def _tags(values: tuple[str, ...]) -> dict[str, str]:
+    tags = {}
+    for value in values:
+        key, sep, val = value.partition("=")
+        if not sep or not key.strip():
+            raise click.BadParameter(f"{value!r} is not KEY=VALUE", param_hint="--tag")
+        tags[key.strip()] = val.strip()
+    return tags
+
+
+@click.group("eval")
+def eval_group() -> None:
+    """Evaluate served models: exams, open QA, RAG, safety probes; compare runs."""
+
+
+@eval_group.command("tasks")
+def list_tasks() -> None:
+    """List the built-in tasks (eval/tasks/*.yaml)."""
+    for name, path in builtin_tasks().items():
+        try:
+            task = load_task(str(path))
+            click.echo(f"{name:24s} {task.type:8s} {task.description}")
+        except TaskError as exc:
+            click.echo(f"{name:24s} (invalid: {exc})")
+
+
+@eval_group.command("run")
+@click.option("--task", "task_name", required=True, help="Built-in task name or a task YAML file.")
+@click.option(
+    "--endpoint",
+    "endpoints",
+    multiple=True,
+    help="Base URL (…/v1); repeat for replicas. Default: $MEDQA_ENDPOINT.",
+)
+@click.option("--model", default=None, help="Model id (default: the one /v1/models lists).")
+@click.option("--api-key", default=None, help="Bearer key (default: $API_KEY).")
+@click.option("--data", type=click.Path(), default=None, help="Override the task's data.path.")
+@click.option("--limit", type=click.IntRange(min=1), default=None, help="First N items only.")
+@click.option("--shots", type=click.IntRange(min=0), default=None, help="Few-shot examples.")
+@click.option(
+    "--knowledge",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="Knowledge folder: turns retrieval (BM25) on.",
+)
+@click.option("--top-k", type=click.IntRange(min=1), default=None, help="Passages retrieved.")
+@click.option(
+    "--scoring",
+    type=click.Choice(["generate", "loglik", "both"]),
+    default=None,
+    help="Exams: generated answers, option log-likelihood (/v1/completions), or both.",
+)
+@click.option("--max-tokens", type=click.IntRange(min=1), default=None)
+@click.option(
+    "--concurrency",
+    type=click.IntRange(1, 256),
+    default=16,
+    show_default=True,
+    help="Requests in flight per endpoint.",
+)
+@click.option(
+    "--timeout", type=float, default=120.0, show_default=True, help="Seconds per request."
+)
+@click.option("--retries", type=click.IntRange(min=0), default=4, show_default=True)
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="Run folder (default: data/eval/runs/TASK-LABEL).",
+)
+@click.option(
+    "--cache",
+    "cache_path",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Response cache file (default: RUN/cache.jsonl).",
+)
+@click.option("--no-cache", is_flag=True, help="Neither read nor write the response cache.")
+@click.option("--label", default=None, help="Name of this run in reports (default: model id).")
+@click.option("--tag", "tags", multiple=True, help="KEY=VALUE, e.g. method=lora, scale=20k.")
+@click.option(
+    "--judge-endpoint",
+    "judge_endpoints",
+    multiple=True,
+    help="Open QA: a second endpoint that grades answers with a rubric.",
+)
+@click.option("--judge-model", default=None)
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+def run(
+    task_name,
+    endpoints,
+    model,
+    api_key,
+    data,
+    limit,
+    shots,
+    knowledge,
+    top_k,
+    scoring,
+    max_tokens,
+    concurrency,
+    timeout,
+    retries,
+    out_dir,
+    cache_path,
+    no_cache,
+    label,
+    tags,
+    judge_endpoints,
+    judge_model,
+    quiet,
+) -> None:
+    """Run TASK against the endpoint(s); write results.jsonl and summary.json."""
+    from eval.runner import RunOptions, run_task
+
+    overrides = {
+        "data.path": data,
+        "fewshot.shots": shots,
+        "rag.knowledge": knowledge,
+        "rag.top_k": top_k,
+        "scoring": scoring,
+        "decoding.max_tokens": max_tokens,
+    }
+    options = RunOptions(
+        endpoints=list(endpoints) or None,
+        model=model,
+        api_key=api_key,
+        concurrency=concurrency,
+        timeout=timeout,
+        retries=retries,
+        out_dir=Path(out_dir) if out_dir else None,
+        cache_path=Path(cache_path) if cache_path else None,
+        use_cache=not no_cache,
+        label=label,
+        tags=_tags(tags),
+        limit=limit,
+        judge_endpoints=list(judge_endpoints) or None,
+        judge_model=judge_model,
+        progress=not quiet,
+    )
+    try:
+        task = load_task(task_name, overrides)
+        summary, folder = asyncio.run(run_task(task, options))
+    except (TaskError, DataError, EndpointError, ValueError) as exc:
+        raise click.ClickException(str(exc)) from None
+    _print_summary(summary, folder)
+    failed = summary["metrics"].get("failed", 0)
+    if failed:
+        click.echo(
+            f"{failed} item(s) failed (see 'error' in results.jsonl); run the same command "
+            "again to retry them — answered items come from the cache.",
+            err=True,
+        )
+        raise SystemExit(3)
+
+
+def _print_summary(summary: dict, folder: Path) -> None:
+    metrics = {k: v for k, v in summary["metrics"].items() if k != "per_subject"}
+    click.echo(f"{summary['task']} · {summary['label']} · model {summary['model']}")
+    click.echo("  " + json.dumps(metrics, ensure_ascii=False))
+    req = summary["requests"]
+    click.echo(
+        f"  requests {req['requests']} (cached {req['cached']}, failed {req['failed']}, "
+        f"retries {req['retries']}) · latency p50 {req['latency_p50_s']}s p95 "
+        f"{req['latency_p95_s']}s · {req['gen_tokens_per_s']} gen tok/s"
+    )
+    click.echo(f"  → {folder / 'summary.json'}")
+
+
+@eval_group.command("predictions")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@click.option("--out", "out_dir", type=click.Path(file_okay=False), required=True)
+@click.option("--label", default=None)
+@click.option("--tag", "tags", multiple=True, help="KEY=VALUE")
+def predictions(path, out_dir, label, tags) -> None:
+    """Score LLaMA-Factory's generated_predictions.jsonl (BLEU-4/ROUGE as LLaMA-Factory)."""
+    from eval.predictions import score_predictions
+
+    try:
+        summary = score_predictions(path, out_dir, label, _tags(tags))
+    except DataError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(json.dumps(summary["metrics"], ensure_ascii=False))
+    click.echo(f"→ {os.path.join(out_dir, 'summary.json')}")
+
+
+@eval_group.command("compare")
+@click.argument("runs", nargs=-1, required=True, type=click.Path(exists=True))
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False),
+    default="data/eval/report",
+    show_default=True,
+)
+@click.option("--title", default="medqa eval report", show_default=True)
+def compare(runs, out_dir, title) -> None:
+    """Compare run folders: report.md, report.html and charts/*.png."""
+    from eval.report import build_report
+
+    try:
+        report = build_report([Path(r) for r in runs], Path(out_dir), title)
+    except (ValueError, json.JSONDecodeError) as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"→ {report} and {report.with_suffix('.html')}")
+
+
+@eval_group.command("retrieve")
+@click.argument("query")
+@click.option("--knowledge", type=click.Path(exists=True, file_okay=False), required=True)
+@click.option("-k", "top_k", type=click.IntRange(min=1), default=3, show_default=True)
+def retrieve(query, knowledge, top_k) -> None:
+    """Show what BM25 retrieves for QUERY from a knowledge folder."""
+    from eval.rag import BM25Retriever
+
+    try:
+        retriever = BM25Retriever.from_folder(knowledge)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
+    for hit in retriever.search(query, top_k):
+        click.echo(f"[{hit.score:.2f}] {hit.id}\n{hit.text}\n")
