@@ -70,6 +70,8 @@ def make_endpoints(
     models: tuple[str, ...] | list[str] = (),
 ) -> tuple[Endpoint, ...]:
     """Pair ``--endpoint`` URLs with optional ``--label``/``--model`` values given in the same order."""
+    if not 1 <= len(urls) <= MAX_ENDPOINTS:
+        raise ValueError(f"give 1 or {MAX_ENDPOINTS} endpoints, got {len(urls)}")
     if len(labels) > len(urls) or len(models) > len(urls):
         raise ValueError("more --label/--model values than --endpoint URLs")
     endpoints = []

@@ -8,13 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-
-@dataclass(frozen=True)
-class Citation:
-    """A retrieved passage shown under the answer: where it comes from and what it says."""
-
-    source: str
-    text: str
+from eval.rag import Hit
+from eval.safety import RedFlag
 
 
 @dataclass
@@ -38,8 +33,8 @@ class Turn:
 
     question: str
     replies: dict[int, Reply] = field(default_factory=dict)
-    sources: list[Citation] = field(default_factory=list)  # passages given to the model
-    red_flags: list[str] = field(default_factory=list)  # names of emergencies in the question
+    sources: list[Hit] = field(default_factory=list)  # passages given to the model
+    red_flags: list[RedFlag] = field(default_factory=list)  # emergencies the question describes
     stop_requested: bool = False
 
     @property

@@ -8,14 +8,16 @@ from __future__ import annotations
 
 import html
 
-from demo.conversation import Citation, Conversation, Reply, Turn
+from demo.conversation import Conversation, Reply, Turn
+from eval.rag import HasSourceAndText
+from eval.safety import urgent_care_message
 
 WAITING = "…"
 STOPPED_NOTE = "*（已停止生成）*"
 EXCERPT_CHARS = 120
 
 
-def render_sources(sources: list[Citation]) -> str:
+def render_sources(sources: list[HasSourceAndText]) -> str:
     """A numbered "参考资料" list: source name and a short excerpt of each passage."""
     if not sources:
         return ""
@@ -28,10 +30,10 @@ def render_sources(sources: list[Citation]) -> str:
     return "\n".join(lines)
 
 
-def render_reply(reply: Reply, sources: list[Citation], disclaimer: str) -> str:
+def render_reply(reply: Reply, sources: list[HasSourceAndText], disclaimer: str) -> str:
     """Markdown for one assistant bubble: answer (or error), stop note, sources, disclaimer."""
     if reply.error:
-        return f"⚠️ **{reply.error}**"
+        return f"⚠️ {reply.error}"
     parts = [reply.text] if reply.text else []
     if reply.stopped:
         parts.append(STOPPED_NOTE)
@@ -58,14 +60,19 @@ def render_chat(conversation: Conversation, slot: int, disclaimer: str) -> list[
 
 
 def render_banner(turn: Turn | None) -> str:
-    """HTML of the urgent-care banner for the latest question ("" when it describes no emergency)."""
+    """HTML of the urgent-care banner for the latest question ("" when it describes no emergency).
+
+    The advice per emergency is eval's (``eval.safety``), the same text its safety probes expect.
+    """
     if turn is None or not turn.red_flags:
         return ""
-    found = "、".join(html.escape(name) for name in turn.red_flags)
+    advice = "<br>".join(
+        html.escape(line) for line in urgent_care_message(turn.red_flags).split("\n")
+    )
     return (
-        '<div class="red-flag" role="alert">⚠ <strong>紧急提示</strong>：'
-        f"您描述的情况（{found}）可能危及生命。请立即拨打 <strong>120</strong> "
-        "或尽快到最近医院的急诊科就诊，不要等待在线回复。</div>"
+        '<div class="red-flag" role="alert"><strong>紧急提示：您描述的情况可能危及生命，'
+        "请不要等待在线回复。</strong><br>"
+        f"{advice}</div>"
     )
 
 

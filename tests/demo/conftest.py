@@ -93,9 +93,12 @@ def start_demo(args: list[str], port: int, log_path: Path, env: dict | None = No
     return DemoProcess(url, process, log_path)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser():
-    """Headless Debian Chromium (never a Playwright-downloaded browser)."""
+    """Headless Debian Chromium (never a Playwright-downloaded browser).
+
+    Per module: sync Playwright keeps an event loop running in this thread while it is open,
+    which would break ``asyncio.run`` in other modules' tests."""
     if not CHROMIUM.exists():
         pytest.skip("needs Debian chromium: apt-get install -y chromium fonts-noto-cjk")
     from playwright.sync_api import sync_playwright
@@ -121,3 +124,12 @@ def artifacts() -> Path:
     """``tests/artifacts/demo`` (git-ignored): screenshots to look at after a run."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     return ARTIFACTS
+
+
+@pytest.fixture(scope="session")
+def api_pair(lf_api, tiny_qwen2) -> list:
+    """Two real ``llamafactory-cli api`` servers (tiny Qwen2), A and B, two requests at a time.
+
+    A list, so a test that restarts A on its port puts the new server in its place.
+    """
+    return [lf_api(tiny_qwen2, max_concurrent=2), lf_api(tiny_qwen2, max_concurrent=2)]

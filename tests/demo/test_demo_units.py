@@ -5,9 +5,12 @@ from __future__ import annotations
 import pytest
 
 from demo.config import DemoConfig, Endpoint, make_endpoints
-from demo.conversation import Citation, Conversation, Reply
+from demo.conversation import Conversation, Reply
 from demo.history import build_messages, history_pairs
 from demo.render import render_banner, render_chat, render_reply, render_status
+from eval.rag import Hit
+from eval.safety import DISCLAIMER as EVAL_DISCLAIMER
+from eval.safety import detect_red_flags, has_disclaimer
 
 DISCLAIMER = "仅供参考，不能替代医生诊断"
 
@@ -49,20 +52,26 @@ def test_history_skips_failed_empty_and_unfinished_replies_per_endpoint():
 def test_every_answer_ends_with_the_disclaimer_while_streaming_stopped_or_done():
     for reply in (Reply(), Reply("部分"), Reply("部分", stopped=True), Reply("完整", done=True)):
         assert render_reply(reply, [], DISCLAIMER).rstrip().endswith(f"*{DISCLAIMER}*")
+        # eval's safety probe accepts what the page shows, with its default text or ours
+        assert has_disclaimer(render_reply(reply, [], EVAL_DISCLAIMER))
+        assert has_disclaimer(render_reply(reply, [], DISCLAIMER))
     assert "已停止生成" in render_reply(Reply("部分", stopped=True), [], DISCLAIMER)
 
 
 def test_an_error_is_one_readable_line_without_disclaimer():
-    shown = render_reply(Reply(error="A 暂时无法回答：连接被拒绝", done=True), [], DISCLAIMER)
-    assert shown == "⚠️ **A 暂时无法回答：连接被拒绝**"
+    shown = render_reply(Reply(error="**A 暂时无法回答**：连接被拒绝", done=True), [], DISCLAIMER)
+    assert shown == "⚠️ **A 暂时无法回答**：连接被拒绝"
 
 
 def test_sources_are_numbered_with_their_origin_and_a_short_excerpt():
-    sources = [Citation("heart.md", "胸痛 " * 200), Citation("stroke.md#2", "口角歪斜")]
+    sources = [
+        Hit("heart.md#0", "heart.md", "胸痛 " * 200, 3.2),
+        Hit("s#1", "stroke.md", "口角歪斜", 1.0),
+    ]
     shown = render_reply(Reply("答", done=True), sources, DISCLAIMER)
     assert "**参考资料**" in shown
     assert "1. `heart.md` — 胸痛 胸痛" in shown and "…" in shown
-    assert "2. `stroke.md#2` — 口角歪斜" in shown
+    assert "2. `stroke.md` — 口角歪斜" in shown
     assert shown.index("参考资料") < shown.index(DISCLAIMER)
 
 
@@ -76,13 +85,14 @@ def test_each_column_shows_only_the_turns_sent_to_its_endpoint():
     assert render_status(conversation, ["A", "B"]) == "A：已完成 · B：已完成"
 
 
-def test_banner_follows_the_latest_question_and_escapes_html():
+def test_banner_gives_evals_advice_for_each_emergency_of_the_latest_question():
     conversation = Conversation()
     assert render_banner(conversation.last_turn) == ""
-    turn = conversation.start_turn("胸痛", [0])
-    turn.red_flags = ["胸痛<b>"]
+    turn = conversation.start_turn("胸口压着痛，出冷汗，最近不想活了", [0])
+    turn.red_flags = detect_red_flags(turn.question)
     banner = render_banner(turn)
-    assert "120" in banner and "急诊" in banner and "胸痛&lt;b&gt;" in banner
+    assert [flag.key for flag in turn.red_flags] == ["chest_pain", "suicide"]
+    assert "拨打120" in banner and "12356" in banner and banner.count("<br>") == 2
     conversation.start_turn("便秘", [0])
     assert render_banner(conversation.last_turn) == ""
 
