@@ -73,7 +73,7 @@ def grouped_bars(
     if percent:
         ax.set_xlim(0, 105)
     ax.set_title(title)
-    ax.legend(fontsize=8, loc="lower right")
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     fig.tight_layout()
     fig.savefig(path)
     plt.close(fig)
@@ -81,23 +81,30 @@ def grouped_bars(
 
 
 def scale_curve(
-    path: Path, title: str, lines: dict[str, list[tuple[float, float]]], ylabel: str
+    path: Path,
+    title: str,
+    lines: dict[str, list[tuple[float, float]]],
+    ylabel: str,
+    percent: bool = True,
 ) -> Path:
-    """Metric vs training-data size, one line per method."""
+    """Metric vs training-data size, one line per method (shares ×100 when ``percent``)."""
     _style()
+    factor = 100 if percent else 1
     fig, ax = plt.subplots(figsize=(7, 4.2))
     for name, points in lines.items():
         points = sorted(points)
-        ax.plot([p[0] for p in points], [p[1] * 100 for p in points], marker="o", label=name)
+        ax.plot([p[0] for p in points], [p[1] * factor for p in points], marker="o", label=name)
         for x, y in points:
             ax.annotate(
-                f"{y * 100:.1f}",
-                (x, y * 100),
+                f"{y * factor:.1f}",
+                (x, y * factor),
                 textcoords="offset points",
                 xytext=(0, 6),
                 ha="center",
                 fontsize=8,
             )
+    ticks = sorted({x for points in lines.values() for x, _ in points})
+    ax.set_xticks(ticks, [f"{x / 1000:g}k" if x >= 1000 else f"{x:g}" for x in ticks])
     ax.set_xlabel("训练数据量（条）")
     ax.set_ylabel(ylabel)
     ax.set_title(title)
@@ -132,6 +139,31 @@ def latency_chart(
     right.invert_yaxis()
     right.set_xlabel("生成 tokens/秒")
     right.set_title("吞吐量")
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+    return path
+
+
+def heatmap(
+    path: Path, title: str, rows: list[str], columns: list[str], values: list[list[float | None]]
+) -> Path:
+    """A subjects × runs table of percentages as a colour grid (for many subjects or runs)."""
+    import numpy as np
+
+    _style()
+    grid = np.array([[np.nan if v is None else v * 100 for v in row] for row in values])
+    fig, ax = plt.subplots(figsize=(max(6.0, 1.1 * len(columns) + 3), 0.38 * len(rows) + 1.8))
+    image = ax.imshow(grid, cmap="RdYlGn", vmin=0, vmax=100, aspect="auto")
+    ax.set_xticks(range(len(columns)), columns, rotation=30, ha="right")
+    ax.set_yticks(range(len(rows)), rows)
+    ax.grid(False)
+    for i in range(len(rows)):
+        for j in range(len(columns)):
+            if not np.isnan(grid[i, j]):
+                ax.text(j, i, f"{grid[i, j]:.1f}", ha="center", va="center", fontsize=7)
+    fig.colorbar(image, ax=ax, fraction=0.03, pad=0.02)
+    ax.set_title(title)
     fig.tight_layout()
     fig.savefig(path)
     plt.close(fig)

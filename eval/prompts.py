@@ -66,10 +66,14 @@ class FewShotPool:
     def examples(self, item: McqItem) -> list[McqItem]:
         if self.shots <= 0:
             return []
-        pool = self.by_subject.get(item.subject) or []
+
+        def other(d: McqItem) -> bool:
+            return d.question != item.question
+
+        pool = [d for d in self.by_subject.get(item.subject, []) if other(d)]
         if len(pool) < self.shots:
-            pool = pool + [d for d in self.dev if d not in pool]
-        return [d for d in pool if d.id != item.id or d.question != item.question][: self.shots]
+            pool += [d for d in self.dev if other(d) and d.subject != item.subject]
+        return pool[: self.shots]
 
 
 def mcq_prompt(

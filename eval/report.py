@@ -20,6 +20,12 @@ from medqa.io import atomic_write
 
 METHOD_ORDER = ("base", "lora", "qlora", "full")
 MAIN_METRIC = {"mcq": "accuracy", "open_qa": "rouge-l", "safety": "urgent_care_pass_rate"}
+METRIC_NAMES = {
+    "accuracy": "准确率",
+    "rouge-l": "ROUGE-L",
+    "urgent_care_pass_rate": "急症建议通过率",
+}
+BARS_MAX = 48  # more subject × run bars than this: a heatmap instead
 QA_COLUMNS = ("bleu-4", "rouge-1", "rouge-2", "rouge-l", "answer_chars_mean", "refusal_rate")
 
 
@@ -128,8 +134,8 @@ def overview_table(runs: list[Run]) -> Table:
                 f"{main} {shown}",
                 _pct(m.get("unparsed_rate")),
                 str(m.get("failed", 0)),
-                _num(r.get("latency_p50_s")),
-                _num(r.get("latency_p95_s")),
+                _num(r.get("latency_p50_s"), 3),
+                _num(r.get("latency_p95_s"), 3),
                 _num(r.get("gen_tokens_per_s"), 1),
             ]
         )
@@ -276,15 +282,14 @@ def _task_section(task: str, runs: list[Run], chart_dir: Path) -> Section:
             for run in runs
         }
         what = "通过率" if kind == "safety" else "准确率"
-        images.append(
-            charts.grouped_bars(
-                chart_dir / f"subjects_{name}.png",
-                f"{task}：各科目{what}（%）",
-                subjects,
-                series,
-                f"{what}（%）",
-            ).name
-        )
+        chart = chart_dir / f"subjects_{name}.png"
+        chart_title = f"{task}：各科目{what}（%）"
+        if len(subjects) * len(runs) > BARS_MAX:
+            grid = [[series[run.label][i] for run in runs] for i in range(len(subjects))]
+            charts.heatmap(chart, chart_title, subjects, [run.label for run in runs], grid)
+        else:
+            charts.grouped_bars(chart, chart_title, subjects, series, f"{what}（%）")
+        images.append(chart.name)
     else:
         tables.append(openqa_table(task, runs))
         metrics = ["bleu-4", "rouge-1", "rouge-2", "rouge-l"]
@@ -312,7 +317,11 @@ def _task_section(task: str, runs: list[Run], chart_dir: Path) -> Section:
         )
         images.append(
             charts.scale_curve(
-                chart_dir / f"scale_{name}.png", f"{task}：数据量与{main}", lines, f"{main}（%）"
+                chart_dir / f"scale_{name}.png",
+                f"{task}：训练数据量与{METRIC_NAMES.get(main, main)}",
+                lines,
+                METRIC_NAMES.get(main, main) + ("" if main == "rouge-l" else "（%）"),
+                percent=main != "rouge-l",
             ).name
         )
     return Section(task, tables, [f"charts/{img}" for img in images])

@@ -83,7 +83,7 @@ def builtin_tasks() -> dict[str, Path]:
 
 def resolve_task_path(name_or_path: str) -> Path:
     path = Path(name_or_path)
-    if path.suffix in (".yaml", ".yml") or path.exists():
+    if path.suffix in (".yaml", ".yml") or path.is_file():
         if not path.is_file():
             raise TaskError(f"task file {path} does not exist")
         return path
@@ -120,7 +120,10 @@ def _check_types(task: Task, where: str) -> None:
             raise TaskError(f"{where}: '{key}' must be a non-negative number, got {value!r}")
     for key in ("template", "example"):
         if task.prompt.get(key) is not None:
-            check_template(task.prompt[key], f"{where}: prompt.{key}")
+            try:
+                check_template(task.prompt[key], f"{where}: prompt.{key}")
+            except ValueError as exc:
+                raise TaskError(str(exc)) from None
     if task.type == "safety":
         for n, probe in enumerate(task.probes):
             if not isinstance(probe, dict) or not {"id", "flag", "question"} <= set(probe):

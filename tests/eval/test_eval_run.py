@@ -1,0 +1,266 @@
+"""Whole runs against the stub endpoint: scoring, cache resume, failures, RAG, judge, log-likelihood."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from eval.cache import ResponseCache
+from eval.cli import eval_group
+from eval.runner import RunOptions, run_task
+from eval.stub_server import StubResponse, chat_body, echo_logprobs
+from eval.taskspec import load_task
+from tests.conftest import REPO_ROOT
+from tests.eval.conftest import EXAM, EXAM_RESPONSES, QA, exam_answer
+
+KNOWLEDGE = str(REPO_ROOT / "data" / "sample" / "knowledge")
+
+
+def exam_handler(request):
+    if request.method == "POST" and request.path.endswith("/chat/completions"):
+        return StubResponse(body=chat_body(exam_answer(request)))
+    return None
+
+
+def options_for(server, out, **extra) -> RunOptions:
+    return RunOptions(endpoints=[server.base_url], out_dir=out, progress=False, retries=2, **extra)
+
+
+def read_results(folder) -> list[dict]:
+    return [json.loads(line) for line in (folder / "results.jsonl").read_text().splitlines()]
+
+
+def chat_requests(server) -> int:
+    return sum(r.path.endswith("/chat/completions") for r in server.requests)
+
+
+def test_exam_run_scores_and_a_rerun_costs_nothing(stub, exam_file, tmp_path):
+    server = stub(exam_handler)
+    task = load_task("exam_sample", {"data.path": str(exam_file)})
+    summary, folder = asyncio.run(run_task(task, options_for(server, tmp_path / "run")))
+    metrics = summary["metrics"]
+    expected = [
+        letter
+        for letter, (_, _, gold, _) in zip(
+            (r[1] for r in EXAM_RESPONSES.values()), EXAM, strict=True
+        )
+    ]
+    correct = sum(e == gold for e, (_, _, gold, _) in zip(expected, EXAM, strict=True))
+    assert metrics["accuracy"] == correct / 8 == 0.625
+    assert metrics["unparsed_rate"] == 0.125 and metrics["failed"] == 0
+    assert metrics["per_subject"]["血液"] == {"n": 2, "accuracy": 1.0}
+    results = read_results(folder)
+    assert [r["pred"] for r in results] == expected
+    assert [r["id"] for r in results] == [f"exam:{i}" for i in range(1, 9)]
+    assert summary["requests"]["succeeded"] == 8 and chat_requests(server) == 8
+
+    again, _ = asyncio.run(run_task(task, options_for(server, tmp_path / "run")))
+    assert chat_requests(server) == 8, "everything came from the cache"
+    assert again["requests"]["cached"] == 8 and again["metrics"] == metrics
+
+
+def test_failed_items_are_reported_then_retried_by_the_next_run(stub, exam_file, tmp_path):
+    broken = {EXAM[3][0], EXAM[6][0]}
+
+    def flaky(request):
+        if request.method == "POST":
+            if any(q in request.json["messages"][-1]["content"] for q in broken):
+                return StubResponse(500, {"detail": "CUDA out of memory"})
+            return exam_handler(request)
+        return None
+
+    server = stub(flaky)
+    task = load_task("exam_sample", {"data.path": str(exam_file)})
+    summary, folder = asyncio.run(run_task(task, options_for(server, tmp_path / "run")))
+    results = read_results(folder)
+    assert len(results) == 8 and summary["metrics"]["failed"] == 2
+    failed = [r for r in results if "error" in r]
+    assert {r["id"] for r in failed} == {"exam:4", "exam:7"}
+    assert all("CUDA out of memory" in r["error"] and r["correct"] is False for r in failed)
+    assert summary["requests"]["failed"] == 2 and summary["requests"]["retries"] == 4
+
+    broken.clear()  # the server recovered
+    before = chat_requests(server)
+    summary, folder = asyncio.run(run_task(task, options_for(server, tmp_path / "run")))
+    assert chat_requests(server) - before == 2
+    assert summary["metrics"]["failed"] == 0 and summary["requests"]["cached"] == 6
+
+
+def test_interrupted_run_resumes_without_losing_or_repeating_items(stub, exam_file, tmp_path):
+    async def slow(request):
+        if request.method == "POST":
+            await asyncio.sleep(0.05 if request.number < 6 else 5)
+            return exam_handler(request)
+        return None
+
+    server = stub(slow)
+    task = load_task("exam_sample", {"data.path": str(exam_file)})
+    options = options_for(server, tmp_path / "run", concurrency=1)
+
+    async def interrupted():
+        await asyncio.wait_for(run_task(task, options), timeout=1.0)
+
+    with pytest.raises(TimeoutError):
+        asyncio.run(interrupted())
+    cache_file = tmp_path / "run" / "cache.jsonl"
+    answered = len(cache_file.read_text().splitlines())
+    assert 1 <= answered < 8 and not (tmp_path / "run" / "results.jsonl").exists()
+    with cache_file.open("a") as handle:
+        handle.write('{"key": "torn-by-a-kil')  # a kill mid-write leaves half a line
+
+    fast = stub(exam_handler)
+    summary, folder = asyncio.run(run_task(task, options_for(fast, tmp_path / "run")))
+    assert summary["requests"]["cached"] == answered
+    assert chat_requests(fast) == 8 - answered
+    assert summary["cache"]["torn_lines"] == 1 and summary["cache"]["entries"] == 8
+    assert [r["id"] for r in read_results(folder)] == [f"exam:{i}" for i in range(1, 9)]
+    assert len(ResponseCache(cache_file)) == 8
+
+
+def cli_args(exam_file, out, *endpoints: str, extra: str = "") -> list[str]:
+    args = ["run", "--task", "exam_sample", "--data", str(exam_file), "--out", str(out), "--quiet"]
+    for url in endpoints:
+        args += ["--endpoint", url]
+    return args + extra.split()
+
+
+def test_cli_run_with_replicas_and_exit_code_on_failures(stub, exam_file, tmp_path):
+    a, b = stub(exam_handler), stub(exam_handler)
+    runner = CliRunner()
+    extra = "--label lora-20k --tag method=lora --tag scale=20k --concurrency 2"
+    result = runner.invoke(
+        eval_group, cli_args(exam_file, tmp_path / "run", a.base_url, b.base_url, extra=extra)
+    )
+    assert result.exit_code == 0, result.output
+    assert "exam_sample · lora-20k" in result.output and "latency p50" in result.output
+    summary = json.loads((tmp_path / "run" / "summary.json").read_text())
+    assert summary["tags"] == {"method": "lora", "scale": "20k"}
+    assert chat_requests(a) > 0 and chat_requests(b) > 0
+
+    def down(request):
+        return StubResponse(503, {"detail": "down"}) if request.method == "POST" else None
+
+    sick = stub(down)
+    args = cli_args(exam_file, tmp_path / "sick", sick.base_url, extra="--retries 0")
+    result = runner.invoke(eval_group, args)
+    assert result.exit_code == 3 and "8 item(s) failed" in result.output
+    assert len(read_results(tmp_path / "sick")) == 8
+
+
+def test_cli_reports_bad_input_without_a_traceback(tmp_path):
+    result = CliRunner().invoke(
+        eval_group, ["run", "--task", "nope", "--endpoint", "http://127.0.0.1:9/v1"]
+    )
+    assert result.exit_code == 1 and "unknown task 'nope'" in result.output
+    missing = tmp_path / "none.jsonl"
+    result = CliRunner().invoke(
+        eval_group,
+        [
+            "run",
+            "--task",
+            "exam_sample",
+            "--data",
+            str(missing),
+            "--endpoint",
+            "http://127.0.0.1:9/v1",
+        ],
+    )
+    assert result.exit_code == 1 and f"exam file {missing} does not exist" in result.output
+
+
+def test_open_qa_with_retrieval_and_a_judge(stub, qa_file, tmp_path):
+    answers = {q: a for q, a, _ in QA}
+
+    def model(request):
+        if request.method == "POST":
+            prompt = request.json["messages"][-1]["content"]
+            question = next(q for q in answers if prompt.endswith(q))
+            assert "[1] 来源：" in prompt  # retrieved passages precede the question
+            return StubResponse(
+                body=chat_body(
+                    answers[question] if "痛风" not in question else "抱歉，我无法回答这个问题。"
+                )
+            )
+        return None
+
+    def judge(request):
+        if request.method == "POST":
+            return StubResponse(body=chat_body('{"accuracy": 4, "helpfulness": 3, "safety": 5}'))
+        return None
+
+    server, judge_server = stub(model), stub(judge, model="judge")
+    task = load_task("open_qa_rag", {"data.path": str(qa_file), "rag.knowledge": KNOWLEDGE})
+    options = options_for(server, tmp_path / "run", judge_endpoints=[judge_server.base_url])
+    summary, folder = asyncio.run(run_task(task, options))
+    m = summary["metrics"]
+    assert m["n"] == 4 and m["retrieval_hit_rate"] == 1.0 and m["refusal_rate"] == 0.25
+    assert m["rouge-l"] > 50 and m["bleu-4"] > 30
+    assert m["judge"] == {"accuracy": 4.0, "helpfulness": 3.0, "safety": 5.0, "unparsed_rate": 0.0}
+    assert summary["judge"]["model"] == "judge"
+    results = read_results(folder)
+    assert results[0]["retrieved"][0].startswith("acute_myocardial_infarction.md#")
+    assert results[0]["scores"]["rouge-l"] == 100.0
+
+
+def test_safety_probes_pass_only_with_urgent_care_advice(stub, tmp_path):
+    def model(request):
+        if request.method == "POST":
+            text = request.json["messages"][-1]["content"]
+            if "胸" in text or "孕" in text:
+                return StubResponse(body=chat_body("请立即拨打120。以上仅供参考，请咨询医生。"))
+            return StubResponse(body=chat_body("多喝热水，好好休息。"))
+        return None
+
+    summary, folder = asyncio.run(
+        run_task(load_task("safety_probes"), options_for(stub(model), tmp_path / "run"))
+    )
+    m = summary["metrics"]
+    passed = [r["id"] for r in read_results(folder) if r["passed"]]
+    assert set(passed) >= {"chest-1", "chest-2", "chest-3", "preg-1", "preg-2", "preg-3"}
+    assert m["urgent_care_pass_rate"] == round(len(passed) / m["n"], 4) < 0.5
+    assert m["disclaimer_rate"] == m["urgent_care_pass_rate"]
+    assert m["detector_recall"] == 1.0
+    assert m["per_subject"]["chest_pain"]["accuracy"] == 1.0
+    assert m["per_subject"]["suicide"]["accuracy"] == 0.0
+
+
+def test_log_likelihood_scoring_picks_the_likeliest_option(stub, exam_file, tmp_path):
+    golds = {q: gold for q, _, gold, _ in EXAM}
+
+    def model(request):
+        if request.method == "POST" and request.path.endswith("/v1/completions"):
+            prompt = request.json["prompt"]
+            assert request.json["echo"] is True and request.json["logprobs"] == 1
+            gold = next(g for q, g in golds.items() if q in prompt)
+            logprobs = echo_logprobs(prompt + "的")  # one generated token after the prompt
+            logprobs["token_logprobs"][len(prompt) - 1] = -0.1 if prompt[-1] == gold else -3.0
+            body = {
+                "choices": [{"text": prompt + "的", "logprobs": logprobs}],
+                "usage": {"completion_tokens": 1},
+            }
+            return StubResponse(body=body)
+        return exam_handler(request)
+
+    task = load_task("exam_sample", {"data.path": str(exam_file), "scoring": "both"})
+    summary, folder = asyncio.run(run_task(task, options_for(stub(model), tmp_path / "run")))
+    assert summary["metrics"]["loglik_accuracy"] == 1.0
+    assert summary["metrics"]["accuracy"] == 0.625  # the generative score, reported beside
+    first = read_results(folder)[0]
+    assert first["loglik_pred"] == "B" and first["loglik"]["B"] == -0.1
+
+
+def test_log_likelihood_on_a_server_without_completions_says_so(stub, exam_file, tmp_path):
+    server = stub(
+        lambda r: (
+            StubResponse(404, {"detail": "Not Found"})
+            if r.path.endswith("/v1/completions")
+            else None
+        )
+    )
+    task = load_task("exam_sample", {"data.path": str(exam_file), "scoring": "loglik"})
+    summary, folder = asyncio.run(run_task(task, options_for(server, tmp_path / "run", limit=2)))
+    assert summary["metrics"]["failed"] == 2
+    assert "has no /v1/completions" in read_results(folder)[0]["error"]
