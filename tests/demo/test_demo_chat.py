@@ -77,3 +77,17 @@ def test_endpoint_down_becomes_a_readable_error_and_the_other_column_still_answe
     assert failed.done and failed.error and failed.error.startswith("**模型A 暂时无法回答**")
     assert down.removesuffix("/v1") in failed.error and "Traceback" not in failed.error
     assert answered.text and not answered.error
+
+
+def test_a_request_the_server_fails_on_is_reported_and_the_next_one_answered(api_pair):
+    # LLaMA-Factory starts the stream, then its generate() raises for max_tokens=-1 and the
+    # connection is cut: a real server error, not a mock.
+    config = _config(api_pair[1].base_url)
+    conversation = Conversation()
+    asyncio.run(_ask(config, conversation, Ask("头晕", (0,), max_tokens=-1)))
+    failed = conversation.turns[0].replies[0]
+    assert failed.done and failed.error and "暂时无法回答" in failed.error
+    assert "Traceback" not in failed.error
+    asyncio.run(_ask(config, conversation, Ask("头晕", (0,), max_tokens=8)))
+    answered = conversation.turns[1].replies[0]
+    assert answered.text and not answered.error
