@@ -20,6 +20,7 @@ import inspect
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 import orjson
@@ -59,6 +60,7 @@ class StubResponse:
     delay: float = 0.0  # seconds to wait before answering (timeouts)
     drop: bool = False  # close the connection without answering
     events: list[Any] | None = None  # server-sent events (dicts or "[DONE]")
+    wire: bytes | None = field(default=None, repr=False)  # encoded once, for reused responses
 
 
 def chat_body(content: str, model: str = "stub", completion_tokens: int = 3) -> dict:
@@ -99,14 +101,23 @@ def echo_logprobs(prompt: str) -> dict:
     }
 
 
+@lru_cache(maxsize=16)
+def _fixed(kind: str, model: str) -> StubResponse:
+    """The default answers that never change (encoded once: the stub must not be the
+    bottleneck of the client benchmark)."""
+    if kind == "models":
+        return StubResponse(body={"object": "list", "data": [{"id": model, "object": "model"}]})
+    return StubResponse(body=chat_body("答案：A", model))
+
+
 def default_response(request: StubRequest, model: str = "stub") -> StubResponse:
     if request.method == "GET" and request.path.endswith("/models"):
-        return StubResponse(body={"object": "list", "data": [{"id": model, "object": "model"}]})
+        return _fixed("models", model)
     payload = request.json or {}
     if request.path.endswith("/chat/completions"):
         if payload.get("stream"):
             return StubResponse(events=stream_events("答案：A"))
-        return StubResponse(body=chat_body("答案：A", model))
+        return _fixed("chat", model)
     if request.path.endswith("/completions"):
         prompt = str(payload.get("prompt", ""))
         choice = {
@@ -127,6 +138,12 @@ def default_response(request: StubRequest, model: str = "stub") -> StubResponse:
 
 
 def _encode(response: StubResponse) -> bytes:
+    if response.wire is None:
+        response.wire = _wire(response)
+    return response.wire
+
+
+def _wire(response: StubResponse) -> bytes:
     if response.events is not None:
         lines = b"".join(
             b"data: " + (e.encode() if isinstance(e, str) else orjson.dumps(e)) + b"\n\n"
@@ -146,9 +163,16 @@ def _encode(response: StubResponse) -> bytes:
 class StubServer:
     """The stub on 127.0.0.1 (module docs)."""
 
-    def __init__(self, handler: Callable | None = None, port: int = 0, model: str = "stub") -> None:
-        self.handler, self.port, self.model = handler, port, model
-        self.requests: list[StubRequest] = []
+    def __init__(
+        self,
+        handler: Callable | None = None,
+        port: int = 0,
+        model: str = "stub",
+        record: bool = True,
+    ) -> None:
+        self.handler, self.port, self.model, self.record = handler, port, model, record
+        self.requests: list[StubRequest] = []  # every request received (when ``record``)
+        self.count = 0
         self._loop: asyncio.AbstractEventLoop | None = None
         self._server: asyncio.base_events.Server | None = None
         self._writers: set[asyncio.StreamWriter] = set()
@@ -176,15 +200,18 @@ class StubServer:
                     for k, _, v in (line.partition(":") for line in lines[1:] if line)
                 }
                 body = await reader.readexactly(int(headers.get("content-length", 0) or 0))
-                request = StubRequest(method, path, headers, body, len(self.requests) + 1)
-                self.requests.append(request)
+                self.count += 1
+                request = StubRequest(method, path, headers, body, self.count)
+                if self.record:
+                    self.requests.append(request)
                 response = await self._respond(request)
                 if response.delay:
                     await asyncio.sleep(response.delay)
                 if response.drop:
                     break
                 writer.write(_encode(response))
-                await writer.drain()
+                if writer.transport.get_write_buffer_size() > 1 << 16:
+                    await writer.drain()
                 if response.events is not None:
                     break
         except (asyncio.IncompleteReadError, ConnectionError, ValueError):
@@ -252,7 +279,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description="Zero-latency OpenAI-compatible stub server")
     parser.add_argument("--port", type=int, default=8009)
     args = parser.parse_args()
-    server = StubServer(port=args.port)
+    server = StubServer(port=args.port, record=False)
     print(f"stub server on http://127.0.0.1:{args.port}/v1", flush=True)
     asyncio.run(server.serve_forever())
 
