@@ -168,6 +168,7 @@ def run(
     except (TaskError, DataError, EndpointError, ValueError) as exc:
         raise click.ClickException(str(exc)) from None
     _print_summary(summary, folder)
+    _print_hints(summary)
     failed = summary["metrics"].get("failed", 0)
     if failed:
         click.echo(
@@ -189,6 +190,24 @@ def _print_summary(summary: dict, folder: Path) -> None:
         f"{req['latency_p95_s']}s · {req['gen_tokens_per_s']} gen tok/s"
     )
     click.echo(f"  → {folder / 'summary.json'}")
+
+
+def _print_hints(summary: dict) -> None:
+    """Advice for the two usual causes of bad numbers that are not the model's fault."""
+    metrics, requests = summary["metrics"], summary["requests"]
+    if (metrics.get("truncated_rate") or 0) > 0.1:
+        click.echo(
+            f"hint: {metrics['truncated_rate']:.0%} of answers hit max_tokens (thinking models "
+            "need more): raise --max-tokens.",
+            err=True,
+        )
+    if any("timed out" in reason for reason in requests.get("failure_reasons", {})):
+        click.echo(
+            "hint: requests timed out. LLaMA-Factory's huggingface backend answers MAX_CONCURRENT "
+            "(default 1) requests at a time and queues the rest: lower --concurrency, raise "
+            "--timeout, or serve with vLLM.",
+            err=True,
+        )
 
 
 @eval_group.command("predictions")

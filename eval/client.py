@@ -140,11 +140,14 @@ class Replica:
 
 
 def normalize_base_url(url: str) -> str:
-    """``http://host:8000`` → ``http://host:8000/v1``; trailing slashes removed."""
+    """``http://host:8000`` → ``http://host:8000/v1``; a pasted ``…/v1/chat/completions`` is cut
+    back to ``…/v1``; trailing slashes removed."""
     url = url.strip().rstrip("/")
     if not url.startswith(("http://", "https://")):
         raise ValueError(f"endpoint {url!r} is not an http(s) URL like http://127.0.0.1:8000/v1")
-    scheme, _, rest = url.partition("://")
+    for suffix in ("/chat/completions", "/completions", "/models"):
+        url = url.removesuffix(suffix)
+    _, _, rest = url.partition("://")
     if "/" not in rest:
         url += "/v1"
     return url

@@ -94,6 +94,7 @@ def mcq_summary(results: list[dict]) -> dict:
         "failed": n - len(answered),
         "accuracy": _share(sum(bool(r.get("correct")) for r in results), n),
         "unparsed_rate": _share(unparsed, len(answered)),
+        "truncated_rate": truncated_rate(answered),
     }
     if any(len(r["gold"]) > 1 for r in results):
         summary["partial_credit"] = _share(sum(r.get("partial", 0.0) for r in results), n)
@@ -103,6 +104,12 @@ def mcq_summary(results: list[dict]) -> dict:
         summary["loglik_accuracy"] = _share(sum(r.get("loglik_correct", False) for r in scored), n)
     summary["per_subject"] = per_subject(results)
     return summary
+
+
+def truncated_rate(answered: list[dict]) -> float | None:
+    """Share of answers cut off by ``max_tokens`` (finish_reason "length")."""
+    with_reason = [r for r in answered if "finish_reason" in r]
+    return _share(sum(r["finish_reason"] == "length" for r in with_reason), len(with_reason))
 
 
 def per_subject(results: list[dict]) -> dict[str, dict]:

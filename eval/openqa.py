@@ -10,7 +10,13 @@ from eval.client import EndpointError
 from eval.datasets import QaItem, load_qa
 from eval.extract import strip_thinking
 from eval.judge import CRITERIA, judge_messages, parse_scores
-from eval.metrics import is_refusal, length_stats, mean_similarity, similarity
+from eval.metrics import (
+    is_refusal,
+    length_stats,
+    mean_similarity,
+    similarity,
+    truncated_rate,
+)
 from eval.plan import Call, Outcome, Plan, chat_messages, outcome_fields
 from eval.rag import BM25Retriever, format_rag_prompt, is_hit
 from eval.taskspec import Task
@@ -75,6 +81,7 @@ class OpenQaKind:
         summary.update(length_stats([r["answer"] for r in answered]))
         summary["refusal_rate"] = _rate(sum(r["refusal"] for r in answered), len(answered))
         summary["empty_rate"] = _rate(sum(not r["answer"] for r in answered), len(answered))
+        summary["truncated_rate"] = truncated_rate(answered)
         hits = [r["rag_hit"] for r in results if "rag_hit" in r]
         if hits:
             summary["retrieval_hit_rate"] = _rate(sum(hits), len(hits))

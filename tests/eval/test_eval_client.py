@@ -269,3 +269,4 @@ def test_options_are_validated():
         ChatClient("127.0.0.1:8000")
     assert normalize_base_url("http://h:8000/") == "http://h:8000/v1"
     assert normalize_base_url("http://h:8000/v1/") == "http://h:8000/v1"
+    assert normalize_base_url("https://h/v1/chat/completions") == "https://h/v1"

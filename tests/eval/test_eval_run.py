@@ -264,3 +264,29 @@ def test_log_likelihood_on_a_server_without_completions_says_so(stub, exam_file,
     summary, folder = asyncio.run(run_task(task, options_for(server, tmp_path / "run", limit=2)))
     assert summary["metrics"]["failed"] == 2
     assert "has no /v1/completions" in read_results(folder)[0]["error"]
+
+
+def test_cli_hints_at_truncation_and_queueing_servers(stub, exam_file, tmp_path):
+    def truncating(request):
+        if request.method != "POST":
+            return None
+        body = chat_body("<think>先逐项分析选项A，再看选项B，然后")
+        body["choices"][0]["finish_reason"] = "length"
+        return StubResponse(body=body)
+
+    result = CliRunner().invoke(
+        eval_group, cli_args(exam_file, tmp_path / "a", stub(truncating).base_url)
+    )
+    assert result.exit_code == 0 and "100% of answers hit max_tokens" in result.output
+    summary = json.loads((tmp_path / "a" / "summary.json").read_text())
+    assert (
+        summary["metrics"]["unparsed_rate"] == 1.0 and summary["metrics"]["truncated_rate"] == 1.0
+    )
+
+    def queueing(request):
+        return StubResponse(delay=1.0) if request.method == "POST" else None
+
+    extra = "--timeout 0.2 --retries 0 --limit 2"
+    args = cli_args(exam_file, tmp_path / "b", stub(queueing).base_url, extra=extra)
+    result = CliRunner().invoke(eval_group, args)
+    assert result.exit_code == 3 and "MAX_CONCURRENT" in result.output
