@@ -1,0 +1,1 @@
+"""Spiders of the ``crawler`` project: one, ``medqa``, driven by site profiles."""

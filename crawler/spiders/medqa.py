@@ -1,0 +1,331 @@
+"""``scrapy crawl medqa``: Chinese medical Q&A sites, one spider, one YAML profile per site.
+
+Arguments (``-a name=value``):
+
+``site``
+    One or more bundled profiles, comma separated: ``xywy``, ``120ask``, ``39`` (default: all).
+``base_url``
+    Point the sites at another host. A plain URL is a mirror root holding each site under
+    ``/<site>`` — the layout of the bundled sample site, so
+    ``-a base_url=http://127.0.0.1:8765`` crawls ``http://127.0.0.1:8765/xywy/…`` and
+    ``…/120ask/…``. ``site=URL`` pairs set one site's root exactly:
+    ``-a base_url=xywy=http://mirror-a/,120ask=http://mirror-b/club``.
+``departments``
+    Comma list of department names (``心血管内科``, ``妇科``) or list ids/slugs; a top
+    department selects all its sub-departments.
+``max_items`` / ``max_pages``
+    Stop after about this many records / follow at most this many pages of each list.
+``since``
+    ``YYYY-MM-DD``: only questions asked on or after that day (uses a site's day lists if it has
+    them, skips older list entries and drops older questions).
+``shard`` / ``shards``
+    Static sharding for several independent processes: this one fetches only the questions whose
+    numeric id ``% shards == shard`` (list pages are read by every shard).
+
+Switches are settings (``-s``): ``MEDQA_FAST_LOCAL=1`` (sample site only), ``MEDQA_DISTRIBUTED=1``
+(scrapy-redis), ``JOBDIR=…`` (pause/resume). Records go to ``data/raw/<site>-<time>.jsonl``.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import zlib
+from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, date, datetime
+from typing import Any
+
+import scrapy
+from scrapy.crawler import Crawler
+from scrapy.exceptions import IgnoreRequest
+from scrapy.http import Response, TextResponse
+from scrapy_redis.spiders import RedisMixin
+from twisted.python.failure import Failure
+
+from crawler import runconfig
+from crawler.distributed import seed_payloads
+from crawler.items import QuestionItem
+from crawler.sites.extract import extract_detail
+from crawler.sites.profile import FollowRule, SiteProfile, available_sites, load_profile
+from crawler.textclean import normalise
+
+DETAIL_PRIORITY = 10  # finish questions before opening more lists: a small queue, early records
+
+
+def parse_sites(value: str | None) -> list[str]:
+    names = [s.strip() for s in (value or ",".join(available_sites())).split(",") if s.strip()]
+    unknown = [n for n in names if n not in available_sites()]
+    if unknown or not names:
+        raise runconfig.CrawlConfigError(
+            f"unknown site(s) {unknown or value!r}; bundled profiles: {', '.join(available_sites())}"
+        )
+    return list(dict.fromkeys(names))
+
+
+def site_roots(sites: list[str], base_url: str | None) -> dict[str, str]:
+    """Per-site roots from ``base_url`` (see the module docstring); {} when not given."""
+    if not base_url:
+        return {}
+    if "=" not in base_url:
+        return {site: f"{base_url.rstrip('/')}/{site}" for site in sites}
+    roots = {}
+    for pair in base_url.split(","):
+        site, sep, url = pair.partition("=")
+        if not sep or site.strip() not in sites:
+            raise runconfig.CrawlConfigError(
+                f"base_url: {pair!r} must be site=URL for one of the crawled sites {sites}"
+            )
+        roots[site.strip()] = url.strip()
+    return roots
+
+
+def _positive_int(name: str, value: Any) -> int | None:
+    if value in (None, ""):
+        return None
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        number = -1
+    if number < 0:
+        raise runconfig.CrawlConfigError(f"{name} must be a whole number >= 0, got {value!r}")
+    return number or None
+
+
+def shard_of(qid: str, shards: int) -> int:
+    """Stable shard of a question id: the number itself when numeric, else its CRC32."""
+    return (int(qid) if qid.isdigit() else zlib.crc32(qid.encode())) % shards
+
+
+class MedqaSpider(RedisMixin, scrapy.Spider):
+    name = "medqa"
+
+    def __init__(
+        self,
+        site: str | None = None,
+        base_url: str | None = None,
+        departments: str | None = None,
+        max_items: str | None = None,
+        max_pages: str | None = None,
+        since: str | None = None,
+        shard: str | None = None,
+        shards: str | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.site_names = parse_sites(site)
+        roots = site_roots(self.site_names, base_url)
+        self.profiles: dict[str, SiteProfile] = {}
+        for name in self.site_names:
+            profile = load_profile(name)
+            self.profiles[name] = profile.with_root(roots[name]) if name in roots else profile
+        self.departments = {d.strip() for d in (departments or "").split(",") if d.strip()} or None
+        self.max_items = _positive_int("max_items", max_items)
+        self.max_pages = _positive_int("max_pages", max_pages)
+        self.since = self._since(since)
+        self.shards = _positive_int("shards", shards) or 1
+        self.shard = _positive_int("shard", shard) or 0
+        if self.shard >= self.shards:
+            raise runconfig.CrawlConfigError(
+                f"shard must be in 0..{self.shards - 1}, got {self.shard}"
+            )
+        self._visited: set[str] = set()
+
+    @staticmethod
+    def _since(value: str | None) -> str | None:
+        if not value:
+            return None
+        try:
+            return date.fromisoformat(value).isoformat()
+        except ValueError as exc:
+            raise runconfig.CrawlConfigError(f"since must be YYYY-MM-DD, got {value!r}") from exc
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> MedqaSpider:
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        runconfig.configure(crawler.settings, list(spider.profiles.values()), spider.max_items)
+        spider.distributed = crawler.settings.getbool("MEDQA_DISTRIBUTED")
+        if spider.distributed:
+            spider.setup_redis(crawler)
+            spider.spider_idle_start_time = int(datetime.now(UTC).timestamp())
+        return spider
+
+    # --- start -----------------------------------------------------------------------------
+    async def start(self) -> AsyncIterator[scrapy.Request]:
+        if self.distributed:
+            for request in self.next_requests():  # seeds pushed with `medqa crawl seed`
+                yield request
+            return
+        for payload in seed_payloads(self.profiles.values(), self.departments, self.since):
+            request = self.request_from_payload(payload)
+            if request is not None:
+                yield request
+
+    def make_request_from_data(self, data: bytes | str) -> scrapy.Request | None:
+        """scrapy-redis hook: a JSON seed ``{"url": …, "meta": {"medqa_site", "medqa_kind"}}``."""
+        payload = json.loads(data)
+        if payload.get("meta", {}).get("medqa_site") not in self.profiles:
+            self.logger.warning("Seed for a site this worker does not crawl: %s", payload)
+            return None
+        return self.request_from_payload(payload)
+
+    def request_from_payload(self, payload: dict) -> scrapy.Request | None:
+        meta = dict(payload.get("meta") or {})
+        if meta.get("medqa_kind") == "detail":
+            return self._detail_request(self.profiles[meta["medqa_site"]], payload["url"], meta)
+        return self._list_request(payload["url"], meta)
+
+    # --- list pages -----------------------------------------------------------------------------
+    def _list_request(self, url: str, meta: dict) -> scrapy.Request | None:
+        visited = (
+            self.state.setdefault("visited_lists", set())
+            if hasattr(self, "state")
+            else self._visited
+        )
+        if url in visited:
+            return None
+        visited.add(url)
+        meta.setdefault("medqa_page_no", 1)
+        return scrapy.Request(
+            url, callback=self.parse_page, errback=self.on_error, meta=meta, dont_filter=True
+        )
+
+    def parse_page(self, response: Response) -> Iterator[scrapy.Request]:
+        if not isinstance(response, TextResponse):
+            self.crawler.stats.inc_value("medqa/pages/not_html")
+            return
+        meta = response.meta
+        profile = self.profiles[meta["medqa_site"]]
+        rule = profile.pages[meta["medqa_kind"]]
+        root = response.selector.root
+        fresh = older = 0
+        for follow in rule.follow:
+            for link in follow.links(root):
+                href = (link.get("href") or "").strip()
+                if not href or href.startswith(("javascript:", "#")):
+                    continue
+                url = response.urljoin(href)
+                if profile.relative(url) is None:
+                    self.crawler.stats.inc_value("medqa/links/offsite")
+                    continue
+                child = self._child_meta(profile, follow, link, url, meta)
+                if child is None:
+                    continue
+                if follow.kind == "detail":
+                    link = profile.match_detail(url)
+                    if self.since and link and link.date and link.date < self.since:
+                        older += 1
+                        continue
+                    request = self._detail_request(profile, url, child)
+                else:
+                    request = self._list_request(url, child)
+                if request is not None:
+                    fresh += 1
+                    yield request
+        yield from self._next_page(response, profile, rule, fresh, older)
+
+    def _next_page(
+        self, response, profile, rule, fresh: int, older: int
+    ) -> Iterator[scrapy.Request]:
+        if rule.next is None:
+            return
+        page_no = response.meta.get("medqa_page_no", 1)
+        if self.max_pages and page_no >= self.max_pages:
+            return
+        if self.since and profile.newest_first and older and not fresh:
+            return  # everything on this page predates `since`; later pages are older still
+        for link in rule.next(response.selector.root):
+            href = (link.get("href") or "").strip()
+            if href:
+                meta = {**response.meta, "medqa_page_no": page_no + 1}
+                meta = {k: v for k, v in meta.items() if k.startswith("medqa_")}
+                request = self._list_request(response.urljoin(href), meta)
+                if request is not None:
+                    yield request
+                return
+
+    def _child_meta(self, profile, follow: FollowRule, link, url: str, meta: dict) -> dict | None:
+        """Meta for a followed link, or None when the department filter rejects it."""
+        text = normalise(link.text_content())
+        path = list(meta.get("medqa_dept_path", []))
+        group_nodes = follow.group(link) if follow.group is not None else []
+        group = normalise(group_nodes[0].text_content()) if group_nodes else ""
+        if follow.departments != "none":
+            path = path + [p for p in (group, text) if p]
+        child = {
+            "medqa_site": profile.name,
+            "medqa_kind": follow.kind,
+            "medqa_dept_ok": meta.get("medqa_dept_ok", False),
+            "medqa_dept_path": path,
+        }
+        target = profile.pages.get(follow.kind)
+        groups = target.url_groups(profile.relative(url) or "") if target else {}
+        if self.since and groups.get("date") and groups["date"] < self.since:
+            return None  # a day list before `since`
+        if follow.departments == "none" or self.departments is None:
+            return child
+        matched = child["medqa_dept_ok"] or bool(
+            self.departments & {text, group, groups.get("dept", "")}
+        )
+        child["medqa_dept_ok"] = matched
+        if follow.departments == "match" and not matched:
+            return None
+        return child
+
+    # --- question pages --------------------------------------------------------------------------
+    def _detail_request(self, profile: SiteProfile, url: str, meta: dict) -> scrapy.Request | None:
+        link = profile.match_detail(url)
+        if link is None:
+            self.crawler.stats.inc_value("medqa/links/unrecognised")
+            return None
+        if self.since and link.date and link.date < self.since:
+            return None
+        if self.shards > 1 and shard_of(link.qid, self.shards) != self.shard:
+            self.crawler.stats.inc_value("medqa/shard/other")
+            return None
+        meta = {**meta, "medqa_kind": "detail", "medqa_qid": link.qid, "medqa_date": link.date}
+        return scrapy.Request(
+            link.url,
+            callback=self.parse_detail,
+            errback=self.on_error,
+            meta=meta,
+            priority=DETAIL_PRIORITY,
+        )
+
+    def parse_detail(self, response: Response) -> Iterator[QuestionItem]:
+        if not isinstance(response, TextResponse):
+            self.crawler.stats.inc_value("medqa/pages/not_html")
+            return
+        meta = response.meta
+        profile = self.profiles[meta["medqa_site"]]
+        fields = extract_detail(
+            profile.detail,
+            response.selector.root,
+            meta.get("medqa_date"),
+            self.crawler.settings.getbool("MEDQA_KEEP_DOCTOR_NAMES"),
+        )
+        yield QuestionItem(
+            source=profile.name,
+            qid=meta["medqa_qid"],
+            url=response.request.url if response.request else response.url,
+            crawled_at=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            department=fields["department"] or meta.get("medqa_dept_path", [])[:2],
+            title=fields["title"],
+            question=fields["question"],
+            patient=fields["patient"],
+            answers=fields["answers"],
+            issues=fields["issues"],
+            asked_on=fields["asked_on"],
+        )
+
+    def on_error(self, failure: Failure) -> None:
+        """Count failed requests by reason; blocks and robots refusals are counted elsewhere."""
+        response = getattr(failure.value, "response", None)
+        if response is not None:
+            key = f"http_{response.status}"
+        elif isinstance(failure.value, IgnoreRequest):
+            key = "ignored"
+        else:
+            key = re.sub(r"\W+", "_", type(failure.value).__name__).lower()
+        site = failure.request.meta.get("medqa_site", "unknown")
+        self.crawler.stats.inc_value(f"medqa/failed/{site}/{key}")
+        self.logger.info("Not crawled: %s (%s)", failure.request.url, failure.getErrorMessage())
