@@ -109,6 +109,12 @@ def list_tasks() -> None:
     help="Open QA: a second endpoint that grades answers with a rubric.",
 )
 @click.option("--judge-model", default=None)
+@click.option(
+    "--judge-api-key",
+    default=None,
+    envvar="JUDGE_API_KEY",
+    help="Bearer key of the judge endpoint (default: $JUDGE_API_KEY).",
+)
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 def run(
     task_name,
@@ -132,6 +138,7 @@ def run(
     tags,
     judge_endpoints,
     judge_model,
+    judge_api_key,
     quiet,
 ) -> None:
     """Run TASK against the endpoint(s); write results.jsonl and summary.json."""
@@ -160,6 +167,7 @@ def run(
         limit=limit,
         judge_endpoints=list(judge_endpoints) or None,
         judge_model=judge_model,
+        judge_api_key=judge_api_key,
         progress=not quiet,
     )
     try:

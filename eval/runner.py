@@ -51,6 +51,7 @@ class RunOptions:
     limit: int | None = None
     judge_endpoints: list[str] | None = None
     judge_model: str | None = None
+    judge_api_key: str | None = None
     progress: bool = True
 
 
@@ -119,11 +120,11 @@ def _split(outcomes: list[Outcome], plans: list[Plan]) -> list[list[Outcome]]:
     return parts
 
 
-def _client(urls, model, options: RunOptions) -> ChatClient:
+def _client(urls, model, options: RunOptions, api_key: str | None = None) -> ChatClient:
     return ChatClient(
         urls,
         model,
-        options.api_key,
+        api_key or options.api_key,
         timeout=options.timeout,
         concurrency=options.concurrency,
         retry=RetryPolicy(max_retries=options.retries),
@@ -131,7 +132,7 @@ def _client(urls, model, options: RunOptions) -> ChatClient:
 
 
 async def _judge(kind: OpenQaKind, plans, results, options: RunOptions, cache) -> dict:
-    client = _client(options.judge_endpoints, options.judge_model, options)
+    client = _client(options.judge_endpoints, options.judge_model, options, options.judge_api_key)
     try:
         calls = [(r, kind.judge_call(p, r)) for p, r in zip(plans, results, strict=True)]
         todo = [(r, c) for r, c in calls if c is not None]

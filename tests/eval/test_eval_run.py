@@ -171,7 +171,9 @@ def test_cli_reports_bad_input_without_a_traceback(tmp_path):
     assert result.exit_code == 1 and f"exam file {missing} does not exist" in result.output
 
 
-def test_open_qa_with_retrieval_and_a_judge(stub, qa_file, tmp_path):
+def test_open_qa_with_retrieval_and_a_judge(stub, qa_file, tmp_path, monkeypatch):
+    monkeypatch.delenv("API_KEY", raising=False)
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
     answers = {q: a for q, a, _ in QA}
 
     def model(request):
@@ -193,13 +195,17 @@ def test_open_qa_with_retrieval_and_a_judge(stub, qa_file, tmp_path):
 
     server, judge_server = stub(model), stub(judge, model="judge")
     task = load_task("open_qa_rag", {"data.path": str(qa_file), "rag.knowledge": KNOWLEDGE})
-    options = options_for(server, tmp_path / "run", judge_endpoints=[judge_server.base_url])
+    options = options_for(
+        server, tmp_path / "run", judge_endpoints=[judge_server.base_url], judge_api_key="jk-1"
+    )
     summary, folder = asyncio.run(run_task(task, options))
     m = summary["metrics"]
     assert m["n"] == 4 and m["retrieval_hit_rate"] == 1.0 and m["refusal_rate"] == 0.25
     assert m["rouge-l"] > 50 and m["bleu-4"] > 30
     assert m["judge"] == {"accuracy": 4.0, "helpfulness": 3.0, "safety": 5.0, "unparsed_rate": 0.0}
     assert summary["judge"]["model"] == "judge"
+    assert judge_server.requests[-1].headers["authorization"] == "Bearer jk-1"
+    assert "authorization" not in server.requests[-1].headers
     results = read_results(folder)
     assert results[0]["retrieved"][0].startswith("acute_myocardial_infarction.md#")
     assert results[0]["scores"]["rouge-l"] == 100.0
