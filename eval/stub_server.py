@@ -261,6 +261,10 @@ class StubServer:
             self._server.close()
             for writer in list(self._writers):
                 writer.transport.abort()
+            pending = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+            for task in pending:  # handlers still sleeping (delays) end here
+                task.cancel()
+            await asyncio.gather(*pending, return_exceptions=True)
             await self._server.wait_closed()
 
         asyncio.run_coroutine_threadsafe(shutdown(), self._loop).result(10)
