@@ -157,40 +157,52 @@ def overview_table(runs: list[Run]) -> Table:
     )
 
 
+def subject_sizes(runs: list[Run]) -> dict[str, int]:
+    """Questions per subject (the largest count any run has)."""
+    sizes: dict[str, int] = {}
+    for run in runs:
+        for subject, stats in run.metrics.get("per_subject", {}).items():
+            sizes[subject] = max(sizes.get(subject, 0), stats.get("n", 0))
+    return dict(sorted(sizes.items()))
+
+
 def subject_table(task: str, runs: list[Run]) -> Table:
-    subjects = sorted({s for run in runs for s in run.metrics.get("per_subject", {})})
-    rows = []
-    for subject in subjects:
-        cells = [
-            _pct(run.metrics.get("per_subject", {}).get(subject, {}).get("accuracy"))
-            for run in runs
-        ]
-        n = next(
-            (
-                run.metrics["per_subject"][subject]["n"]
-                for run in runs
-                if subject in run.metrics.get("per_subject", {})
-            ),
-            0,
-        )
-        rows.append([subject, str(n), *cells])
+    sizes = subject_sizes(runs)
+    rows = [
+        [subject, str(n), *[_pct(_subject_score(run, subject)) for run in runs]]
+        for subject, n in sizes.items()
+    ]
     rows.append(
         [
             "overall",
-            str(runs[0].metrics.get("n", "")),
+            str(max(run.metrics.get("n", 0) for run in runs)),
             *[_pct(run.metrics.get("accuracy")) for run in runs],
         ]
     )
-    for key, name in (
+    extras = (
         ("loglik_accuracy", "log-likelihood"),
         ("partial_credit", "partial credit"),
         ("unparsed_rate", "unparsed"),
         ("retrieval_hit_rate", "retrieval hit"),
-    ):
+    )
+    for key, name in extras:
         if any(key in run.metrics for run in runs):
             rows.append([name, "", *[_pct(run.metrics.get(key)) for run in runs]])
-    title = f"{task}: {'pass rate' if runs[0].summary.get('type') == 'safety' else 'accuracy'} per subject (%)"
-    return Table(title, ["subject", "n", *[r.label for r in runs]], rows)
+    counts = sorted({run.metrics.get("n") for run in runs}, key=str)
+    note = (
+        f"Runs cover different numbers of items ({', '.join(map(str, counts))}): "
+        "compare per subject with care."
+        if len(counts) > 1
+        else ""
+    )
+    what = "pass rate" if runs[0].summary.get("type") == "safety" else "accuracy"
+    return Table(
+        f"{task}: {what} per subject (%)", ["subject", "n", *[r.label for r in runs]], rows, note
+    )
+
+
+def _subject_score(run: Run, subject: str) -> float | None:
+    return run.metrics.get("per_subject", {}).get(subject, {}).get("accuracy")
 
 
 def openqa_table(task: str, runs: list[Run]) -> Table:
@@ -274,13 +286,9 @@ def _task_section(task: str, runs: list[Run], chart_dir: Path) -> Section:
         tables.append(subject_table(task, runs))
         if kind == "safety":
             tables.append(safety_table(task, runs))
-        subjects = sorted({s for run in runs for s in run.metrics.get("per_subject", {})})
-        series = {
-            run.label: [
-                run.metrics.get("per_subject", {}).get(s, {}).get("accuracy") for s in subjects
-            ]
-            for run in runs
-        }
+        sizes = subject_sizes(runs)
+        subjects = [f"{s} ({n})" for s, n in sizes.items()]  # labels carry the question count
+        series = {run.label: [_subject_score(run, s) for s in sizes] for run in runs}
         what = "通过率" if kind == "safety" else "准确率"
         chart = chart_dir / f"subjects_{name}.png"
         chart_title = f"{task}：各科目{what}（%）"
