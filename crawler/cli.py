@@ -64,11 +64,25 @@ def sample_site(
 @click.option("--departments", default=None, help="As `-a departments=` of the spider.")
 @click.option("--since", default=None, help="As `-a since=` of the spider (YYYY-MM-DD).")
 @click.option("--key", default="medqa:start_urls", show_default=True, help="REDIS_START_URLS_KEY.")
-def seed(redis_url: str, sites: str, base_url, departments, since, key: str) -> None:
-    """Push start URLs (JSON) for scrapy-redis workers (`-s MEDQA_DISTRIBUTED=1`)."""
+@click.option(
+    "--keep-queue",
+    is_flag=True,
+    help="Keep the previous crawl's request queue and duplicate filter (default: a new crawl).",
+)
+def seed(
+    redis_url: str, sites: str, base_url, departments, since, key: str, keep_queue: bool
+) -> None:
+    """Start a distributed crawl: push start URLs (JSON) for scrapy-redis workers.
+
+    Workers run `scrapy crawl medqa -s MEDQA_DISTRIBUTED=1 -s REDIS_URL=…` with the same `-a`
+    arguments. A new crawl clears the shared queue and duplicate filter of the last one (questions
+    exported before are still skipped through the seen-store); to resume killed workers, just start
+    them again without seeding.
+    """
     import redis
 
-    from crawler.spiders.medqa import parse_sites, site_roots
+    from crawler.runconfig import DISTRIBUTED_SETTINGS
+    from crawler.spiders.medqa import MedqaSpider, parse_sites, site_roots
 
     names = parse_sites(sites)
     roots = site_roots(names, base_url)
@@ -77,6 +91,12 @@ def seed(redis_url: str, sites: str, base_url, departments, since, key: str) -> 
     ]
     wanted = {d.strip() for d in (departments or "").split(",") if d.strip()} or None
     server = redis.Redis.from_url(redis_url)
+    if not keep_queue:
+        names = {"spider": MedqaSpider.name}
+        server.delete(
+            DISTRIBUTED_SETTINGS["SCHEDULER_QUEUE_KEY"] % names,
+            DISTRIBUTED_SETTINGS["SCHEDULER_DUPEFILTER_KEY"] % names,
+        )
     count = push_seeds(server, key, seed_payloads(profiles, wanted, since))
     click.echo(f"Pushed {count} start URL(s) to {key} on {redis_url}")
 

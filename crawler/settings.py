@@ -34,6 +34,9 @@ AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
 DOWNLOAD_TIMEOUT = 30
 COOKIES_ENABLED = False  # nothing here needs a session; never log in
 TELNETCONSOLE_ENABLED = False
+# Scrapy 2.19's remote-control extension runs Python sent over HTTP (token-protected, localhost)
+# and writes job files to the home directory: off, like the telnet console.
+REMOTE_CONTROL_ENABLED = False
 # Politeness off for a loopback host only (the bundled sample site); see MEDQA_FAST_LOCAL_SETTINGS.
 MEDQA_FAST_LOCAL = False
 

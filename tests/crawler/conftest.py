@@ -61,6 +61,7 @@ class Crawler:
             "MEDQA_FAST_LOCAL": "1" if fast else "0",
             **{k: str(v) for k, v in settings.items()},
         }
+        values = {k: v for k, v in values.items() if v != "None"}  # None: the spider's default
         cmd = [SCRAPY, "crawl", "medqa", "-a", f"base_url={self.site.url}", *args]
         for key, value in values.items():
             cmd += ["-s", f"{key}={value}"]
