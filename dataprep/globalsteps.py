@@ -1,0 +1,197 @@
+"""The global steps, in order: dedup → department classifier → split → test-overlap check →
+nested subsets. They see compact per-record arrays; text comes from streaming the spool."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from dataprep.classifier import NaiveBayes
+from dataprep.contamination import NgramIndex
+from dataprep.spool import classify_lines, init_model
+from dataprep.steps.base import StepStats
+from dataprep.steps.dedup import DedupResult, deduplicate
+from dataprep.steps.department import UNKNOWN
+from dataprep.steps.split import (
+    SplitParams,
+    assign_splits,
+    leakage_groups,
+    order_keys,
+    subset_order,
+)
+from dataprep.taxonomy import Taxonomy
+
+# Why a record was dropped by a global step (0: kept).
+EXACT, NEAR, OVERLAPS_TEST = 1, 2, 3
+GLOBAL_REASONS = {
+    EXACT: ("dedup", "exact_duplicate"),
+    NEAR: ("dedup", "near_duplicate"),
+    OVERLAPS_TEST: ("decontaminate", "overlaps_test"),
+}
+
+
+@dataclass
+class GlobalResult:
+    """Per-record outcome of the global steps, and their statistics."""
+
+    keep: np.ndarray
+    reason: np.ndarray
+    related: np.ndarray  # the record a dropped one duplicates / overlaps (-1: none)
+    code: np.ndarray  # final department code (-1: none)
+    predicted: np.ndarray
+    split: np.ndarray  # 0 train, 1 val, 2 test, -1 dropped
+    rank: np.ndarray  # nested-subset rank of train records (-1: not train)
+    subsets: list[tuple[str, int]]
+    dedup: StepStats = field(default_factory=StepStats)
+    department: dict[str, Any] = field(default_factory=dict)
+    split_info: dict[str, Any] = field(default_factory=dict)
+    overlaps_test: int = 0
+    test_check: tuple[NgramIndex, str] | None = None  # test-question index and the field checked
+    test_ids: dict[int, str] = field(default_factory=dict)  # record id of each test record
+
+
+def run_global(recipe, state, workers: int, lap=lambda phase: None) -> GlobalResult:
+    """Apply the recipe's global steps to the spooled records (``lap(phase)`` after each)."""
+    arrays = state.arrays
+    n = len(arrays["score"])
+    dedup = _dedup(recipe, arrays, n)
+    lap("dedup")
+    keep, reason, related = dedup.keep, dedup.reasons, dedup.duplicate_of
+    code, predicted, department = _departments(recipe, state, keep, related, workers)
+    lap("department")
+    params = recipe.get("split") or SplitParams()
+    strata = _strata(recipe, code, params.stratify)
+    order = order_keys(arrays["idhash"], recipe.seed)
+    split, split_info = _split(params, arrays, keep, strata, order)
+    lap("split")
+    rank = np.full(n, -1, dtype=np.int64)
+    train = np.flatnonzero(keep & (split == 0))
+    rank[train] = subset_order(strata[train], order[train])
+    result = GlobalResult(
+        keep, reason, related, code, predicted, split, rank, [], dedup.stats, department, split_info
+    )
+    result.test_check, result.test_ids = _test_index(recipe, state, keep, split)
+    lap("test index")
+    return result
+
+
+@dataclass
+class _Dedup(DedupResult):
+    stats: StepStats = field(default_factory=StepStats)
+
+
+def _dedup(recipe, arrays, n: int) -> _Dedup:
+    params = recipe.get("dedup")
+    if params is None:
+        return _Dedup(np.ones(n, bool), np.full(n, -1, np.int64), np.zeros(n, np.int8))
+    stats = StepStats()
+    sig = arrays.get("dsig" if params.key == "qa" else "qsig")
+    if sig is None:
+        sig = np.zeros((n, 1), np.uint16)
+    result = deduplicate(np.arange(n), arrays["exact"], sig, arrays["score"], params, stats)
+    return _Dedup(result.keep, result.duplicate_of, result.reasons, stats)
+
+
+def _departments(recipe, state, keep, related, workers):
+    arrays = state.arrays
+    code = arrays["code"].astype(np.int64)
+    predicted = np.zeros(len(code), dtype=bool)
+    params = recipe.get("department")
+    if params is None:
+        return code, predicted, {}
+    taxonomy = Taxonomy.load(params.taxonomy)
+    labelled = code >= 0
+    info: dict[str, Any] = {
+        "mapped": int((labelled & keep).sum()),
+        "unlabelled": int((~labelled & keep).sum()),
+    }
+    fit, held = state.tables["fit"], state.tables["held"]
+    if not params.classify or fit.docs.sum() < params.min_labelled or (fit.docs > 0).sum() < 2:
+        code[~labelled] = taxonomy.codes.get(params.unknown, UNKNOWN)
+        info["classifier"] = None
+        return code, predicted, info
+    info["classifier"] = _evaluate(
+        NaiveBayes(fit, params.alpha), state, keep, related, labelled, taxonomy, workers
+    )
+    wanted = keep & ~labelled
+    if wanted.any():
+        model = NaiveBayes(fit.plus(held), params.alpha)
+        code[wanted] = state.spool.map(wanted, classify_lines, workers, init_model, (model,))
+        predicted[wanted] = True
+    info["predicted"] = int(predicted.sum())
+    return code, predicted, info
+
+
+def _evaluate(model, state, keep, related, labelled, taxonomy, workers) -> dict[str, Any]:
+    """Accuracy on held-out labelled records that survived dedup and have no duplicate among
+    the fitted records (a dropped near-copy of a held-out record in the fit counts would leak)."""
+    code, held = state.arrays["code"].astype(np.int64), state.arrays["held"]
+    leaked = np.zeros(len(code), dtype=bool)
+    fitted_dups = ~keep & labelled & ~held & (related >= 0)
+    leaked[related[fitted_dups]] = True
+    wanted = keep & held & ~leaked
+    info = {
+        "fitted_on": int(state.tables["fit"].docs.sum()),
+        "classes": len(model.classes),
+        "held_out": int(wanted.sum()),
+        "excluded_near_copies": int((keep & held & leaked).sum()),
+    }
+    if wanted.any():
+        guess = state.spool.map(wanted, classify_lines, workers, init_model, (model,))
+        truth = code[wanted]
+        tops = np.array([taxonomy.top(c) for c in range(len(taxonomy.paths))])
+        info["accuracy"] = round(float((guess == truth).mean()), 4)
+        info["top_level_accuracy"] = round(float((tops[guess] == tops[truth]).mean()), 4)
+        majority = np.bincount(truth).argmax()
+        info["majority_baseline"] = round(float((truth == majority).mean()), 4)
+    return info
+
+
+def _strata(recipe, code: np.ndarray, how: str) -> np.ndarray:
+    if how == "none" or recipe.get("department") is None:
+        return np.zeros(len(code), dtype=np.int64)
+    if how == "department":
+        return code
+    taxonomy = Taxonomy.load(recipe.get("department").taxonomy)
+    tops = np.array([taxonomy.top(c) for c in range(len(taxonomy.paths))] + [-1])
+    return tops[code]
+
+
+def _split(params: SplitParams, arrays, keep, strata, order):
+    n = len(keep)
+    split = np.full(n, -1, dtype=np.int8)
+    kept = np.flatnonzero(keep)
+    qsig = arrays.get("qsig")
+    threshold = params.group_threshold if qsig is not None else None
+    groups, similar = leakage_groups(
+        qsig[kept] if qsig is not None else None,
+        arrays["qhash"][kept],
+        arrays["group"][kept],
+        threshold,
+    )
+    split[kept] = assign_splits(groups, strata[kept], order[kept], params.ratios)
+    sizes = np.bincount(groups, minlength=1) if len(groups) else np.zeros(0, int)
+    info = {
+        "groups": int((sizes > 0).sum()),
+        "multi_record_groups": int((sizes > 1).sum()),
+        "records_in_multi_record_groups": int(sizes[sizes > 1].sum()),
+        "similar_question_pairs": similar,
+    }
+    return split, info
+
+
+def _test_index(recipe, state, keep, split) -> tuple[tuple[NgramIndex, str] | None, dict]:
+    """The n-gram index of the test questions, for the write pass to check train/val records
+    against (ids are spool indices), and each test record's id."""
+    params = recipe.get("decontaminate")
+    test = keep & (split == 2)
+    if params is None or not params.test_split or not test.any():
+        return None, {}
+    indices, texts, ids = [], [], {}
+    for index, record in state.spool.records(test):
+        indices.append(str(index))
+        texts.append(record["question"])
+        ids[index] = record["id"]
+    return (NgramIndex(indices, texts, params.ngram, params.min_overlap), params.field), ids

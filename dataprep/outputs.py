@@ -1,0 +1,80 @@
+"""Writing a run: the split files, exam files, dropped examples, stats, charts and report into
+the staging folder; the swap into place; the dataset_info.json registration."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+from typing import Any
+
+from dataprep import charts, report
+from dataprep.dataset_info import entry, merge_entries, relative_file_name
+from dataprep.stats import build_stats
+from dataprep.writepass import Written
+from medqa.io import write_json, write_jsonl
+
+
+class OutputError(RuntimeError):
+    """The output folder cannot be written (e.g. it holds something that is not ours)."""
+
+
+def check_replaceable(final: Path) -> None:
+    """Refuse to replace a non-empty folder that is not a previous ``medqa prep`` output."""
+    if final.exists() and (
+        not final.is_dir() or (any(final.iterdir()) and not (final / "stats.json").is_file())
+    ):
+        raise OutputError(
+            f"refusing to replace {final}: it is not a `medqa prep` output (no stats.json); "
+            "choose another --name/--out or remove it"
+        )
+
+
+def swap_into_place(staging: Path, final: Path) -> None:
+    """Replace ``final`` by the complete ``staging`` folder (old version removed after).
+    Files get the usual umask permissions (temp files are created owner-only)."""
+    mode = 0o666 & ~current_umask()
+    for path in staging.rglob("*"):
+        if path.is_file():
+            path.chmod(mode)
+    old = final.parent / f".{final.name}.old-{os.getpid()}"
+    if final.exists():
+        os.replace(final, old)
+    os.replace(staging, final)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def current_umask() -> int:
+    """The process umask (read by setting and restoring it)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def finish(recipe, name, state, result, written: Written, exams, root: Path) -> dict[str, Any]:
+    """Write exam files, examples, stats.json, charts and the HTML report; return the stats."""
+    for exam_name, records in exams.outputs.items():
+        write_jsonl(root / "exam" / f"{exam_name}.jsonl", records)
+        written.files[f"exam/{exam_name}.jsonl"] = len(records)
+    examples = [e for bucket in state.examples.values() for e in bucket] + written.examples
+    write_jsonl(root / "examples.jsonl", examples)
+    stats = build_stats(recipe, name, state, result, written, exams)
+    chart_files = charts.render_all(stats, written, root / "charts")
+    stats["charts"] = [f"charts/{path.name}" for path in chart_files]
+    write_json(root / "stats.json", stats)
+    report.write_report(stats, chart_files, examples, root / "report.html")
+    return stats
+
+
+def register(final: Path, name: str, stats: dict, info_path: Path, formats: list[str]) -> None:
+    """Merge this dataset's entries into ``info_path`` (paths relative to its folder)."""
+    entries = {}
+    for file_key in stats["files"]:
+        fmt, _, file_name = file_key.partition("/")
+        if fmt not in formats:
+            continue
+        split = file_name.removesuffix(".jsonl")
+        entries[f"{name}_{fmt}_{split}"] = entry(
+            relative_file_name(final / file_key, info_path), fmt
+        )
+    merge_entries(info_path, entries)

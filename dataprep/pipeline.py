@@ -1,0 +1,271 @@
+"""``medqa prep run``: readers → per-record steps (parallel) → global steps → writers.
+
+Pass 1 streams every QA input through the per-record steps in worker processes and spools the
+kept records to disk, keeping only compact arrays in memory. The global steps (dedup,
+department classifier, split, test-overlap check) work on those arrays, streaming the spool
+when they need text. Everything is written into a staging folder that replaces
+``<out>/<name>`` only when complete, then dataset_info.json is merged.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from tqdm import tqdm
+
+from dataprep import globalsteps, outputs, writepass
+from dataprep.classifier import CountTable
+from dataprep.exams import ExamSet, collect_exams
+from dataprep.minhash import MinHasher
+from dataprep.parallel import ordered_map
+from dataprep.readers import InputSpec, Reader, open_input
+from dataprep.recipe import Recipe
+from dataprep.spool import Spool
+from dataprep.steps.base import StepStats
+from dataprep.steps.deidentify import Deidentify
+from dataprep.steps.department import DepartmentMap
+from dataprep.steps.normalize import Normalize
+from dataprep.steps.quality import Quality
+from dataprep.taxonomy import Taxonomy
+from dataprep.worker import ChunkResult, ReadConfig, init, process_chunk
+from medqa.io import atomic_write, dumps_line
+
+STEP_CLASSES = {
+    "normalize": Normalize,
+    "deidentify": Deidentify,
+    "quality": Quality,
+    "department": DepartmentMap,
+}
+UNITS_PER_CHUNK = 1000
+SMALL_INPUT_BYTES = 2 << 20
+
+
+@dataclass
+class RunOptions:
+    """Where and how to run: ``out/<name>/`` for the files, ``dataset_info`` to merge into
+    (None: don't), a local tokenizer path for token statistics, the number of workers."""
+
+    out: Path
+    name: str | None = None
+    dataset_info: Path | None = Path("dataset_info.json")
+    tokenizer: str | None = None
+    workers: int = 0
+    progress: bool = False
+
+
+@dataclass
+class RunState:
+    """What pass 1 leaves for the global steps."""
+
+    spool: Spool
+    arrays: dict[str, np.ndarray]
+    stats: dict[str, StepStats]
+    examples: dict[tuple[str, str], list[dict]]
+    tables: dict[str, CountTable] = field(default_factory=dict)
+    rejects: int = 0
+    input_counts: list[dict[str, Any]] = field(default_factory=list)
+    per_input: dict[int, list[int]] = field(default_factory=lambda: defaultdict(lambda: [0, 0, 0]))
+
+
+@dataclass
+class RunResult:
+    """Where the dataset went, its stats, and wall-clock seconds per phase (not in stats.json,
+    which stays byte-identical across reruns)."""
+
+    dataset_dir: Path
+    stats: dict[str, Any]
+    seconds: float
+    records_per_second: float
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+class _Timer:
+    def __init__(self) -> None:
+        self.timings: dict[str, float] = {}
+        self._last = time.perf_counter()
+
+    def lap(self, phase: str) -> None:
+        now = time.perf_counter()
+        self.timings[phase] = round(self.timings.get(phase, 0.0) + now - self._last, 3)
+        self._last = now
+
+
+def run(recipe: Recipe, extra_inputs: list[InputSpec], options: RunOptions) -> RunResult:
+    """Run ``recipe`` over its inputs plus ``extra_inputs``; return where the dataset went."""
+    started = time.perf_counter()
+    name = options.name or recipe.name
+    readers = [open_input(spec) for spec in [*recipe.inputs, *extra_inputs]]
+    if not readers:
+        raise ValueError("no inputs: pass --input PATH (or list inputs in the recipe)")
+    final = Path(options.out) / name
+    outputs.check_replaceable(final)
+    staging = Path(options.out) / f".{name}.staging-{os.getpid()}"
+    shutil.rmtree(staging, ignore_errors=True)
+    (staging / ".work").mkdir(parents=True)
+    timer = _Timer()
+    try:
+        stats = _run_into(recipe, readers, options, name, staging, timer)
+        outputs.swap_into_place(staging, final)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    if options.dataset_info is not None:
+        outputs.register(final, name, stats, options.dataset_info, recipe.output.formats)
+    timer.lap("finish")
+    seconds = time.perf_counter() - started
+    read = stats["funnel"][0]["seen"] if stats["funnel"] else 0
+    return RunResult(final, stats, seconds, read / seconds if seconds else 0.0, timer.timings)
+
+
+def _run_into(recipe, readers, options, name, staging, timer: _Timer) -> dict[str, Any]:
+    workers = options.workers or _auto_workers(readers)
+    steps = [STEP_CLASSES[n](params) for n, params in recipe.steps if n in STEP_CLASSES]
+    normalize = next((s for s in steps if isinstance(s, Normalize)), None)
+    qa_readers = [r for r in readers if r.kind == "qa" or r.options.get("to_sft")]
+    exam_readers = [r for r in readers if r not in qa_readers]
+    exams = collect_exams(exam_readers, recipe.get("decontaminate"), normalize)
+    config = _read_config(recipe, qa_readers, steps, exams)
+    with atomic_write(staging / "rejects.jsonl") as rejects:
+        for reject in exams.rejects:
+            rejects.write(dumps_line(reject))
+        state = _pass_one(config, staging / ".work" / "spool.jsonl", workers, rejects, options)
+    timer.lap("read+per-record steps")
+    state.rejects += len(exams.rejects)
+    state.input_counts = _input_counts(readers, qa_readers, state, exams)
+    result = globalsteps.run_global(recipe, state, workers, timer.lap)
+    written = writepass.write_dataset(recipe, state, result, staging, options.tokenizer, workers)
+    timer.lap("write")
+    shutil.rmtree(staging / ".work")
+    return outputs.finish(recipe, name, state, result, written, exams, staging)
+
+
+def _auto_workers(readers: list[Reader]) -> int:
+    """All cores, except for small inputs (under 2 MB), where starting workers costs more
+    than it saves."""
+    size = sum(_size(reader.path) for reader in readers)
+    return 1 if size < SMALL_INPUT_BYTES else os.cpu_count() or 1
+
+
+def _size(path: Path) -> int:
+    if path.is_dir():
+        return sum(p.stat().st_size for p in path.iterdir() if p.is_file())
+    return path.stat().st_size
+
+
+def _read_config(recipe: Recipe, readers, steps, exams: ExamSet) -> ReadConfig:
+    dedup, split, dept = recipe.get("dedup"), recipe.get("split"), recipe.get("department")
+    decon = recipe.get("decontaminate")
+    need_qsig = (dedup is not None and dedup.near) or (
+        split is not None and split.group_threshold is not None
+    )
+    hasher = MinHasher(dedup.num_perm, dedup.ngram) if dedup else MinHasher()
+    qa = dedup is not None and dedup.near and dedup.key == "qa"
+    return ReadConfig(
+        readers=readers,
+        steps=steps,
+        exam_index=exams.index(decon),
+        exam_field=decon.field if decon else "question",
+        hasher=hasher if need_qsig else None,
+        qa_hasher=hasher if qa else None,
+        dedup_key=dedup.key if dedup else "question",
+        holdout=dept.holdout if dept is not None and dept.classify else None,
+        n_classes=len(Taxonomy.load(dept.taxonomy).paths) if dept else 0,
+        examples=recipe.output.examples_per_reason,
+    )
+
+
+def _chunks(readers: list[Reader]):
+    for index, reader in enumerate(readers):
+        units = []
+        for unit in reader.units():
+            units.append(unit)
+            if len(units) >= UNITS_PER_CHUNK:
+                yield index, units
+                units = []
+        if units:
+            yield index, units
+
+
+def _pass_one(config: ReadConfig, spool_path: Path, workers: int, rejects, options) -> RunState:
+    state = RunState(Spool(spool_path), {}, defaultdict(StepStats), defaultdict(list))
+    parts: dict[str, list[np.ndarray]] = defaultdict(list)
+    state.tables = {"fit": CountTable(config.n_classes), "held": CountTable(config.n_classes)}
+    bar = tqdm(unit=" lines", disable=not options.progress, desc="read+clean")
+    tasks = _chunks(config.readers)
+    for task_input, result in _with_inputs(tasks, workers, config):
+        _merge_chunk(state, parts, result, rejects, config.examples)
+        counts = state.per_input[task_input]
+        counts[0] += result.stats["read"].seen
+        counts[1] += len(result.lines)
+        counts[2] += len(result.rejects)
+        bar.update(result.stats["read"].seen)
+    bar.close()
+    state.arrays = {key: np.concatenate(values) for key, values in parts.items()}
+    if not state.arrays:
+        state.arrays = _empty_arrays()
+    state.spool.close()
+    return state
+
+
+def _with_inputs(tasks, workers, config):
+    """Run the chunks; yield (input index, result) in order."""
+    order: list[int] = []
+
+    def tagged():
+        for task in tasks:
+            order.append(task[0])
+            yield task
+
+    for k, result in enumerate(ordered_map(process_chunk, tagged(), workers, init, (config,))):
+        yield order[k], result
+
+
+def _merge_chunk(state: RunState, parts, result: ChunkResult, rejects, limit: int) -> None:
+    state.spool.extend(result.lines)
+    for key, values in result.arrays.items():
+        parts[key].append(values)
+    for name, step_stats in result.stats.items():
+        state.stats[name].merge(step_stats)
+    for reject in result.rejects:
+        rejects.write(dumps_line(reject))
+    state.rejects += len(result.rejects)
+    for key, found in result.examples.items():
+        bucket = state.examples[key]
+        bucket.extend(found[: max(0, limit - len(bucket))])
+    for part, (keys, counts, classes) in result.nb.items():
+        state.tables[part].add(keys, counts, classes)
+
+
+def _empty_arrays() -> dict[str, np.ndarray]:
+    return {
+        "score": np.zeros(0, np.float32),
+        "code": np.zeros(0, np.int16),
+        "qhash": np.zeros(0, np.uint64),
+        "group": np.zeros(0, np.uint64),
+        "idhash": np.zeros(0, np.uint64),
+        "qlen": np.zeros(0, np.int32),
+        "alen": np.zeros(0, np.int32),
+        "exact": np.zeros(0, np.uint64),
+    }
+
+
+def _input_counts(readers, qa_readers, state: RunState, exams: ExamSet) -> list[dict[str, Any]]:
+    out = []
+    for reader in readers:
+        entry = {"path": str(reader.path), "format": reader.format}
+        if reader in qa_readers:
+            units, records, rejected = state.per_input[qa_readers.index(reader)]
+            entry.update(kind="qa", units=units, records_after_steps=records, rejects=rejected)
+        else:
+            entry.update(
+                kind="mcq", rejects=sum(r["file"] == str(reader.path) for r in exams.rejects)
+            )
+        out.append(entry)
+    return out

@@ -1,0 +1,133 @@
+"""File-level iteration shared by readers: JSON Lines, JSON arrays, CSV with encoding detection.
+
+These run in the main process and yield ``(line_no, payload)`` units; parsing a unit into
+records happens in the workers. Line numbers are 1-based physical lines of the file.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import json
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+from dataprep.records import Reject
+
+_SAMPLE_BYTES = 1 << 20
+csv.field_size_limit(min(sys.maxsize, 1 << 30))
+
+
+class InputError(ValueError):
+    """An input cannot be read at all (unknown format, undecodable, bad header)."""
+
+
+def detect_encoding(path: Path) -> str:
+    """The text encoding of ``path``: a BOM; else UTF-8 or GB18030 (a superset of GBK/GB2312)
+    if the first MiB decodes strictly, or with under 1% undecodable characters (a file with a
+    few lines in another encoding: those rows get rejected); else charset-normalizer's guess."""
+    with open(path, "rb") as handle:
+        sample = handle.read(_SAMPLE_BYTES)
+    if sample.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig"
+    if sample.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"
+    for encoding in ("utf-8", "gb18030"):
+        try:
+            codecs.getincrementaldecoder(encoding)().decode(sample, final=False)
+            return encoding
+        except UnicodeDecodeError:
+            continue
+    for encoding in ("utf-8", "gb18030"):
+        text = codecs.getincrementaldecoder(encoding)(errors="replace").decode(sample)
+        if text.count("\ufffd") < 0.01 * max(len(text), 1):
+            return encoding
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(sample).best()
+    if best is None:
+        raise InputError(f"{path}: cannot detect the text encoding (not UTF-8 or GB18030)")
+    return best.encoding
+
+
+def first_char(path: Path) -> str:
+    """The first non-whitespace character of a text file ('' if none)."""
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(4096), b""):
+            stripped = chunk.lstrip()
+            if stripped:
+                return stripped[:1].decode("ascii", errors="replace")
+    return ""
+
+
+def iter_lines(path: Path) -> Iterator[tuple[int, bytes]]:
+    """Non-blank raw lines (bytes, decoded later by the worker) with line numbers."""
+    with open(path, "rb") as handle:
+        for line_no, line in enumerate(handle, start=1):
+            if line.strip():
+                yield line_no, line
+
+
+def iter_json_array(path: Path, encoding: str = "utf-8") -> Iterator[tuple[int, object]]:
+    """Items of a top-level JSON array, decoded incrementally (the file is never held whole),
+    each with the line it starts on. A syntax error rejects the rest of the file."""
+    decoder = json.JSONDecoder()
+    with open(path, encoding=encoding) as handle:
+        buf, pos, line_no, eof, started = "", 0, 1, False, False
+        while True:
+            rest = buf[pos:].lstrip(" \t\r\n," if started else " \t\r\n")
+            line_no += buf.count("\n", pos, len(buf) - len(rest))
+            buf, pos = rest, 0
+            if len(buf) < 2 and not eof:
+                chunk = handle.read(1 << 16)
+                eof, buf = not chunk, buf + chunk
+                continue
+            if not buf:
+                if started:
+                    yield line_no, Reject("truncated JSON array (no closing ']')")
+                return
+            if not started:
+                if buf[0] != "[":
+                    raise InputError(f"{path}:{line_no}: expected a JSON array")
+                started, pos = True, 1
+                continue
+            if buf[0] == "]":
+                return
+            try:
+                obj, end = decoder.raw_decode(buf)
+                complete = end < len(buf) or eof
+            except json.JSONDecodeError as exc:
+                obj, end, complete = exc, 0, eof
+            if not complete:
+                chunk = handle.read(1 << 16)
+                eof, buf = not chunk, buf + chunk
+                continue
+            if isinstance(obj, json.JSONDecodeError):
+                yield line_no + obj.lineno - 1, Reject(f"invalid JSON ({obj.msg})")
+                return
+            yield line_no, obj
+            line_no += buf.count("\n", 0, end)
+            pos = end
+
+
+def csv_header(path: Path, encoding: str) -> list[str]:
+    """The header row of a CSV file (BOM and surrounding spaces stripped)."""
+    with open(path, encoding=encoding, errors="replace", newline="") as handle:
+        header = next(csv.reader(handle), None)
+    if not header:
+        raise InputError(f"{path}: empty CSV file (no header row)")
+    return [cell.strip().lstrip("\ufeff") for cell in header]
+
+
+def iter_csv_rows(path: Path, encoding: str) -> Iterator[tuple[int, list[str]]]:
+    """``(line_no, fields)`` of each non-blank data row (the line the row starts on).
+    Undecodable bytes become U+FFFD; readers reject such rows."""
+    with open(path, encoding=encoding, errors="replace", newline="") as handle:
+        reader = csv.reader(handle)
+        next(reader, None)
+        start = reader.line_num + 1
+        for row in reader:
+            if any(cell.strip() for cell in row):
+                yield start, row
+            start = reader.line_num + 1

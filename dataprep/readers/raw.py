@@ -1,0 +1,124 @@
+"""The crawler's raw JSONL (DESIGN.md §3 "Raw crawl record") → QA records.
+
+Of several doctor answers the accepted one comes first, then the best by a quality score
+(content length, likes, doctor title); ``answers: all`` emits every answer with enough content
+instead, all sharing ``meta.group`` so the split keeps them together.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dataprep.readers.base import JsonReader, Parsed
+from dataprep.records import Reject, Skip, join_title, qa_record
+from dataprep.steps.quality import content_chars
+
+_TITLE_RANK = {"主任医师": 4, "副主任医师": 3, "主治医师": 2, "住院医师": 1, "医师": 1}
+_PATIENT_KEYS = ("gender", "age_group")  # nothing else about the asker is ever kept
+
+
+class RawCrawlReader(JsonReader):
+    """``answers``: "best" (one record per question) or "all" (every answer with at least
+    ``min_answer_chars`` content characters); ``keep_doctor``: keep ``doctor_name`` if the
+    crawler stored it (off: names are not needed for training)."""
+
+    format = "raw"
+    OPTIONS = {"answers": "best", "min_answer_chars": 10, "keep_doctor": False}
+
+    def __init__(self, path, options=None) -> None:
+        super().__init__(path, options)
+        if self.options["answers"] not in ("best", "all"):
+            raise ValueError(f"input {self.path}: option 'answers' must be best or all")
+
+    def default_source(self) -> str:
+        return ""
+
+    def convert(self, obj: dict, line_no: int) -> Parsed:
+        head = _question_fields(obj)
+        if isinstance(head, Reject):
+            return [head]
+        source, qid, question = head
+        answers = obj.get("answers")
+        if answers is None:
+            answers = []
+        if not isinstance(answers, list) or not all(isinstance(a, dict) for a in answers):
+            return [Reject("field 'answers' must be a list of objects")]
+        usable = [a for a in answers if isinstance(a.get("text"), str) and a["text"].strip()]
+        if not usable:
+            return [Skip("no_answer")]
+        ranked = sorted(usable, key=_answer_rank, reverse=True) if len(usable) > 1 else usable
+        if self.options["answers"] == "all":
+            minimum = self.options["min_answer_chars"]
+            ranked = [a for a in ranked if content_chars(a["text"]) >= minimum] or ranked[:1]
+        else:
+            ranked = ranked[:1]
+        group = f"{source}-{qid}"
+        meta = _question_meta(obj, group, len(usable))
+        return [
+            qa_record(
+                group if self.options["answers"] == "best" else f"{group}-a{k}",
+                source,
+                question,
+                answer["text"],
+                _labels(obj.get("department")),
+                {**meta, **self._answer_meta(answer)},
+            )
+            for k, answer in enumerate(ranked)
+        ]
+
+    def _answer_meta(self, answer: dict) -> dict[str, Any]:
+        meta = {
+            "doctor_title": answer.get("doctor_title"),
+            "accepted": bool(answer.get("accepted")),
+            "likes": _int(answer.get("likes")),
+            "answer_time": answer.get("time"),
+        }
+        if self.options["keep_doctor"] and answer.get("doctor_name"):
+            meta["doctor_name"] = answer["doctor_name"]
+        return meta
+
+
+def _question_fields(obj: dict) -> tuple[str, str, str] | Reject:
+    for key in ("source", "qid"):
+        if not isinstance(obj.get(key), str | int) or str(obj[key]).strip() == "":
+            return Reject(f"missing or invalid field {key!r}")
+    title, body = obj.get("title") or "", obj.get("question") or ""
+    if not isinstance(title, str) or not isinstance(body, str):
+        return Reject("fields 'title' and 'question' must be strings")
+    question = join_title(title, body)
+    if not question:
+        return Reject("record has neither 'title' nor 'question' text")
+    return str(obj["source"]), str(obj["qid"]), question
+
+
+def _question_meta(obj: dict, group: str, n_answers: int) -> dict[str, Any]:
+    patient = obj.get("patient") if isinstance(obj.get("patient"), dict) else {}
+    return {
+        "group": group,
+        "url": obj.get("url"),
+        "crawled_at": obj.get("crawled_at"),
+        "patient": {k: patient[k] for k in _PATIENT_KEYS if patient.get(k)},
+        "n_answers": n_answers,
+    }
+
+
+def _labels(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [value] if value.strip() else []
+    if isinstance(value, list):
+        return [v for v in value if isinstance(v, str) and v.strip()]
+    return []
+
+
+def _int(value: Any) -> int:
+    try:
+        return int(value or 0)
+    except (TypeError, ValueError):
+        return 0
+
+
+def _answer_rank(answer: dict) -> tuple:
+    content = min(content_chars(answer["text"]), 400)
+    title = _TITLE_RANK.get(str(answer.get("doctor_title") or "").strip(), 0)
+    score = content / 400 + min(_int(answer.get("likes")), 20) / 40 + title / 16
+    return (bool(answer.get("accepted")), score)

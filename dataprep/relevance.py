@@ -1,0 +1,42 @@
+"""Question–answer relevance: does the answer talk about what the question asks?
+
+The score is the share of the question's content character bigrams (CJK only, minus a list of
+function-word and chit-chat bigrams) that occur in the answer. Doctors' answers almost always
+repeat the disease, drug or body part the patient asked about; an answer pasted under the wrong
+question (the "answers a different question" failure) shares none of them. On the real CMD
+sample (7,266 pairs, all 内科), requiring a score > 0 drops 1.5% of the true pairs and 56% of
+answers shuffled *within that one department*; see tests/dataprep/test_prep_quality.py.
+"""
+
+from __future__ import annotations
+
+import re
+
+from dataprep.textutil import CJK_CLASS
+
+_CJK_RUN = re.compile(f"[{CJK_CLASS}]{{2,}}")
+_STOP_TEXT = """
+你好 您好 医生 大夫 请问 怎么 什么 如何 可以 是否 需要 谢谢 一下 现在 最近 时候 没有 这个 那个 这样 情况 问题 因为 所以
+但是 而且 已经 还是 就是 不是 有点 有些 一些 我们 你们 他们 自己 感觉 出现 治疗 建议 患者 病人 可能 应该 注意 及时 医院
+检查 一般 目前 平时 症状 身体 时间 关系 影响 原因 方法 东西 效果 帮助 希望 描述 根据 考虑 引起 导致 造成 比较 非常 特别
+主要 经常 左右 以上 以下 之后 之前 同时 另外 如果 那么 这种 那种 哪些 多少 么办 么回 回事 怎样 能不 不能 有什 一个
+这些 那些 还有 以及 或者 的话 了解 知道 想问 请教 咨询 麻烦 严重 好的 正常 有没 没事 吃什 么药 什么 要紧 我的 我是 我有
+我们 他的 她的 孩子 今年 岁了
+"""
+STOP_BIGRAMS = frozenset(_STOP_TEXT.split())
+
+
+def content_bigrams(text: str) -> set[str]:
+    """CJK character bigrams of ``text`` that are not in :data:`STOP_BIGRAMS`."""
+    grams = {run[i : i + 2] for run in _CJK_RUN.findall(text) for i in range(len(run) - 1)}
+    return grams - STOP_BIGRAMS
+
+
+def relevance(question: str, answer: str, min_bigrams: int = 3) -> float | None:
+    """Share (0–1) of the question's content bigrams found in the answer; ``None`` when the
+    question has fewer than ``min_bigrams`` of them (too short to judge)."""
+    wanted = content_bigrams(question)
+    if len(wanted) < min_bigrams:
+        return None
+    found = sum(1 for gram in wanted if gram in answer)
+    return found / len(wanted)

@@ -1,0 +1,119 @@
+"""Exact and near-duplicate removal, keeping the best record (highest quality) of each cluster.
+
+Memory held per record by this global step: an 8-byte exact hash, a ``2 * num_perm``-byte
+signature (256 B at the default 128 permutations) and a 4-byte score; during LSH, ~24 bytes per
+record for the band being sorted.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import numpy as np
+import xxhash
+
+from dataprep.minhash import best_of_groups, connected_components, similar_pairs
+from dataprep.steps.base import StepStats
+
+_NOT_LETTERS = re.compile(r"[\W_]+")
+
+
+@dataclass
+class DedupParams:
+    """``exact``: drop records whose normalised ``key`` text is identical; ``near``: MinHash-LSH
+    over character ``ngram``-grams, clustering pairs with Jaccard ≥ ``threshold``. ``key``:
+    "question" (one answer per question) or "qa" (question + answer; use it with a raw reader's
+    ``answers: all``). ``bands``: LSH bands (default: chosen for the threshold)."""
+
+    exact: bool = True
+    near: bool = True
+    threshold: float = 0.7
+    ngram: int = 5
+    num_perm: int = 128
+    bands: int | None = None
+    key: str = "question"
+
+    def __post_init__(self) -> None:
+        if self.key not in ("question", "qa"):
+            raise ValueError("key must be 'question' or 'qa'")
+        if not 0.0 < self.threshold <= 1.0:
+            raise ValueError("threshold must be in (0, 1]")
+        if self.bands is not None and not 1 <= self.bands <= self.num_perm:
+            raise ValueError("bands must be between 1 and num_perm")
+
+
+def dedup_text(record: dict, key: str) -> str:
+    """The text duplicates are judged on."""
+    if key == "qa":
+        return f"{record['question']}\n{record['answer']}"
+    return record["question"]
+
+
+def exact_hash(text: str) -> int:
+    """64-bit hash of the text with case, spaces and punctuation removed."""
+    return xxhash.xxh3_64_intdigest(_NOT_LETTERS.sub("", text).lower().encode("utf-8"))
+
+
+@dataclass
+class DedupResult:
+    """Which records survive, and for each dropped one the record it duplicates."""
+
+    keep: np.ndarray
+    duplicate_of: np.ndarray
+    reasons: np.ndarray  # 0 kept, 1 exact, 2 near
+
+
+def deduplicate(
+    alive: np.ndarray,
+    hashes: np.ndarray,
+    sig: np.ndarray,
+    score: np.ndarray,
+    params: DedupParams,
+    stats: StepStats,
+) -> DedupResult:
+    """Drop exact then near duplicates among ``alive`` records (indices into the arrays)."""
+    n = len(hashes)
+    keep = np.zeros(n, dtype=bool)
+    keep[alive] = True
+    duplicate_of = np.full(n, -1, dtype=np.int64)
+    reasons = np.zeros(n, dtype=np.int8)
+    stats.seen += len(alive)
+    if params.exact:
+        _drop_groups(
+            alive,
+            np.unique(hashes[alive], return_inverse=True)[1],
+            score,
+            keep,
+            duplicate_of,
+            reasons,
+            1,
+        )
+    if params.near:
+        survivors = np.flatnonzero(keep)
+        found = similar_pairs(sig[survivors], params.threshold, params.bands)
+        labels = connected_components(len(survivors), found.pairs[:, 0], found.pairs[:, 1])
+        _drop_groups(survivors, labels, score, keep, duplicate_of, reasons, 2)
+        stats.counts.update(
+            {
+                "lsh_bands": found.bands,
+                "lsh_rows": found.rows,
+                "lsh_candidates": found.candidates,
+                "lsh_verified_pairs": len(found.pairs),
+            }
+        )
+    stats.drop("exact_duplicate", int((reasons == 1).sum()))
+    stats.drop("near_duplicate", int((reasons == 2).sum()))
+    stats.kept += int(keep.sum())
+    return DedupResult(keep, duplicate_of, reasons)
+
+
+def _drop_groups(members, labels, score, keep, duplicate_of, reasons, code) -> None:
+    """Within each label group of ``members``, keep the best record and drop the others."""
+    best = best_of_groups(labels, score[members])
+    first_of_label = np.full(labels.max() + 1 if len(labels) else 0, -1, dtype=np.int64)
+    first_of_label[labels[best]] = members[best]
+    dropped = ~best
+    keep[members[dropped]] = False
+    duplicate_of[members[dropped]] = first_of_label[labels[dropped]]
+    reasons[members[dropped]] = code

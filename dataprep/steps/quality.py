@@ -1,0 +1,179 @@
+"""Quality filters, each dropping with its own reason, and the quality score dedup keeps by."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from dataprep.relevance import relevance
+from dataprep.steps.base import RecordStep, StepStats
+from dataprep.steps.deidentify import DEFAULT_PLACEHOLDERS
+
+# Greetings, pleasantries and template headings that carry no medical content.
+_TEMPLATE_RE = re.compile(
+    r"(?=[医你您根从就针这建感谢希期祝如请病指意问])(?:"  # cheap first-character gate
+    r"(?:医生)?(?:你好|您好)[呀啊吖]?|根据(?:你|您)(?:的|所)?(?:描述|叙述|情况|提供的信息|所说)"
+    r"|(?:从|就)(?:你|您)(?:描述|说)的(?:情况)?来看|针对(?:你|您)的(?:问题|情况)"
+    r"|(?:你|您)的(?:情况|问题)(?:我)?(?:已经)?(?:了解|明白|清楚)了?"
+    r"|(?:这种情况)?建议(?:你|您)?(?:及时|尽快|最好)?(?:去|到)?(?:正规|当地)?(?:的)?医院"
+    r"(?:就诊|检查|看看|看一下|诊治|咨询|治疗)?"
+    r"|(?:感谢|谢谢)(?:你|您)?(?:的)?(?:进行)?(?:咨询|提问|信任|支持)"
+    r"|(?:希望|期望)(?:我的)?(?:回答|解答|解释|建议)(?:能)?对(?:你|您)有所?帮助"
+    r"|祝(?:你|您)?(?:早日)?(?:康复|健康|身体健康|生活愉快|好运)"
+    r"|如(?:有|果有)(?:其他|什么)?(?:疑问|问题)(?:请|可以|可)?(?:随时)?(?:追问|咨询|再问)"
+    r"|请(?:详细)?(?:描述|说明|补充)(?:一下)?(?:你的|您的)?(?:情况|症状|病情)"
+    r"|(?:病情分析|指导意见|意见建议|问题分析)[:：]?"
+    r")"
+)
+_NON_CONTENT_RE = re.compile(r"[^\u3400-\u9fffA-Za-z0-9]+")
+_NON_CJK_RE = re.compile(r"[^\u3400-\u9fff]+")
+_AD_RE = re.compile(
+    r"(?=[加联咨预服私点免在到来我包无优特])(?:"  # cheap first-character gate
+    r"加(?:我|医生)?的?(?:微信|威信|[Vv]信|[Vv][Xx]|[Qq][Qq]|扣扣)|联系(?:电话|方式|我)"
+    r"|(?:咨询|预约|服务)(?:热线|电话)|私信我|点击(?:链接|头像|下方|咨询)"
+    r"|免费(?:咨询|领取|诊断|治疗)|在线咨询|(?:到|来)我院|我院(?:专家|采用|引进|特色)"
+    r"|包治|无效退款|优惠活动|特价"
+    r")"
+)
+_CONTACT_PLACEHOLDERS = tuple(
+    DEFAULT_PLACEHOLDERS[k] for k in ("phone", "wechat", "qq", "url", "email")
+)
+_TRUNCATED_ENDINGS = (
+    "…",
+    "...",
+    "。。。",
+    "，",
+    "、",
+    "；",
+    "：",
+    "（",
+    "“",
+    "《",
+    "(",
+    ",",
+    ";",
+    ":",
+)
+_TRUNCATED_MARKERS = ("展开全部", "查看全文", "（未完）", "(未完)")
+
+
+@dataclass
+class QualityParams:
+    """Bounds and switches; a filter set to ``null`` (or false) is off.
+
+    Lengths are characters after normalisation. ``max_repetition``: the share of recurring
+    character ``rep_ngram``-grams (see :func:`repetition`) above which an answer is spam or
+    pasted twice (questions often repeat their title on purpose, so they are not checked). ``min_relevance``: the least
+    question–answer relevance (see :mod:`dataprep.relevance`) an answer needs."""
+
+    min_question_chars: int | None = 4
+    max_question_chars: int | None = 2000
+    min_answer_chars: int | None = 10
+    max_answer_chars: int | None = 4000
+    min_cjk_ratio: float | None = 0.3
+    max_repetition: float | None = 0.5
+    rep_ngram: int = 10
+    template_only: bool = True
+    min_content_chars: int = 10
+    advertising: bool = True
+    min_relevance: float | None = 0.01
+    truncated: bool = True
+
+
+class Quality(RecordStep):
+    """Drop low-quality records with a reason; store ``meta.quality`` (0–1, higher is better)
+    and ``meta.relevance`` on the ones kept."""
+
+    name = "quality"
+
+    def __init__(self, params: QualityParams) -> None:
+        self.params = params
+
+    def apply(self, record: dict, stats: StepStats) -> str | None:
+        question, answer = record["question"], record["answer"]
+        reason = self._length_reason(question, answer) or self._content_reason(question, answer)
+        if reason:
+            return reason
+        score = relevance(question, answer)
+        low = self.params.min_relevance
+        if low is not None and score is not None and score < low:
+            return "off_topic_answer"
+        record["meta"]["relevance"] = None if score is None else round(score, 3)
+        record["meta"]["quality"] = quality_score(record, score)
+        return None
+
+    def _length_reason(self, question: str, answer: str) -> str | None:
+        p = self.params
+        for label, text, low, high in (
+            ("question", question, p.min_question_chars, p.max_question_chars),
+            ("answer", answer, p.min_answer_chars, p.max_answer_chars),
+        ):
+            if low is not None and len(text) < low:
+                return f"{label}_too_short"
+            if high is not None and len(text) > high:
+                return f"{label}_too_long"
+        return None
+
+    def _content_reason(self, question: str, answer: str) -> str | None:
+        p = self.params
+        letters = _NON_CONTENT_RE.sub("", answer)
+        if p.min_cjk_ratio is not None and cjk_share(letters) < p.min_cjk_ratio:
+            return "low_cjk_ratio"
+        if p.max_repetition is not None and repetition(answer, p.rep_ngram) > p.max_repetition:
+            return "repetitive"
+        if p.advertising and is_advertising(answer):
+            return "advertising"
+        if p.template_only and content_chars(answer, letters) < p.min_content_chars:
+            return "template_only_answer"
+        if p.truncated and is_truncated(answer):
+            return "truncated"
+        return None
+
+
+def cjk_share(letters: str) -> float:
+    """Share of CJK ideographs among ``letters`` (the answer without spaces and punctuation:
+    only CJK, 3 bytes each in UTF-8, and ASCII letters/digits, 1 byte, are left)."""
+    if not letters:
+        return 0.0
+    return (len(letters.encode("utf-8")) - len(letters)) / 2 / len(letters)
+
+
+def repetition(text: str, n: int) -> float:
+    """Share of the character ``n``-grams sampled every ``n`` positions that occur more than
+    once in ``text``: 0 for ordinary prose, ~1 for spam and for text pasted twice."""
+    starts = range(0, len(text) - n + 1, n)
+    if len(starts) < 2:
+        return 0.0
+    return sum(1 for i in starts if text.count(text[i : i + n]) > 1) / len(starts)
+
+
+def content_chars(answer: str, letters: str | None = None) -> int:
+    """Letters/digits left after removing greetings, pleasantries and template headings
+    (``letters``: the answer without spaces and punctuation, if already computed). Answers
+    with 120 or more letters are counted as they are (never template-only in practice)."""
+    if letters is None:
+        letters = _NON_CONTENT_RE.sub("", answer)
+    if len(letters) >= 120:
+        return len(letters)
+    removed = sum(len(_NON_CONTENT_RE.sub("", m.group())) for m in _TEMPLATE_RE.finditer(answer))
+    return len(letters) - removed
+
+
+def is_truncated(answer: str) -> bool:
+    """True if the answer stops mid-sentence or carries a "read more" marker."""
+    return answer.endswith(_TRUNCATED_ENDINGS) or any(m in answer for m in _TRUNCATED_MARKERS)
+
+
+def is_advertising(answer: str) -> bool:
+    """True if the answer solicits contact (a contact placeholder or an ad phrase)."""
+    return _AD_RE.search(answer) is not None or any(p in answer for p in _CONTACT_PLACEHOLDERS)
+
+
+def quality_score(record: dict, relevance_score: float | None) -> float:
+    """0–1: a longer (up to 400 chars), more relevant, accepted or liked answer scores higher."""
+    meta = record["meta"]
+    length = min(len(record["answer"]), 400) / 400
+    rel = 0.5 if relevance_score is None else min(relevance_score * 2, 1.0)
+    votes = min(int(meta.get("likes") or 0), 10) / 10
+    accepted = 1.0 if meta.get("accepted") else 0.0
+    return round(0.45 * length + 0.35 * rel + 0.1 * accepted + 0.1 * votes, 4)

@@ -1,0 +1,211 @@
+"""Per-record work, run in worker processes: parse units, run the per-record steps, and return
+what the global steps need (compact numpy arrays) plus the kept records as spool lines."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import orjson
+import xxhash
+
+from dataprep.classifier import features, sparse_counts
+from dataprep.contamination import NgramIndex
+from dataprep.minhash import MinHasher
+from dataprep.readers.base import Reader
+from dataprep.records import Reject, Skip
+from dataprep.steps.base import RecordStep, StepStats
+from dataprep.steps.decontaminate import checked_text
+from dataprep.steps.dedup import dedup_text, exact_hash
+from dataprep.steps.department import is_held_out
+from dataprep.writers import alpaca_question
+
+
+@dataclass
+class ReadConfig:
+    """Everything a worker needs; built once in the main process."""
+
+    readers: list[Reader]
+    steps: list[RecordStep]
+    exam_index: NgramIndex | None = None
+    exam_field: str = "question"
+    hasher: MinHasher | None = None  # question signatures (dedup and leakage groups)
+    qa_hasher: MinHasher | None = None  # question+answer signatures (dedup key "qa")
+    dedup_key: str = "question"
+    holdout: float | None = None  # classifier hold-out share; None: no classifier
+    n_classes: int = 0
+    examples: int = 20
+
+
+@dataclass
+class ChunkResult:
+    """One chunk's kept records (JSON lines) with their per-record arrays, and its counters."""
+
+    lines: list[bytes]
+    arrays: dict[str, np.ndarray]
+    stats: dict[str, StepStats]
+    rejects: list[dict[str, Any]]
+    examples: dict[tuple[str, str], list[dict]]
+    nb: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = field(default_factory=dict)
+
+
+_CONFIG: ReadConfig | None = None
+
+
+def init(config: ReadConfig) -> None:
+    """Pool initializer: keep the configuration for :func:`process_chunk`."""
+    global _CONFIG
+    _CONFIG = config
+
+
+def process_chunk(task: tuple[int, list[tuple[int, Any]]]) -> ChunkResult:
+    """Parse one chunk of units of input ``task[0]`` and run the per-record steps on it."""
+    config = _CONFIG
+    reader = config.readers[task[0]]
+    stats = defaultdict(StepStats)
+    rejects: list[dict[str, Any]] = []
+    examples: dict[tuple[str, str], list[dict]] = defaultdict(list)
+    kept = []
+    for line_no, payload in task[1]:
+        stats["read"].seen += 1
+        for item in reader.parse(line_no, payload):
+            if isinstance(item, Reject):
+                rejects.append({"file": str(reader.path), "line": line_no, "reason": item.reason})
+                stats["read"].drop("malformed")
+            elif isinstance(item, Skip):
+                stats["read"].drop(item.reason)
+            else:
+                stats["read"].kept += 1
+                if _run_steps(item, config, stats, examples):
+                    kept.append(item)
+    kept = _check_exams(kept, config, stats, examples)
+    return ChunkResult(
+        [_spool_line(record) for record in kept],
+        _arrays(kept, config),
+        dict(stats),
+        rejects,
+        dict(examples),
+        _classifier_counts(kept, config),
+    )
+
+
+def _run_steps(record: dict, config: ReadConfig, stats, examples) -> bool:
+    for step in config.steps:
+        step_stats = stats[step.name]
+        step_stats.seen += 1
+        reason = step.apply(record, step_stats)
+        if reason:
+            step_stats.drop(reason)
+            add_example(examples, step.name, reason, record, config.examples)
+            return False
+        step_stats.kept += 1
+    return True
+
+
+def add_example(examples, step: str, reason: str, record: dict, limit: int, **extra) -> None:
+    """Keep up to ``limit`` dropped records per (step, reason) for ``medqa prep inspect``."""
+    bucket = examples[step, reason]
+    if len(bucket) < limit:
+        bucket.append(
+            {
+                "step": step,
+                "reason": reason,
+                "id": record["id"],
+                "question": record["question"],
+                "answer": record["answer"],
+                **extra,
+            }
+        )
+
+
+def _check_exams(kept: list[dict], config: ReadConfig, stats, examples) -> list[dict]:
+    if config.exam_index is None:
+        return kept
+    step = stats["decontaminate"]
+    matches = config.exam_index.match([checked_text(r, config.exam_field) for r in kept])
+    survivors = []
+    for record, match in zip(kept, matches, strict=True):
+        step.seen += 1
+        if match is None:
+            step.kept += 1
+            survivors.append(record)
+            continue
+        step.drop("overlaps_exam")
+        add_example(
+            examples,
+            "decontaminate",
+            "overlaps_exam",
+            record,
+            config.examples,
+            exam_id=match[0],
+            overlap=match[1],
+        )
+    return survivors
+
+
+def _spool_line(record: dict) -> bytes:
+    return orjson.dumps(record) + b"\n"
+
+
+def _arrays(kept: list[dict], config: ReadConfig) -> dict[str, np.ndarray]:
+    questions = [r["question"] for r in kept]
+    arrays = {
+        "score": np.array([r["meta"].get("quality", _default_score(r)) for r in kept], np.float32),
+        "code": np.array([r["meta"].get("department_code", -1) for r in kept], np.int16),
+        "qhash": np.array([exact_hash(q) for q in questions], np.uint64),
+        "group": np.array([_hash(r["meta"].get("group")) for r in kept], np.uint64),
+        "idhash": np.array([_hash(r["id"]) for r in kept], np.uint64),
+        "qlen": np.array([len(alpaca_question(r)) for r in kept], np.int32),
+        "alen": np.array([len(r["answer"]) for r in kept], np.int32),
+    }
+    arrays["exact"] = (
+        arrays["qhash"]
+        if config.dedup_key == "question"
+        else np.array([exact_hash(dedup_text(r, "qa")) for r in kept], np.uint64)
+    )
+    if config.hasher is not None:
+        arrays["qsig"] = config.hasher.signatures(questions)
+    if config.qa_hasher is not None:
+        arrays["dsig"] = config.qa_hasher.signatures([dedup_text(r, "qa") for r in kept])
+    if config.holdout is not None:
+        arrays["held"] = np.array(
+            [
+                r["meta"].get("department_code", -1) >= 0 and is_held_out(r["id"], config.holdout)
+                for r in kept
+            ],
+            dtype=bool,
+        )
+    return arrays
+
+
+def _classifier_counts(kept: list[dict], config: ReadConfig) -> dict:
+    """Sparse NB counts of labelled records: "fit" and "held" (held-out) parts."""
+    if config.holdout is None:
+        return {}
+    out = {}
+    labelled = [r for r in kept if r["meta"].get("department_code", -1) >= 0]
+    for part in ("fit", "held"):
+        held = part == "held"
+        chosen = [r for r in labelled if is_held_out(r["id"], config.holdout) == held]
+        classes = np.array([r["meta"]["department_code"] for r in chosen], dtype=np.int64)
+        owners, buckets = features([classifier_text(r) for r in chosen])
+        keys, counts = sparse_counts(classes, owners, buckets)
+        out[part] = (keys, counts, classes)
+    return out
+
+
+def classifier_text(record: dict) -> str:
+    """What the department classifier reads: question and answer."""
+    return f"{record['question']}\n{record['answer']}"
+
+
+def _default_score(record: dict) -> float:
+    return min(len(record["answer"]), 400) / 400
+
+
+def _hash(value: Any) -> int:
+    if value is None or value == "":
+        return 0
+    return xxhash.xxh64_intdigest(str(value).encode("utf-8"))

@@ -1,0 +1,106 @@
+"""Quality filters: each reason, the quality score, and the relevance scorer on real data."""
+
+from __future__ import annotations
+
+import json
+import random
+
+import pytest
+
+from dataprep.relevance import relevance
+from dataprep.steps.base import StepStats
+from dataprep.steps.quality import Quality, QualityParams, content_chars, repetition
+
+GOOD_Q = "高血压患者能吃党参吗？平时血压150/95，正在吃氨氯地平。"
+GOOD_A = "高血压患者一般可以适量吃党参，但党参不能代替降压药。继续规律服用氨氯地平，监测血压，有不适及时复诊。"
+
+
+def judge(question: str, answer: str, **params) -> str | None:
+    record = {"question": question, "answer": answer, "meta": {}}
+    return Quality(QualityParams(**params)).apply(record, StepStats())
+
+
+@pytest.mark.parametrize(
+    ("question", "answer", "reason"),
+    [
+        ("头痛", GOOD_A, "question_too_short"),
+        (GOOD_Q, "多喝水", "answer_too_short"),
+        (GOOD_Q, "党参" * 2100, "answer_too_long"),
+        (
+            GOOD_Q,
+            "Take amlodipine daily and monitor blood pressure, 党参 is fine.",
+            "low_cjk_ratio",
+        ),
+        (GOOD_Q, "高血压患者可以吃党参。" * 8, "repetitive"),
+        (GOOD_Q, "你好，根据你的描述，建议到医院检查。祝你早日康复！", "template_only_answer"),
+        (
+            GOOD_Q,
+            "你好，你的情况我了解了。感谢你的咨询，希望我的回答对你有所帮助。",
+            "template_only_answer",
+        ),
+        (GOOD_Q, "高血压吃党参的问题，我院专家采用独家疗法，详情加微信免费咨询。", "advertising"),
+        (GOOD_Q, "高血压可以吃党参，具体用法请拨打[电话]咨询，党参泡水即可。", "advertising"),
+        (
+            GOOD_Q,
+            "慢性乙型肝炎需要长期随访，定期检查肝功能和乙肝病毒DNA，规范抗病毒。",
+            "off_topic_answer",
+        ),
+        (GOOD_Q, "高血压患者一般可以适量吃党参，但是要注意，", "truncated"),
+        (GOOD_Q, "高血压患者一般可以适量吃党参……", "truncated"),
+        (GOOD_Q, "高血压患者一般可以适量吃党参，不能代替降压药。展开全部", "truncated"),
+        (GOOD_Q, GOOD_A, None),
+    ],
+)
+def test_quality_reason(question: str, answer: str, reason: str | None) -> None:
+    assert judge(question, answer) == reason
+
+
+def test_filters_switch_off() -> None:
+    assert judge("头痛", GOOD_A, min_question_chars=None) is None
+    off_topic = "慢性乙型肝炎需要长期随访，定期检查肝功能和乙肝病毒DNA，规范抗病毒。"
+    assert judge(GOOD_Q, off_topic, min_relevance=None) is None
+    greeting = "你好，高血压的情况建议到医院检查。祝你早日康复！"
+    assert judge(GOOD_Q, greeting) == "template_only_answer"
+    assert judge(GOOD_Q, greeting, template_only=False) is None
+
+
+def test_quality_score_prefers_longer_relevant_accepted_answers() -> None:
+    def score(answer: str, **meta) -> float:
+        record = {"question": GOOD_Q, "answer": answer, "meta": meta}
+        assert Quality(QualityParams()).apply(record, StepStats()) is None
+        return record["meta"]["quality"]
+
+    short = "高血压患者可以吃党参，继续吃降压药即可。"
+    assert score(GOOD_A) > score(short)
+    assert score(short, accepted=True) > score(short)
+    assert score(short, likes=9) > score(short, likes=0)
+
+
+def test_content_and_repetition_measures() -> None:
+    assert content_chars("你好，根据你的描述，建议到医院检查。祝你早日康复！") == 0
+    assert content_chars("你好，高血压可以吃党参，注意监测血压。") == 14
+    assert repetition("哈" * 60, 10) == 1.0
+    assert repetition(GOOD_A, 10) == 0.0
+    pasted_twice = "肝病是指发生在肝脏的炎症，包括乙肝、丙肝和脂肪肝等。" * 2
+    assert repetition(pasted_twice, 10) > 0.5  # flagged by the default max_repetition
+
+
+@pytest.mark.realdata
+def test_relevance_separates_true_from_shuffled_pairs(real_data) -> None:
+    """Real CMD sample (7,266 pairs, one department): requiring relevance > 0 must keep almost
+    every true pair and catch a good share of answers moved to another question."""
+    with open(real_data / "toyhom_cmd" / "qa_pairs.jsonl", encoding="utf-8") as handle:
+        pairs = [json.loads(line) for line in handle]
+    questions = [f"{p['title']}\n{p['ask']}" for p in pairs]
+    answers = [p["answer"] for p in pairs]
+    shuffled = answers[:]
+    random.Random(0).shuffle(shuffled)
+
+    def dropped(qs, ans) -> float:
+        scores = [relevance(q, a) for q, a in zip(qs, ans, strict=True)]
+        return sum(s is not None and s < 0.01 for s in scores) / len(scores)
+
+    true_drop, shuffled_drop = dropped(questions, answers), dropped(questions, shuffled)
+    print(f"\nrelevance > 0: drops {true_drop:.1%} of true pairs, {shuffled_drop:.1%} of shuffled")
+    assert true_drop < 0.03
+    assert shuffled_drop > 0.45
