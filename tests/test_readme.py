@@ -6,7 +6,6 @@ from __future__ import annotations
 import importlib.util
 import re
 import shlex
-from pathlib import Path
 
 import click
 import pytest
@@ -16,7 +15,9 @@ from medqa.cli import main as medqa_main
 from tests.conftest import REPO_ROOT
 
 README = REPO_ROOT / "README.md"
-PATHLIKE = re.compile(r"^(llamafactory_configs|bench|crawler|dataprep|eval|demo|data/sample|tests)/")
+PATHLIKE = re.compile(
+    r"^(llamafactory_configs|bench|crawler|dataprep|eval|demo|data/sample|tests)/"
+)
 
 
 def readme_commands() -> list[list[str]]:
