@@ -21,12 +21,14 @@ from medqa.stages import Stage, StageContext, StageError, StageRunner
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 CONFIGS = REPO_ROOT / "llamafactory_configs"
+# CPU overrides: no bf16/Liger on CPU, no worker pools on 2 cores, one epoch for a CPU budget.
 CPU = [
     "bf16=false",
     "use_cpu=true",
     "enable_liger_kernel=false",
     "preprocessing_num_workers=1",
     "dataloader_num_workers=0",
+    "num_train_epochs=1",
 ]
 
 

@@ -1,0 +1,85 @@
+"""`medqa quickstart` end to end in a temporary directory: every artefact exists and is well formed."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.slow
+MEDQA = str(Path(sys.executable).with_name("medqa"))
+
+
+def jsonl(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+
+
+@pytest.fixture(scope="module")
+def quickstart_run(tmp_path_factory):
+    workdir = tmp_path_factory.mktemp("quickstart")
+    started = time.monotonic()
+    result = subprocess.run(
+        [MEDQA, "quickstart", "--workdir", str(workdir)],
+        capture_output=True,
+        text=True,
+        timeout=1200,
+    )
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    print(f"medqa quickstart wall time: {time.monotonic() - started:.0f}s")
+    return workdir, result.stdout
+
+
+def test_raw_crawl_and_dataset(quickstart_run):
+    workdir, _ = quickstart_run
+    raw = jsonl(workdir / "data/raw/quickstart.jsonl")
+    assert len(raw) >= 100
+    assert {"source", "qid", "department", "question", "answers"} <= set(raw[0])
+    train = jsonl(workdir / "data/medqa/alpaca/train.jsonl")
+    assert train and all(r["instruction"] and r["output"] for r in train)
+    info = json.loads((workdir / "dataset_info.json").read_text(encoding="utf-8"))
+    assert (workdir / info["medqa_alpaca_train"]["file_name"]).is_file()
+    stats = json.loads((workdir / "data/medqa/stats.json").read_text(encoding="utf-8"))
+    assert stats["length"]["tokens"]["total"]["p95"] > 0
+    charts = list((workdir / "data/medqa/charts").glob("*.png"))
+    assert charts and all(p.read_bytes()[:4] == b"\x89PNG" for p in charts)
+
+
+def test_model_artefacts(quickstart_run):
+    workdir, _ = quickstart_run
+    adapter = workdir / "saves/qwen2.5-7b-instruct/lora/sft"
+    assert json.loads((adapter / "adapter_config.json").read_text())["peft_type"] == "LORA"
+    merged = workdir / "models/qwen2.5-7b-instruct-medqa-lora"
+    assert (merged / "model.safetensors").stat().st_size > 0
+
+
+def test_eval_report_compares_base_and_lora(quickstart_run):
+    workdir, stdout = quickstart_run
+    summaries = [json.loads(p.read_text()) for p in (workdir / "runs").glob("*/summary.json")]
+    assert len(summaries) == 4
+    report = (workdir / "reports/quickstart/report.md").read_text(encoding="utf-8")
+    assert "| base |" in report and "| lora |" in report
+    assert "exam_sample" in report and "open_qa" in report
+    assert (workdir / "reports/quickstart/report.html").is_file()
+    for where in (
+        "data/raw/quickstart.jsonl",
+        "models/qwen2.5-7b-instruct-medqa-lora",
+        "reports/quickstart/report.html",
+    ):
+        assert where in stdout
+
+
+def test_rerun_skips_complete_stages(quickstart_run):
+    workdir, _ = quickstart_run
+    result = subprocess.run(
+        [MEDQA, "quickstart", "--workdir", str(workdir)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    skipped = [line for line in result.stdout.splitlines() if "complete, skipped" in line]
+    assert len(skipped) == 8
