@@ -16,6 +16,7 @@ from pathlib import Path
 from medqa.io import dumps_line
 
 DEFAULT_FEED = "data/raw/%(site)s-%(time)s.jsonl"
+FEED_PARAMS = ("site", "time", "name", "worker")
 _PARAM = re.compile(r"%\((\w+)\)s")
 
 

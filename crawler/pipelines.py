@@ -125,7 +125,8 @@ class JsonLinesFeedPipeline:
     """Append each record to this run's JSON Lines file, then mark it in the seen-store.
 
     The path comes from ``-o``/``-O`` (``FEEDS``) when given, else from ``MEDQA_FEED``
-    (default ``data/raw/%(site)s-%(time)s.jsonl``); a new file is created per run.
+    (default ``data/raw/%(site)s-%(time)s.jsonl``); a new file is created per run. With the
+    spider's ``max_items`` it writes exactly that many; later ones are left for the next run.
     """
 
     def __init__(self, crawler: Crawler) -> None:
@@ -144,14 +145,9 @@ class JsonLinesFeedPipeline:
             spider.name,
             f"{socket.gethostname()}-{os.getpid()}",
         )
-        feeds = self.settings.getdict("FEEDS")
+        feeds = self.settings.getdict("FEEDS")  # one JSON Lines path, checked by runconfig
         if feeds:
-            if len(feeds) > 1:
-                raise ValueError("the medqa spider writes one feed per run; give one -o/-O path")
             uri, options = next(iter(feeds.items()))
-            fmt = (options or {}).get("format", "jsonlines")
-            if fmt not in ("jsonlines", "jsonl", "jl"):
-                raise ValueError(f"feed {uri}: the medqa spider writes JSON Lines, not {fmt!r}")
             return feed_path(str(uri), params), bool((options or {}).get("overwrite"))
         return feed_path(self.settings.get("MEDQA_FEED") or DEFAULT_FEED, params), None
 
@@ -170,6 +166,9 @@ class JsonLinesFeedPipeline:
 
     def process_item(self, item: QuestionItem) -> QuestionItem:
         assert self.feed is not None
+        limit = getattr(self.crawler.spider, "max_items", None)
+        if limit and self.feed.count >= limit:  # records still in flight when the crawl stops
+            raise _drop(self.crawler, "over_max_items", item)
         self.feed.write(raw_record(item, self.settings.getbool("MEDQA_KEEP_DOCTOR_NAMES")))
         store = seen_store(self.crawler)
         if store is not None:

@@ -9,6 +9,7 @@ from urllib.parse import urlsplit
 
 from scrapy.settings import SETTINGS_PRIORITIES, Settings
 
+from crawler.feed import DEFAULT_FEED, FEED_PARAMS, feed_path
 from crawler.sites.profile import SiteProfile
 
 SPIDER = "spider"
@@ -62,8 +63,25 @@ def _set(settings: Settings, values: dict) -> None:
         settings.set(name, value, priority=SPIDER)
 
 
+def check_feeds(settings: Settings) -> None:
+    """``-o``/``-O`` must name one JSON Lines file: the spider writes its own line-atomic feed."""
+    feeds = settings.getdict("FEEDS")
+    if len(feeds) > 1:
+        raise CrawlConfigError("the medqa spider writes one feed per run; give one -o/-O path")
+    for uri, options in feeds.items():
+        fmt = (options or {}).get("format", "jsonlines")
+        if fmt not in ("jsonlines", "jsonl", "jl"):
+            raise CrawlConfigError(f"feed {uri}: the medqa spider writes JSON Lines, not {fmt!r}")
+    for template in list(feeds) or [settings.get("MEDQA_FEED") or DEFAULT_FEED]:
+        try:
+            feed_path(str(template), dict.fromkeys(FEED_PARAMS, "x"))
+        except (ValueError, TypeError, KeyError) as exc:
+            raise CrawlConfigError(str(exc)) from exc
+
+
 def configure(settings: Settings, profiles: list[SiteProfile], max_items: int | None) -> None:
     """Identity, fast-local, distributed and item-limit settings for this crawl."""
+    check_feeds(settings)
     remote = [p.root for p in profiles if not is_loopback(p.root)]
     if remote and not settings.get("MEDQA_CONTACT"):
         raise CrawlConfigError(

@@ -51,14 +51,14 @@ def parse_html(body: bytes | str, encoding: str | None = None) -> etree._Element
 def block_text(node: Any) -> str:
     """Visible text of an element with line breaks for ``<br>`` and block elements
     (scripts and styles skipped); strings (attribute/text results) pass through."""
-    if isinstance(node, str):
-        return str(node)
     if not isinstance(node, etree._Element):
         return str(node)
-    for junk in node.xpath(".//script|.//style"):
-        junk.text = None
-    for el in node.iter("br", *_BLOCK_TAGS):
-        if el is not node:
+    if len(node) == 0:  # a leaf: its text is all there is
+        return node.text or ""
+    for el in node.iter("br", "script", "style", *_BLOCK_TAGS):
+        if el.tag in ("script", "style"):
+            el.text = None
+        elif el is not node:
             el.tail = "\n" + (el.tail or "")
     return etree.tostring(node, method="text", encoding="unicode", with_tail=False)
 

@@ -14,7 +14,7 @@ Arguments (``-a name=value``):
     Comma list of department names (``心血管内科``, ``妇科``) or list ids/slugs; a top
     department selects all its sub-departments.
 ``max_items`` / ``max_pages``
-    Stop after about this many records / follow at most this many pages of each list.
+    Write exactly this many records, then stop / follow at most this many pages of each list.
 ``since``
     ``YYYY-MM-DD``: only questions asked on or after that day (uses a site's day lists if it has
     them, skips older list entries and drops older questions).
@@ -98,6 +98,9 @@ def shard_of(qid: str, shards: int) -> int:
 
 class MedqaSpider(RedisMixin, scrapy.Spider):
     name = "medqa"
+    # Distributed mode: a worker takes one start URL (one site's entry page) at a time, so workers
+    # that start together each begin with work; the rest spreads through the shared queue.
+    redis_batch_size = 1
 
     def __init__(
         self,
