@@ -24,16 +24,30 @@ def dev() -> None:
 @click.option("--hidden-size", default=64, show_default=True, type=int)
 @click.option("--layers", default=2, show_default=True, type=int)
 @click.option("--seed", default=0, show_default=True, type=int)
+@click.option(
+    "--pretrain-steps",
+    default=0,
+    show_default=True,
+    type=int,
+    help="Train on the bundled corpus first, so it writes Chinese text (seconds per 100).",
+)
 def tiny_model(
-    out: str, family: str, base_model: bool, hidden_size: int, layers: int, seed: int
+    out: str,
+    family: str,
+    base_model: bool,
+    hidden_size: int,
+    layers: int,
+    seed: int,
+    pretrain_steps: int,
 ) -> None:
-    """Build a random-initialised tiny Qwen model + tokenizer in OUT (offline, seconds)."""
+    """Build a tiny Qwen model + tokenizer in OUT (offline, seconds); random unless pretrained."""
     spec = TinyModelSpec(
         family=family,
         instruct=not base_model,
         hidden_size=hidden_size,
         num_layers=layers,
         seed=seed,
+        pretrain_steps=pretrain_steps,
     )
     path = build_tiny_model(out, spec)
     click.echo(f"tiny {family} model written to {path}")

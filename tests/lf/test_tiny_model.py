@@ -83,3 +83,26 @@ def test_cli_builds_qwen3_that_trains_with_shipped_qwen3_config(workspace, tmp_p
         "max_steps=2",
     )
     assert (workspace / "saves/qwen3-8b/lora/sft/adapter_model.safetensors").is_file()
+
+
+def test_pretraining_teaches_the_corpus(tmp_path):
+    from transformers import AutoModelForCausalLM
+
+    from medqa.tiny_model import TinyModelSpec, build_tiny_model, pretrain
+
+    out = build_tiny_model(tmp_path / "pt", TinyModelSpec(pretrain_steps=80))
+    tokenizer = AutoTokenizer.from_pretrained(out)
+    model = AutoModelForCausalLM.from_pretrained(out)
+    assert (
+        pretrain(model, tokenizer, steps=1, seed=1) < 3.0
+    )  # random init starts near ln(vocab) ≈ 7.4
+    prompt = tokenizer.apply_chat_template(
+        [{"role": "user", "content": "胸口突然剧烈疼痛，出冷汗，怎么办？"}],
+        add_generation_prompt=True,
+        tokenize=False,
+    )
+    ids = tokenizer(prompt, return_tensors="pt")
+    reply = tokenizer.decode(
+        model.generate(**ids, max_new_tokens=80, do_sample=False)[0][ids["input_ids"].shape[1] :]
+    )
+    assert sum("\u4e00" <= c <= "\u9fff" for c in reply) > 10  # Chinese text, not noise
