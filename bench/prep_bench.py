@@ -100,7 +100,7 @@ class Synth:
             return base
         dept = rng.choices(self.depts, self.weights)[0]
         a, b, c, d = (rng.choice(self.pairs[dept]) for _ in range(4))
-        answer = self._perturb(_cut(_SENTENCE.findall(a[2])[:2] + _SENTENCE.findall(d[2])[1:], 140))
+        answer = self._perturb(_cut(_SENTENCE.findall(a[2])[:2] + _SENTENCE.findall(d[2])[1:], 170))
         clauses = _CLAUSE.findall(b[1])[:1] + _CLAUSE.findall(c[1])[1:]
         question = self._perturb("".join(clauses)[:60])
         if roll < 0.08:
@@ -226,17 +226,27 @@ def run_prep(input_path: Path, out: Path, workers: int) -> dict:
         str(workers),
         "-q",
     ]
+    import resource
+
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    load = os.getloadavg()[0]
     started = time.perf_counter()
     process = subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     rss = PeakRss(process.pid)
     output = process.communicate()[0].decode()
     rss.stop()
     seconds = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     if process.returncode:
         sys.exit(f"medqa prep run failed:\n{output}")
     stats = json.loads((out / "bench" / "stats.json").read_text(encoding="utf-8"))
+    timings = next((line for line in output.splitlines() if line.startswith("time:")), "")
     return {
         "seconds": seconds,
+        "cpu": cpu,
+        "load": load,
+        "timings": timings,
         "rss_total": rss.peak_total,
         "rss_main": rss.peak_main,
         "stats": stats,
@@ -258,6 +268,13 @@ def throughput(records: int, workers: int, folder: Path) -> dict:
         f"  {result['seconds']:.1f} s → {rate:,.0f} records/s; kept {kept:,}; peak RSS "
         f"{result['rss_total'] / 2**20:,.0f} MiB (all processes), main {result['rss_main'] / 2**20:,.0f} MiB"
     )
+    print(
+        f"  load average at start {result['load']:.1f} on {os.cpu_count()} cores (other jobs share "
+        f"them); CPU time of all our processes {result['cpu']:.0f} s = "
+        f"{result['cpu'] / records * 1e6:.0f} µs/record ({records / result['cpu']:,.0f} records "
+        f"per CPU-second)"
+    )
+    print(f"  {result['timings']}")
     print(f"  command: python {result['command']}")
     return {"records": records, "rate": rate, **{k: v for k, v in result.items() if k != "stats"}}
 
@@ -274,6 +291,174 @@ def _mean_record_chars(path: Path, sample: int = 2000) -> float:
     return total / max(n, 1)
 
 
+def memory(records: int, workers: int, folder: Path, small: dict | None = None) -> dict:
+    """Peak RSS at scale, and the main process's growth per record (global-step state)."""
+    path = synth_file(records, folder)
+    result = run_prep(path, folder / "out", workers)
+    print(
+        f"\n[memory] {records:,} raw records, {workers} workers: {result['seconds']:.0f} s "
+        f"({records / result['seconds']:,.0f} records/s), peak RSS {result['rss_total'] / 2**20:,.0f} MiB "
+        f"(all processes), main process {result['rss_main'] / 2**20:,.0f} MiB"
+    )
+    print(f"  command: python {result['command']}")
+    if small:
+        growth = (result["rss_main"] - small["rss_main"]) / (records - small["records"])
+        print(
+            f"  main-process RSS growth: {growth:,.0f} bytes per record "
+            f"({small['records']:,} → {records:,} records)"
+        )
+    print(
+        f"  arrays the global steps keep per record: {GLOBAL_BYTES} bytes "
+        "(MinHash signature 256, five 8-byte hashes/keys, score, department, lengths, flags)"
+    )
+    return {"records": records, **{k: v for k, v in result.items() if k != "stats"}}
+
+
+# What pass 1 hands the global steps per record (dataprep.worker._arrays): a 128-permutation
+# uint16 signature, exact/question/group/id hashes (uint64), score (f4), department (i2),
+# two lengths (i4) and the hold-out flag; the dedup and grouping steps copy the signature of
+# the records they work on while they run.
+GLOBAL_BYTES = 256 + 4 * 8 + 4 + 2 + 2 * 4 + 1
+
+
+def neardup_set(seed: int = 1) -> tuple[list[str], list[int]]:
+    """Real question+answer texts (deduplicated) plus planted near-copies: texts and, for each,
+    the planted cluster it belongs to (its base's index)."""
+    rng = random.Random(seed)
+    texts, seen = [], set()
+    for pairs in real_pairs().values():
+        for title, ask, answer in pairs:
+            text = f"{title}{ask}{answer}"
+            if text not in seen and len(text) >= 40:
+                seen.add(text)
+                texts.append(text)
+    with open(
+        REAL / "huatuo_llama_med_chinese" / "data_llama_data.json", encoding="utf-8"
+    ) as handle:
+        for line in handle:
+            r = json.loads(line)
+            text = r["instruction"] + r["output"]
+            if text not in seen and len(text) >= 40:
+                seen.add(text)
+                texts.append(text)
+    cluster = list(range(len(texts)))
+    for base in rng.sample(range(len(texts)), 4000):
+        for _ in range(rng.randint(1, 3)):
+            texts.append(_perturb_copy(texts[base], rng))
+            cluster.append(base)
+    return texts, cluster
+
+
+def _perturb_copy(text: str, rng: random.Random) -> str:
+    chars = list(text)
+    for _ in range(rng.randint(1, max(1, len(chars) // 50))):
+        op, at = rng.random(), rng.randrange(len(chars))
+        if op < 0.5:
+            chars[at] = rng.choice("的了是我有吗呢啊，。")
+        elif op < 0.75:
+            chars.insert(at, rng.choice("的了是我有吗呢啊"))
+        elif len(chars) > 10:
+            del chars[at]
+    if rng.random() < 0.3:
+        chars += list(rng.choice(["谢谢医生。", "祝早日康复！", "希望能帮到你。"]))
+    return "".join(chars)
+
+
+def _shingle_set(text: str, n: int = 5) -> set[str]:
+    return {text[i : i + n] for i in range(len(text) - n + 1)} or {text}
+
+
+def neardup(threshold: float = 0.7, num_perm: int = 128) -> dict:
+    from datasketch import MinHash, MinHashLSH
+
+    from dataprep.minhash import MinHasher, similar_pairs
+
+    texts, cluster = neardup_set()
+    sets = [_shingle_set(t) for t in texts]
+
+    def exact(i: int, j: int) -> float:
+        return len(sets[i] & sets[j]) / len(sets[i] | sets[j])
+
+    truth = set()
+    members = defaultdict(list)
+    for index, base in enumerate(cluster):
+        members[base].append(index)
+    for group in members.values():
+        for a in range(len(group)):
+            for b in range(a + 1, len(group)):
+                i, j = group[a], group[b]
+                if exact(i, j) >= threshold:
+                    truth.add((min(i, j), max(i, j)))
+
+    started = time.perf_counter()
+    found = similar_pairs(MinHasher(num_perm, 5).signatures(texts), threshold)
+    ours_seconds = time.perf_counter() - started
+    ours = {(int(i), int(j)) for i, j in found.pairs}
+
+    started = time.perf_counter()
+    lsh = MinHashLSH(threshold=threshold, num_perm=num_perm)
+    hashes = []
+    for index, shingle_set in enumerate(sets):
+        m = MinHash(num_perm=num_perm)
+        m.update_batch([s.encode("utf-8") for s in shingle_set])
+        lsh.insert(index, m)
+        hashes.append(m)
+    theirs = set()
+    for index, m in enumerate(hashes):
+        theirs.update((min(index, o), max(index, o)) for o in lsh.query(m) if o != index)
+    theirs_seconds = time.perf_counter() - started
+
+    def score(pairs: set) -> tuple[float, float]:
+        correct = sum(1 for i, j in pairs if (i, j) in truth or exact(i, j) >= threshold)
+        return correct / max(len(pairs), 1), len(pairs & truth) / max(len(truth), 1)
+
+    (p_ours, r_ours), (p_theirs, r_theirs) = score(ours), score(theirs)
+    print(
+        f"\n[near-dup] {len(texts):,} texts ({len(texts) - len(members):,} planted copies of "
+        f"4,000 real texts; {len(truth):,} planted pairs with Jaccard ≥ {threshold} on character "
+        f"5-grams), {num_perm} permutations:"
+    )
+    print(
+        f"  dataprep.minhash   : precision {p_ours:.3f} recall {r_ours:.3f}  {ours_seconds:6.1f} s "
+        f"(bands {found.bands} x rows {found.rows}, candidates verified)"
+    )
+    print(
+        f"  datasketch LSH     : precision {p_theirs:.3f} recall {r_theirs:.3f}  {theirs_seconds:6.1f} s "
+        f"(bands {lsh.b} x rows {lsh.r}, its default weights; candidates as returned)"
+    )
+    print(f"  speed ratio datasketch / dataprep: {theirs_seconds / ours_seconds:.1f}x")
+    return {
+        "ours": (p_ours, r_ours, ours_seconds),
+        "datasketch": (p_theirs, r_theirs, theirs_seconds),
+    }
+
+
+def segment() -> dict:
+    import jieba
+    import rjieba
+
+    jieba.setLogLevel(60)
+    texts = [f"{t}{a}{b}" for pairs in real_pairs().values() for t, a, b in pairs][:6000]
+    chars = sum(map(len, texts))
+    jieba.lcut(texts[0])  # load the dictionary outside the timing
+    rjieba.cut(texts[0])
+    started = time.perf_counter()
+    for text in texts:
+        jieba.lcut(text)
+    jieba_rate = chars / (time.perf_counter() - started)
+    started = time.perf_counter()
+    for text in texts:
+        rjieba.cut(text)
+    rjieba_rate = chars / (time.perf_counter() - started)
+    print(
+        f"\n[segmentation] {len(texts):,} real texts, {chars / 1e6:.2f} M chars, one core: jieba "
+        f"{jieba_rate / 1e6:.2f} M chars/s, rjieba {rjieba_rate / 1e6:.2f} M chars/s "
+        f"({rjieba_rate / jieba_rate:.0f}x). dataprep segments nothing in its hot path "
+        f"(relevance, dedup, contamination and the classifier work on characters)."
+    )
+    return {"jieba": jieba_rate, "rjieba": rjieba_rate}
+
+
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("what", choices=["all", "throughput", "memory", "neardup", "segment"])
@@ -283,5 +468,21 @@ if __name__ == "__main__":
     args = parser.parse_args()
     folder = Path(args.keep_data or tempfile.mkdtemp(prefix="prep_bench_"))
     folder.mkdir(parents=True, exist_ok=True)
+    print(
+        f"load average before: {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores; data in {folder}"
+    )
+    small = None
     if args.what in ("throughput", "all"):
-        throughput(args.records or 200_000, args.workers, folder)
+        small = throughput(args.records or 200_000, args.workers, folder)
+    if args.what in ("memory", "all"):
+        memory(
+            args.records if args.what == "memory" and args.records else 1_000_000,
+            args.workers,
+            folder,
+            small,
+        )
+    if args.what in ("neardup", "all"):
+        neardup()
+    if args.what in ("segment", "all"):
+        segment()
+    print(f"load average after: {os.getloadavg()[0]:.2f}")

@@ -1,4 +1,4 @@
-"""Multinomial naive Bayes over hashed character uni- and bigrams, for department labels.
+"""Multinomial naive Bayes over character unigrams and hashed bigrams, for department labels.
 
 Counts are plain integer tables, so partial counts from parallel workers add up exactly (the
 fitted model does not depend on how the input was chunked). Memory: ``classes x 2**17`` int32
@@ -9,20 +9,22 @@ from __future__ import annotations
 
 import numpy as np
 
-from dataprep.textutil import batch_ngram_hashes
+from dataprep.textutil import codepoints
 
 BUCKETS = 1 << 17
-_MASK = np.uint64(BUCKETS - 1)
 
 
 def features(texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
-    """``(text_index, bucket)`` of every character unigram and bigram of every text."""
-    owners, buckets = [], []
-    for n in (1, 2):
-        hashes, _, counts = batch_ngram_hashes(texts, n)
-        owners.append(np.repeat(np.arange(len(texts)), counts))
-        buckets.append((hashes & _MASK).astype(np.int64))
-    return np.concatenate(owners), np.concatenate(buckets)
+    """``(text_index, bucket)`` of every character (bucket = its code point, BMP) and every
+    character bigram (hashed into the upper half of the buckets) of every text."""
+    lengths = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
+    codes = codepoints("".join(texts)).astype(np.int64)
+    owners = np.repeat(np.arange(len(texts)), lengths)
+    same = owners[1:] == owners[:-1]
+    unigrams = codes & 0xFFFF
+    mixed = (codes[:-1] * 0x9E3779B1) ^ (codes[1:] * 0x85EBCA6B)
+    bigrams = ((mixed >> 7) & 0xFFFF) | 0x10000
+    return np.concatenate([owners, owners[:-1][same]]), np.concatenate([unigrams, bigrams[same]])
 
 
 def sparse_counts(

@@ -3,7 +3,9 @@
 A training text is contaminated by evaluation question Q when it contains at least
 ``min_overlap`` of Q's distinct character ``ngram``-grams. Questions shorter than ``ngram``
 characters cannot be checked (they are counted, not matched: a 6-character stem such as
-"女性生殖腺是" occurs in plenty of innocent texts).
+"女性生殖腺是" occurs in plenty of innocent texts). N-grams shared by more than
+``max_owners`` questions are boilerplate ("根据你的描述，…", "患者，男，45岁") and count for
+nothing, on either side: they prove no overlap, and would make matching quadratic.
 """
 
 from __future__ import annotations
@@ -16,7 +18,14 @@ from dataprep.textutil import batch_ngram_hashes
 class NgramIndex:
     """Sorted n-gram hashes of evaluation questions with the question each came from."""
 
-    def __init__(self, ids: list[str], texts: list[str], ngram: int = 8, min_overlap: float = 0.5):
+    def __init__(
+        self,
+        ids: list[str],
+        texts: list[str],
+        ngram: int = 8,
+        min_overlap: float = 0.5,
+        max_owners: int = 10,
+    ) -> None:
         self.ngram, self.min_overlap = ngram, min_overlap
         self.ids = list(ids)
         hashes, starts, counts = batch_ngram_hashes(texts, ngram)
@@ -25,9 +34,15 @@ class NgramIndex:
         hashes, owners = hashes[order], owners[order]
         fresh = np.ones(len(hashes), dtype=bool)
         fresh[1:] = (hashes[1:] != hashes[:-1]) | (owners[1:] != owners[:-1])
-        self.hashes, self.owners = hashes[fresh], owners[fresh]
+        hashes, owners = hashes[fresh], owners[fresh]
+        _, first, shared = np.unique(hashes, return_index=True, return_counts=True)
+        common = np.zeros(len(hashes), dtype=bool)
+        for start, n in zip(first[shared > max_owners], shared[shared > max_owners], strict=True):
+            common[start : start + n] = True
+        self.hashes, self.owners = hashes[~common], owners[~common]
         self.sizes = np.bincount(self.owners, minlength=len(texts))
         self.too_short = int((counts == 0).sum())
+        self.boilerplate = int((shared > max_owners).sum())
 
     def __len__(self) -> int:
         return len(self.ids) - self.too_short
@@ -39,7 +54,8 @@ class NgramIndex:
         if not len(self.hashes) or not texts:
             return result
         hashes, _, counts = batch_ngram_hashes(texts, self.ngram)
-        hit = np.isin(hashes, self.hashes)
+        at = np.minimum(np.searchsorted(self.hashes, hashes), len(self.hashes) - 1)
+        hit = self.hashes[at] == hashes  # (np.isin would re-sort the index on every call)
         if not hit.any():
             return result
         text_of = np.repeat(np.arange(len(texts)), counts)[hit]

@@ -48,8 +48,7 @@ def file_stats(paths: list[Path], tokenizer: str | None = None) -> dict[str, Any
         from dataprep.tokens import TokenCounter
 
         counter = TokenCounter(tokenizer)
-        for question, answer in zip(questions, answers, strict=True):
-            counter.add(question, answer)
-        out["length"]["tokens"] = {k: summary(v) for k, v in counter.lengths().items()}
+        parts = [(counter.count(questions), counter.count(answers))]
+        out["length"]["tokens"] = {k: summary(v) for k, v in counter.lengths(parts).items()}
         out["length"]["tokens_info"] = counter.info()
     return out

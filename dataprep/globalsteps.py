@@ -10,7 +10,7 @@ import numpy as np
 
 from dataprep.classifier import NaiveBayes
 from dataprep.contamination import NgramIndex
-from dataprep.spool import classify_lines, init_model
+from dataprep.spool import predict
 from dataprep.steps.base import StepStats
 from dataprep.steps.dedup import DedupResult, deduplicate
 from dataprep.steps.department import UNKNOWN
@@ -118,7 +118,7 @@ def _departments(recipe, state, keep, related, workers):
     wanted = keep & ~labelled
     if wanted.any():
         model = NaiveBayes(fit.plus(held), params.alpha)
-        code[wanted] = state.spool.map(wanted, classify_lines, workers, init_model, (model,))
+        code[wanted] = predict(state.spool, wanted, model, workers)
         predicted[wanted] = True
     info["predicted"] = int(predicted.sum())
     return code, predicted, info
@@ -139,7 +139,7 @@ def _evaluate(model, state, keep, related, labelled, taxonomy, workers) -> dict[
         "excluded_near_copies": int((keep & held & leaked).sum()),
     }
     if wanted.any():
-        guess = state.spool.map(wanted, classify_lines, workers, init_model, (model,))
+        guess = predict(state.spool, wanted, model, workers)
         truth = code[wanted]
         tops = np.array([taxonomy.top(c) for c in range(len(taxonomy.paths))])
         info["accuracy"] = round(float((guess == truth).mean()), 4)

@@ -26,6 +26,7 @@ from dataprep.exams import ExamSet, collect_exams
 from dataprep.minhash import MinHasher
 from dataprep.parallel import ordered_map
 from dataprep.readers import InputSpec, Reader, open_input
+from dataprep.readers.files import iter_spans
 from dataprep.recipe import Recipe
 from dataprep.spool import Spool
 from dataprep.steps.base import StepStats
@@ -44,6 +45,7 @@ STEP_CLASSES = {
     "department": DepartmentMap,
 }
 UNITS_PER_CHUNK = 1000
+SPAN_BYTES = 1 << 19  # ~700 raw crawl records
 SMALL_INPUT_BYTES = 2 << 20
 
 
@@ -131,11 +133,11 @@ def _run_into(recipe, readers, options, name, staging, timer: _Timer) -> dict[st
     qa_readers = [r for r in readers if r.kind == "qa" or r.options.get("to_sft")]
     exam_readers = [r for r in readers if r not in qa_readers]
     exams = collect_exams(exam_readers, recipe.get("decontaminate"), normalize)
-    config = _read_config(recipe, qa_readers, steps, exams)
+    config = _read_config(recipe, qa_readers, steps, exams, staging / ".work" / "spool")
     with atomic_write(staging / "rejects.jsonl") as rejects:
         for reject in exams.rejects:
             rejects.write(dumps_line(reject))
-        state = _pass_one(config, staging / ".work" / "spool.jsonl", workers, rejects, options)
+        state = _pass_one(config, workers, rejects, options)
     timer.lap("read+per-record steps")
     state.rejects += len(exams.rejects)
     state.input_counts = _input_counts(readers, qa_readers, state, exams)
@@ -159,7 +161,7 @@ def _size(path: Path) -> int:
     return path.stat().st_size
 
 
-def _read_config(recipe: Recipe, readers, steps, exams: ExamSet) -> ReadConfig:
+def _read_config(recipe: Recipe, readers, steps, exams: ExamSet, spool_dir: Path) -> ReadConfig:
     dedup, split, dept = recipe.get("dedup"), recipe.get("split"), recipe.get("department")
     decon = recipe.get("decontaminate")
     need_qsig = (dedup is not None and dedup.near) or (
@@ -167,9 +169,11 @@ def _read_config(recipe: Recipe, readers, steps, exams: ExamSet) -> ReadConfig:
     )
     hasher = MinHasher(dedup.num_perm, dedup.ngram) if dedup else MinHasher()
     qa = dedup is not None and dedup.near and dedup.key == "qa"
+    spool_dir.mkdir(parents=True, exist_ok=True)
     return ReadConfig(
         readers=readers,
         steps=steps,
+        spool_dir=spool_dir,
         exam_index=exams.index(decon),
         exam_field=decon.field if decon else "question",
         hasher=hasher if need_qsig else None,
@@ -182,19 +186,28 @@ def _read_config(recipe: Recipe, readers, steps, exams: ExamSet) -> ReadConfig:
 
 
 def _chunks(readers: list[Reader]):
+    """Pass-1 tasks in input order: byte spans of JSON Lines files (workers read them), or
+    lists of units parsed here (CSV rows, JSON array items, joined cMedQA pairs)."""
+    seq = 0
     for index, reader in enumerate(readers):
+        if reader.line_based():
+            for span in iter_spans(reader.path, SPAN_BYTES):
+                yield "span", index, seq, span
+                seq += 1
+            continue
         units = []
         for unit in reader.units():
             units.append(unit)
             if len(units) >= UNITS_PER_CHUNK:
-                yield index, units
-                units = []
+                yield "units", index, seq, units
+                seq, units = seq + 1, []
         if units:
-            yield index, units
+            yield "units", index, seq, units
+            seq += 1
 
 
-def _pass_one(config: ReadConfig, spool_path: Path, workers: int, rejects, options) -> RunState:
-    state = RunState(Spool(spool_path), {}, defaultdict(StepStats), defaultdict(list))
+def _pass_one(config: ReadConfig, workers: int, rejects, options) -> RunState:
+    state = RunState(Spool(config.spool_dir), {}, defaultdict(StepStats), defaultdict(list))
     parts: dict[str, list[np.ndarray]] = defaultdict(list)
     state.tables = {"fit": CountTable(config.n_classes), "held": CountTable(config.n_classes)}
     bar = tqdm(unit=" lines", disable=not options.progress, desc="read+clean")
@@ -203,14 +216,13 @@ def _pass_one(config: ReadConfig, spool_path: Path, workers: int, rejects, optio
         _merge_chunk(state, parts, result, rejects, config.examples)
         counts = state.per_input[task_input]
         counts[0] += result.stats["read"].seen
-        counts[1] += len(result.lines)
+        counts[1] += result.kept
         counts[2] += len(result.rejects)
         bar.update(result.stats["read"].seen)
     bar.close()
     state.arrays = {key: np.concatenate(values) for key, values in parts.items()}
     if not state.arrays:
         state.arrays = _empty_arrays()
-    state.spool.close()
     return state
 
 
@@ -228,7 +240,7 @@ def _with_inputs(tasks, workers, config):
 
 
 def _merge_chunk(state: RunState, parts, result: ChunkResult, rejects, limit: int) -> None:
-    state.spool.extend(result.lines)
+    state.spool.add(result.seq, result.kept)
     for key, values in result.arrays.items():
         parts[key].append(values)
     for name, step_stats in result.stats.items():

@@ -8,7 +8,6 @@ from typing import Any
 import numpy as np
 
 QWEN_DEFAULT_SYSTEM = "You are Qwen, created by Alibaba Cloud. You are a helpful assistant."
-_BATCH = 512
 
 
 def render_qwen(system: str, question: str, answer: str) -> str:
@@ -31,12 +30,10 @@ class TokenCounter:
         self.path = path
         self.tokenizer = AutoTokenizer.from_pretrained(path, local_files_only=True)
         self.system = system_prompt or QWEN_DEFAULT_SYSTEM
-        self.overhead = self._count([render_qwen(self.system, "", "")])[0]
-        self._pending: list[tuple[str, str]] = []
-        self._question: list[np.ndarray] = []
-        self._answer: list[np.ndarray] = []
+        self.overhead = int(self.count([render_qwen(self.system, "", "")])[0])
 
-    def _count(self, texts: list[str]) -> np.ndarray:
+    def count(self, texts: list[str]) -> np.ndarray:
+        """Token count of each text (no special tokens added)."""
         backend = getattr(self.tokenizer, "backend_tokenizer", None)
         if backend is not None:  # a fast tokenizer: batch-encode in Rust, no length warnings
             encodings = backend.encode_batch(texts, add_special_tokens=False)
@@ -44,23 +41,11 @@ class TokenCounter:
         ids = self.tokenizer(texts, add_special_tokens=False)["input_ids"]
         return np.array([len(x) for x in ids], dtype=np.int32)
 
-    def add(self, question: str, answer: str) -> None:
-        self._pending.append((question, answer))
-        if len(self._pending) >= _BATCH:
-            self._flush()
-
-    def _flush(self) -> None:
-        if self._pending:
-            questions, answers = zip(*self._pending, strict=True)
-            self._question.append(self._count(list(questions)))
-            self._answer.append(self._count(list(answers)))
-            self._pending = []
-
-    def lengths(self) -> dict[str, np.ndarray]:
-        self._flush()
+    def lengths(self, parts: list[tuple[np.ndarray, np.ndarray]]) -> dict[str, np.ndarray]:
+        """question/answer/total token arrays from ``(question, answer)`` count parts."""
         empty = np.zeros(0, dtype=np.int32)
-        question = np.concatenate(self._question) if self._question else empty
-        answer = np.concatenate(self._answer) if self._answer else empty
+        question = np.concatenate([q for q, _ in parts]) if parts else empty
+        answer = np.concatenate([a for _, a in parts]) if parts else empty
         return {"question": question, "answer": answer, "total": question + answer + self.overhead}
 
     def info(self) -> dict[str, Any]:

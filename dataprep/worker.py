@@ -1,10 +1,12 @@
-"""Per-record work, run in worker processes: parse units, run the per-record steps, and return
-what the global steps need (compact numpy arrays) plus the kept records as spool lines."""
+"""Per-record work, run in worker processes: read and parse a chunk of input, run the
+per-record steps, write the kept records to a spool shard, and return what the global steps
+need (compact numpy arrays) and the chunk's counters."""
 
 from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -15,6 +17,7 @@ from dataprep.classifier import features, sparse_counts
 from dataprep.contamination import NgramIndex
 from dataprep.minhash import MinHasher
 from dataprep.readers.base import Reader
+from dataprep.readers.files import read_span
 from dataprep.records import Reject, Skip
 from dataprep.steps.base import RecordStep, StepStats
 from dataprep.steps.decontaminate import checked_text
@@ -29,6 +32,7 @@ class ReadConfig:
 
     readers: list[Reader]
     steps: list[RecordStep]
+    spool_dir: Path
     exam_index: NgramIndex | None = None
     exam_field: str = "question"
     hasher: MinHasher | None = None  # question signatures (dedup and leakage groups)
@@ -41,9 +45,11 @@ class ReadConfig:
 
 @dataclass
 class ChunkResult:
-    """One chunk's kept records (JSON lines) with their per-record arrays, and its counters."""
+    """One chunk: how many records it spooled (shard ``seq``), their per-record arrays, and
+    the chunk's counters."""
 
-    lines: list[bytes]
+    seq: int
+    kept: int
     arrays: dict[str, np.ndarray]
     stats: dict[str, StepStats]
     rejects: list[dict[str, Any]]
@@ -60,15 +66,19 @@ def init(config: ReadConfig) -> None:
     _CONFIG = config
 
 
-def process_chunk(task: tuple[int, list[tuple[int, Any]]]) -> ChunkResult:
-    """Parse one chunk of units of input ``task[0]`` and run the per-record steps on it."""
+def process_chunk(task: tuple) -> ChunkResult:
+    """One chunk of input ``task[1]``: ``("span", input, seq, (start, end, first_line))`` (the
+    worker reads the bytes itself) or ``("units", input, seq, units)``. Parses it, runs the
+    per-record steps and writes the kept records to spool shard ``seq``."""
     config = _CONFIG
-    reader = config.readers[task[0]]
+    kind, input_index, seq, payload = task
+    reader = config.readers[input_index]
+    units = read_span(reader.path, *payload) if kind == "span" else payload
     stats = defaultdict(StepStats)
     rejects: list[dict[str, Any]] = []
     examples: dict[tuple[str, str], list[dict]] = defaultdict(list)
     kept = []
-    for line_no, payload in task[1]:
+    for line_no, payload in units:
         stats["read"].seen += 1
         for item in reader.parse(line_no, payload):
             if isinstance(item, Reject):
@@ -81,8 +91,12 @@ def process_chunk(task: tuple[int, list[tuple[int, Any]]]) -> ChunkResult:
                 if _run_steps(item, config, stats, examples):
                     kept.append(item)
     kept = _check_exams(kept, config, stats, examples)
+    if kept:
+        with open(config.spool_dir / f"{seq:08d}.jsonl", "wb") as shard:
+            shard.writelines(orjson.dumps(record) + b"\n" for record in kept)
     return ChunkResult(
-        [_spool_line(record) for record in kept],
+        seq,
+        len(kept),
         _arrays(kept, config),
         dict(stats),
         rejects,
@@ -145,10 +159,6 @@ def _check_exams(kept: list[dict], config: ReadConfig, stats, examples) -> list[
     return survivors
 
 
-def _spool_line(record: dict) -> bytes:
-    return orjson.dumps(record) + b"\n"
-
-
 def _arrays(kept: list[dict], config: ReadConfig) -> dict[str, np.ndarray]:
     questions = [r["question"] for r in kept]
     arrays = {
@@ -184,11 +194,11 @@ def _classifier_counts(kept: list[dict], config: ReadConfig) -> dict:
     """Sparse NB counts of labelled records: "fit" and "held" (held-out) parts."""
     if config.holdout is None:
         return {}
-    out = {}
     labelled = [r for r in kept if r["meta"].get("department_code", -1) >= 0]
-    for part in ("fit", "held"):
-        held = part == "held"
-        chosen = [r for r in labelled if is_held_out(r["id"], config.holdout) == held]
+    held = [is_held_out(r["id"], config.holdout) for r in labelled]
+    out = {}
+    for part, wanted in (("fit", False), ("held", True)):
+        chosen = [r for r, flag in zip(labelled, held, strict=True) if flag == wanted]
         classes = np.array([r["meta"]["department_code"] for r in chosen], dtype=np.int64)
         owners, buckets = features([classifier_text(r) for r in chosen])
         keys, counts = sparse_counts(classes, owners, buckets)

@@ -1,11 +1,12 @@
-"""The write pass: stream the spool once, build every kept record's example lines in the
-workers (which also run the test-split overlap check on train/val records), route them to the
-split files, then cut the nested train subsets from the finished train files."""
+"""The write pass: workers read the spool shards, build each kept record's example lines (and
+check train/val records against the test questions), and write per-shard pieces of every
+split file; the main process joins the pieces in order into the atomic output files, then
+cuts the nested train subsets from the finished train files."""
 
 from __future__ import annotations
 
-from collections import deque
-from dataclasses import dataclass
+import shutil
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -13,11 +14,12 @@ import numpy as np
 import orjson
 
 from dataprep.globalsteps import GLOBAL_REASONS, OVERLAPS_TEST, GlobalResult
-from dataprep.parallel import ordered_map
+from dataprep.spool import Shard
+from dataprep.steps.decontaminate import checked_text
 from dataprep.steps.split import SPLITS, subset_sizes
 from dataprep.taxonomy import Taxonomy
 from dataprep.tokens import TokenCounter
-from dataprep.writers import SplitWriter, build_lines, init_builder
+from dataprep.writers import EXAMPLE_BUILDERS, alpaca_question
 from medqa.io import atomic_write
 
 
@@ -32,56 +34,163 @@ class Written:
     examples: list[dict]
 
 
+@dataclass
+class WriteSetup:
+    """What the write workers need (inherited by fork, or pickled once per worker)."""
+
+    formats: list[str]
+    system_prompt: str | None
+    paths: list[tuple[str, ...]] | None  # taxonomy paths by code; None: keep record labels
+    pieces: Path  # where the per-shard pieces go
+    counter: TokenCounter | None = None
+    test_check: tuple | None = None  # (NgramIndex of test questions, field checked)
+
+
+@dataclass
+class ShardWritten:
+    """One shard's outcome: records written per split, test overlaps found, the texts the main
+    process asked for (examples), and token counts of the written records."""
+
+    counts: dict[int, int]
+    overlaps: list[tuple[int, int, dict]] = field(default_factory=list)
+    info: dict[int, dict] = field(default_factory=dict)
+    tokens: tuple[np.ndarray, np.ndarray] | None = None
+
+
+_SETUP: WriteSetup | None = None
+
+
+def init_writer(setup: WriteSetup) -> None:
+    global _SETUP
+    _SETUP = setup
+
+
+def write_shard(task: tuple) -> ShardWritten:
+    """Write one shard's kept records into per-split pieces (see module docstring)."""
+    setup = _SETUP
+    shard, keep, codes, splits, wanted = task
+    lines = shard.lines()
+    out = ShardWritten({})
+    for local in wanted:
+        record = orjson.loads(lines[local])
+        out.info[shard.start + local] = _example_text(record)
+    kept = np.flatnonzero(keep)
+    records = [orjson.loads(lines[k]) for k in kept]
+    overlap = _test_overlaps(setup, records, splits[kept])
+    written: dict[int, list[dict]] = {0: [], 1: [], 2: []}
+    for local, record, related in zip(kept, records, overlap, strict=True):
+        if related >= 0:
+            out.overlaps.append((shard.start + int(local), related, _example_text(record)))
+            continue
+        if setup.paths is not None:
+            code = int(codes[local])
+            record["department"] = list(setup.paths[code]) if code >= 0 else []
+        written[int(splits[local])].append(record)
+    for split, chosen in written.items():
+        out.counts[split] = len(chosen)
+        for fmt in setup.formats if chosen else ():
+            build = EXAMPLE_BUILDERS[fmt]
+            with open(_piece(setup.pieces, fmt, split, shard), "wb") as piece:
+                piece.writelines(
+                    orjson.dumps(build(r, setup.system_prompt)) + b"\n" for r in chosen
+                )
+    if setup.counter is not None:
+        everything = [r for split in (0, 1, 2) for r in written[split]]
+        out.tokens = (
+            setup.counter.count([alpaca_question(r) for r in everything]),
+            setup.counter.count([r["answer"] for r in everything]),
+        )
+    return out
+
+
+def _example_text(record: dict) -> dict:
+    return {"id": record["id"], "question": record["question"], "answer": record["answer"]}
+
+
+def _test_overlaps(setup: WriteSetup, records: list[dict], splits: np.ndarray) -> list[int]:
+    related = [-1] * len(records)
+    if setup.test_check is None:
+        return related
+    index, which = setup.test_check
+    chosen = [k for k, split in enumerate(splits) if split in (0, 1)]
+    for k, match in zip(
+        chosen, index.match([checked_text(records[k], which) for k in chosen]), strict=True
+    ):
+        related[k] = -1 if match is None else int(match[0])
+    return related
+
+
+def _piece(pieces: Path, fmt: str, split: int, shard: Shard) -> Path:
+    return pieces / f"{fmt}-{SPLITS[split]}-{shard.start:012d}.jsonl"
+
+
 def write_dataset(recipe, state, result: GlobalResult, root: Path, tokenizer, workers) -> Written:
-    """Write the split files (and subsets); updates ``result`` with the test-overlap drops."""
+    """Write the split files and subsets; updates ``result`` with the test-overlap drops."""
     formats = recipe.output.formats
     dept = recipe.get("department")
-    paths = Taxonomy.load(dept.taxonomy).paths if dept else None
+    pieces = state.spool.folder.parent / "pieces"
+    pieces.mkdir(exist_ok=True)
     counter = TokenCounter(tokenizer, recipe.output.system_prompt) if tokenizer else None
+    setup = WriteSetup(
+        formats,
+        recipe.output.system_prompt,
+        Taxonomy.load(dept.taxonomy).paths if dept else None,
+        pieces,
+        counter,
+        result.test_check,
+    )
     examples = _ExampleCollector(result, recipe.output.examples_per_reason)
-    pending: deque = deque()
 
-    def tasks():
-        for indices, lines in state.spool.chunks(np.ones(state.spool.count, dtype=bool)):
-            examples.see_lines(indices, lines)
-            kept = [k for k, index in enumerate(indices) if result.keep[index]]
-            pending.append(([indices[k] for k in kept], [lines[k] for k in kept]))
-            yield (
-                [lines[k] for k in kept],
-                [int(result.code[indices[k]]) for k in kept],
-                [int(result.split[indices[k]]) in (0, 1) for k in kept],
-            )
+    def task(shard: Shard):
+        span = slice(shard.start, shard.start + shard.count)
+        wanted = [i - shard.start for i in examples.wanted if span.start <= i < span.stop]
+        return shard, result.keep[span], result.code[span], result.split[span], sorted(wanted)
 
-    setup = (formats, recipe.output.system_prompt, paths, counter is not None, result.test_check)
-    with SplitWriter(root, formats, list(SPLITS)) as writer:
-        for built in ordered_map(build_lines, tasks(), workers, init_builder, setup):
-            chosen, raw = pending.popleft()
-            for index, line, (encoded, texts, overlap) in zip(chosen, raw, built, strict=True):
-                if overlap >= 0:
-                    _drop_overlap(result, index, overlap, line, examples)
-                    continue
-                writer.write(encoded, [SPLITS[result.split[index]]])
-                if counter is not None:
-                    counter.add(*texts)
-    files = {f"{fmt}/{name}.jsonl": writer.counts[name] for fmt in formats for name in SPLITS}
+    token_parts: list[tuple[np.ndarray, np.ndarray]] = []
+    written: list[Shard] = []
+    for shard, out in state.spool.map(write_shard, task, workers, init_writer, (setup,)):
+        written.append(shard)
+        examples.info.update(out.info)
+        for index, related, text in out.overlaps:
+            _drop_overlap(result, index, related, text, examples)
+        if out.tokens is not None:
+            token_parts.append(out.tokens)
+    files = _join_pieces(formats, written, pieces, root)
     files.update(_write_subsets(recipe, result, root))
     keep = result.keep
     chars = {"question": state.arrays["qlen"][keep], "answer": state.arrays["alen"][keep]}
     chars["total"] = chars["question"] + chars["answer"]
-    return Written(
-        files,
-        chars,
-        counter.lengths() if counter else None,
-        counter.info() if counter else None,
-        examples.done(),
-    )
+    tokens = counter.lengths(token_parts) if counter else None
+    return Written(files, chars, tokens, counter.info() if counter else None, examples.done())
 
 
-def _drop_overlap(result: GlobalResult, index: int, overlap: int, line: bytes, examples) -> None:
+def _join_pieces(formats: list[str], shards: list[Shard], pieces: Path, root: Path) -> dict:
+    """Concatenate the per-shard pieces, in spool order, into each atomic split file."""
+    files = {}
+    for fmt in formats:
+        for split_code, split in enumerate(SPLITS):
+            lines = 0
+            with atomic_write(root / fmt / f"{split}.jsonl", "wb") as out:
+                for shard in shards:
+                    piece = _piece(pieces, fmt, split_code, shard)
+                    if piece.exists():
+                        with open(piece, "rb") as handle:
+                            shutil.copyfileobj(handle, out)
+                        lines += _count_lines(piece)
+            files[f"{fmt}/{split}.jsonl"] = lines
+    return files
+
+
+def _count_lines(path: Path) -> int:
+    with open(path, "rb") as handle:
+        return sum(chunk.count(b"\n") for chunk in iter(lambda: handle.read(1 << 20), b""))
+
+
+def _drop_overlap(result: GlobalResult, index: int, related: int, text: dict, examples) -> None:
     result.keep[index] = False
-    result.reason[index], result.related[index], result.split[index] = OVERLAPS_TEST, overlap, -1
+    result.reason[index], result.related[index], result.split[index] = OVERLAPS_TEST, related, -1
     result.overlaps_test += 1
-    examples.add_overlap(index, orjson.loads(line), result.test_ids.get(overlap))
+    examples.add_overlap(text, result.test_ids.get(related))
 
 
 def _write_subsets(recipe, result: GlobalResult, root: Path) -> dict[str, int]:
@@ -98,19 +207,17 @@ def _write_subsets(recipe, result: GlobalResult, root: Path) -> dict[str, int]:
     for fmt in recipe.output.formats:
         source = root / fmt / "train.jsonl"
         for suffix, size in result.subsets:
-            with (
-                open(source, "rb") as lines,
-                atomic_write(root / fmt / f"train_{suffix}.jsonl", "wb") as out,
-            ):
+            target = root / fmt / f"train_{suffix}.jsonl"
+            with open(source, "rb") as lines, atomic_write(target, "wb") as out:
                 out.writelines(line for line, rank in zip(lines, ranks, strict=True) if rank < size)
             counts[f"{fmt}/train_{suffix}.jsonl"] = size
     return counts
 
 
 class _ExampleCollector:
-    """The first examples of each global drop reason, with the id of the record each one
-    duplicates or overlaps (dedup drops are picked from the arrays up front and filled in
-    while streaming; test overlaps are added as the workers find them)."""
+    """The first examples of each global drop reason with the id of the record each one
+    duplicates or overlaps: dedup drops are picked from the arrays up front (their texts come
+    back from the write workers), test overlaps are added as the workers find them."""
 
     def __init__(self, result: GlobalResult, limit: int) -> None:
         self.limit = limit
@@ -119,42 +226,19 @@ class _ExampleCollector:
             for index in np.flatnonzero(result.reason == code)[:limit]:
                 self.chosen[int(index)] = code
         self.related = {index: int(result.related[index]) for index in self.chosen}
-        self.wanted = set(self.related.values())
-        self.ids: dict[int, str] = {}
-        self.found: list[tuple[int, int, dict]] = []
+        self.wanted = set(self.chosen) | set(self.related.values())
+        self.info: dict[int, dict] = {}
         self.overlaps: list[dict] = []
 
-    def see_lines(self, indices: list[int], lines: list[bytes]) -> None:
-        for index, line in zip(indices, lines, strict=True):
-            if index in self.wanted or index in self.chosen:
-                self._see(index, orjson.loads(line))
-
-    def _see(self, index: int, record: dict) -> None:
-        if index in self.wanted:
-            self.ids[index] = record["id"]
-        code = self.chosen.get(index)
-        if code:
-            self.found.append((code, index, _example(GLOBAL_REASONS[code], record)))
-
-    def add_overlap(self, index: int, record: dict, test_id: str | None) -> None:
+    def add_overlap(self, text: dict, test_id: str | None) -> None:
         if len(self.overlaps) < self.limit:
-            example = _example(GLOBAL_REASONS[OVERLAPS_TEST], record)
-            self.overlaps.append({**example, "related_id": test_id})
+            step, reason = GLOBAL_REASONS[OVERLAPS_TEST]
+            self.overlaps.append({"step": step, "reason": reason, **text, "related_id": test_id})
 
     def done(self) -> list[dict]:
         out = []
-        for _, index, example in sorted(self.found, key=lambda item: item[:2]):
-            example["related_id"] = self.ids.get(self.related[index])
-            out.append(example)
+        for index, code in sorted(self.chosen.items(), key=lambda item: (item[1], item[0])):
+            step, reason = GLOBAL_REASONS[code]
+            related = self.info.get(self.related[index], {}).get("id")
+            out.append({"step": step, "reason": reason, **self.info[index], "related_id": related})
         return out + self.overlaps
-
-
-def _example(step_reason: tuple[str, str], record: dict) -> dict:
-    step, reason = step_reason
-    return {
-        "step": step,
-        "reason": reason,
-        "id": record["id"],
-        "question": record["question"],
-        "answer": record["answer"],
-    }

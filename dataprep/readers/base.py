@@ -59,6 +59,11 @@ class Reader:
         """``(line_no, payload)`` for each input unit (a JSON line, array item or CSV row)."""
         raise NotImplementedError
 
+    def line_based(self) -> bool:
+        """True if every unit is one raw line (JSON Lines): workers may then read byte spans
+        of the file themselves."""
+        return False
+
     def parse(self, line_no: int, payload: Any) -> Parsed:
         """Records (or Reject/Skip markers) from one unit; runs in a worker."""
         raise NotImplementedError
@@ -66,6 +71,9 @@ class Reader:
 
 class JsonReader(Reader):
     """JSON Lines, or a top-level JSON array; ``convert(obj, line_no)`` builds records."""
+
+    def line_based(self) -> bool:
+        return first_char(self.path) != "["
 
     def units(self) -> Iterator[tuple[int, Any]]:
         if first_char(self.path) == "[":

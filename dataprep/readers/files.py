@@ -69,6 +69,37 @@ def iter_lines(path: Path) -> Iterator[tuple[int, bytes]]:
                 yield line_no, line
 
 
+def iter_spans(path: Path, size: int = 1 << 19) -> Iterator[tuple[int, int, int]]:
+    """Split a line-based file into ``(start, end, first_line_no)`` byte spans of about
+    ``size`` bytes that end on a newline, without decoding anything (workers read them)."""
+    with open(path, "rb") as handle:
+        start, line_no, carry = 0, 1, b""
+        while True:
+            block = handle.read(size)
+            if not block:
+                break
+            data = carry + block
+            cut = data.rfind(b"\n") + 1
+            if cut == 0:
+                carry = data
+                continue
+            end = start + cut
+            yield start, end, line_no
+            line_no += data.count(b"\n", 0, cut)
+            start, carry = end, data[cut:]
+        if carry.strip():
+            yield start, start + len(carry), line_no
+
+
+def read_span(path: Path, start: int, end: int, first_line_no: int) -> list[tuple[int, bytes]]:
+    """The non-blank lines of one span, with their line numbers."""
+    with open(path, "rb") as handle:
+        handle.seek(start)
+        data = handle.read(end - start)
+    lines = data.split(b"\n")
+    return [(first_line_no + k, line) for k, line in enumerate(lines) if line.strip()]
+
+
 def iter_json_array(path: Path, encoding: str = "utf-8") -> Iterator[tuple[int, object]]:
     """Items of a top-level JSON array, decoded incrementally (the file is never held whole),
     each with the line it starts on. A syntax error rejects the rest of the file."""

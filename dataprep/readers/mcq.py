@@ -152,6 +152,9 @@ class McqReader(McqReaderMixin, Reader):
     def units(self):
         return self.table.units()
 
+    def line_based(self) -> bool:
+        return self.table.line_based()
+
     def parse(self, line_no: int, payload: Any) -> Parsed:
         if self.table.is_csv:
             if len(payload) != len(self.table.header):

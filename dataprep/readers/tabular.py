@@ -165,6 +165,9 @@ class GenericReader(Reader):
                     f"file does not have (first record has: {', '.join(sorted(keys))})"
                 )
 
+    def line_based(self) -> bool:
+        return not self.is_csv and first_char(self.path) != "["
+
     def units(self) -> Iterator[tuple[int, Any]]:
         if self.is_csv:
             return iter_csv_rows(self.path, self.encoding)
