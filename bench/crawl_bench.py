@@ -74,57 +74,66 @@ def ours(site: str, url: str, body: bytes, ctype: str) -> dict:
     return extract_detail(profile.detail, response.selector.root)
 
 
+# The peer's selectors: XPath strings as public crawlers write them, evaluated with parsel per call.
+PEER_XPATHS = {
+    "xywy": {
+        "title": "//p[contains(@class,'fl') and contains(@class,'fb')]/@title",
+        "question": "//div[@id='qdetailc']//text()",
+        "department": ("//p[contains(@class,'znblue')]/a/text()", 2, 4),
+        "patient": "//div[contains(@class,'Userinfo')]/span/text()",
+        "answers": "//div[contains(@class,'docall')]",
+        "doctor_title": ".//span[contains(@class,'Doc_zc')]/text()",
+        "text": ".//div[contains(@class,'pl20')]//text()",
+        "time": ".//span[contains(@class,'Doc_time')]/text()",
+        "likes": ".//b[contains(@class,'gratenum')]/text()",
+        "accepted": "contains(@class,'Bestbg')",
+    },
+    "120ask": {
+        "title": "//h1[@id='d_askH1']/text()",
+        "question": "//div[@id='d_msCon']/p//text()",
+        "department": ("//div[contains(@class,'b_route')]//a/text()", 2, 4),
+        "patient": "//div[contains(@class,'b_askab1')]/span/text()",
+        "answers": "//div[contains(@class,'b_answerli')]",
+        "doctor_title": ".//span[contains(@class,'b_sp1')]/text()",
+        "text": ".//div[contains(@class,'b_anscont_cont')]//text()",
+        "time": ".//span[contains(@class,'b_anscont_time')]/text()",
+        "likes": ".//span[contains(@class,'b_ansyes')]/text()",
+        "accepted": "boolean(.//div[contains(@class,'b_acceptcont')])",
+    },
+    "39": {
+        "title": "//p[contains(@class,'ask_tit')]/text()",
+        "question": "//p[contains(@class,'txt_ms')]//text()",
+        "department": ("//div[@id='sub']/span/a/text()", 1, 3),
+        "patient": "//p[contains(@class,'mation')]/span/text()",
+        "answers": "//div[contains(@class,'sele_all')]",
+        "doctor_title": ".//p[contains(@class,'doc_xinx')]/span[2]/text()",
+        "text": ".//p[contains(@class,'sele_txt')]//text()",
+        "time": ".//p[contains(@class,'doc_time')]/text()",
+        "likes": ".//span[contains(@class,'zan_num')]/text()",
+        "accepted": "boolean(ancestor::div[contains(@class,'selected')])",
+    },
+}
+
+
 def parsel_peer(site: str, url: str, body: bytes, ctype: str) -> dict:
     """The usual public-crawler style: a parsel Selector and string XPaths evaluated per call."""
     response = HtmlResponse(url, body=body, headers={"Content-Type": ctype})
-    sel = Selector(text=response.text)
-    if site == "xywy":
-        answers = sel.xpath("//div[contains(@class,'docall')]")
-        return {
-            "title": sel.xpath("//p[contains(@class,'fl') and contains(@class,'fb')]/@title").get(),
-            "question": "".join(sel.xpath("//div[@id='qdetailc']//text()").getall()),
-            "department": sel.xpath("//p[contains(@class,'znblue')]/a/text()").getall()[2:4],
-            "patient": sel.xpath("//div[contains(@class,'Userinfo')]/span/text()").getall(),
-            "answers": [
-                {
-                    "doctor_title": a.xpath(".//span[contains(@class,'Doc_zc')]/text()").get(),
-                    "text": "".join(a.xpath(".//div[contains(@class,'pl20')]//text()").getall()),
-                    "time": a.xpath(".//span[contains(@class,'Doc_time')]/text()").get(),
-                    "likes": a.xpath(".//b[contains(@class,'gratenum')]/text()").get(),
-                    "accepted": "Bestbg" in (a.attrib.get("class") or ""),
-                }
-                for a in answers
-            ],
-        }
-    if site == "120ask":
-        answers = sel.xpath("//div[contains(@class,'b_answerli')]")
-        return {
-            "title": sel.xpath("//h1[@id='d_askH1']/text()").get(),
-            "question": "".join(sel.xpath("//div[@id='d_msCon']/p//text()").getall()),
-            "department": sel.xpath("//div[contains(@class,'b_route')]//a/text()").getall()[2:4],
-            "patient": sel.xpath("//div[contains(@class,'b_askab1')]/span/text()").getall(),
-            "answers": [
-                {
-                    "doctor_title": a.xpath(".//span[contains(@class,'b_sp1')]/text()").get(),
-                    "text": "".join(
-                        a.xpath(".//div[contains(@class,'b_anscont_cont')]//text()").getall()
-                    ),
-                    "time": a.xpath(".//span[contains(@class,'b_anscont_time')]/text()").get(),
-                    "likes": a.xpath(".//span[contains(@class,'b_ansyes')]/text()").get(),
-                    "accepted": bool(a.xpath(".//div[contains(@class,'b_acceptcont')]")),
-                }
-                for a in answers
-            ],
-        }
-    answers = sel.xpath("//div[contains(@class,'sele_all')]")
+    sel, x = Selector(text=response.text), PEER_XPATHS[site]
+    dept_xpath, low, high = x["department"]
     return {
-        "title": sel.xpath("//p[contains(@class,'ask_tit')]/text()").get(),
-        "question": "".join(sel.xpath("//p[contains(@class,'txt_ms')]//text()").getall()),
-        "department": sel.xpath("//div[@id='sub']/span/a/text()").getall()[1:3],
-        "patient": sel.xpath("//p[contains(@class,'mation')]/span/text()").getall(),
+        "title": sel.xpath(x["title"]).get(),
+        "question": "".join(sel.xpath(x["question"]).getall()),
+        "department": sel.xpath(dept_xpath).getall()[low:high],
+        "patient": sel.xpath(x["patient"]).getall(),
         "answers": [
-            {"text": "".join(a.xpath(".//p[contains(@class,'sele_txt')]//text()").getall())}
-            for a in answers
+            {
+                "doctor_title": a.xpath(x["doctor_title"]).get(),
+                "text": "".join(a.xpath(x["text"]).getall()),
+                "time": a.xpath(x["time"]).get(),
+                "likes": a.xpath(x["likes"]).get(),
+                "accepted": a.xpath(x["accepted"]).get(),
+            }
+            for a in sel.xpath(x["answers"])
         ],
     }
 

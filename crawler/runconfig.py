@@ -82,6 +82,14 @@ def check_feeds(settings: Settings) -> None:
 def configure(settings: Settings, profiles: list[SiteProfile], max_items: int | None) -> None:
     """Identity, fast-local, distributed and item-limit settings for this crawl."""
     check_feeds(settings)
+    overwrite = any((o or {}).get("overwrite") for o in settings.getdict("FEEDS").values())
+    if (
+        overwrite
+        and (settings.getpriority("MEDQA_SEEN_STORE") or 0) < SETTINGS_PRIORITIES["cmdline"]
+    ):
+        # -O asks for a complete snapshot in one file: skipping questions that earlier runs
+        # exported would leave it incomplete (an empty file on the second run)
+        settings.set("MEDQA_SEEN_STORE", "", priority=SPIDER)
     remote = [p.root for p in profiles if not is_loopback(p.root)]
     if remote and not settings.get("MEDQA_CONTACT"):
         raise CrawlConfigError(

@@ -153,7 +153,10 @@ def extract_detail(
     """Record fields of one question page plus ``issues`` (``question_deleted``,
     ``truncated_page``) and ``asked_on`` for the validation pipeline."""
     issues = []
-    if rule.deleted is not None and rule.deleted(root):
+    title = _first(rule.title.xpath, root) or ""
+    question = _question(rule.question, root)
+    # a deleted question's page has no question on it: only then look for the notice
+    if not (title and question) and rule.deleted is not None and rule.deleted(root):
         issues.append("question_deleted")
     if rule.complete is not None and not rule.complete(root):
         issues.append("truncated_page")
@@ -164,8 +167,8 @@ def extract_detail(
         asked_on = stamp[:10] if stamp else None
     return {
         "department": _department(rule.department, root),
-        "title": _first(rule.title.xpath, root) or "",
-        "question": _question(rule.question, root),
+        "title": title,
+        "question": question,
         "patient": patient_fields(patient_texts),
         "answers": [
             _answer(rule.answers, node, keep_doctor_names) for node in rule.answers.each(root)

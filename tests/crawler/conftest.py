@@ -84,6 +84,8 @@ class Crawler:
         log_path = feed.with_suffix(".log")
         log = log_path.read_text(encoding="utf-8", errors="replace") if log_path.exists() else ""
         summary = json.loads(stats.read_text(encoding="utf-8")) if stats.exists() else {}
+        if summary.get("feed"):  # -o/-O put it elsewhere
+            feed = Path(summary["feed"])
         return CrawlRun(process.returncode, log, feed, summary)
 
     def run(self, *args: str, fast: bool = True, timeout: float = 120, **settings) -> CrawlRun:

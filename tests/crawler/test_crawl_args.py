@@ -72,3 +72,14 @@ def test_bad_arguments_fail_before_any_request(crawler, case):
     assert run.returncode != 0
     assert f"CrawlConfigError: {message}" in run.log
     assert crawler.site.hits == []
+
+
+def test_overwrite_output_is_a_complete_snapshot_every_time(crawler, tmp_path):
+    snapshot = tmp_path / "snapshot.jsonl"
+    wanted = expected(crawler.site, lambda q: q.site == "39")
+    for _ in range(2):
+        run = crawler.run("-a", "site=39", "-O", str(snapshot), MEDQA_SEEN_STORE=None)
+        assert run.summary["feed"] == str(snapshot)
+        assert set(run.keys()) == wanted
+    appended = crawler.run("-a", "site=39", "-o", str(snapshot))
+    assert len(appended.records()) == 2 * len(wanted)  # -o appends; this store had seen nothing
