@@ -116,16 +116,15 @@ class ProgressLog:
         self.task = create_looping_call(self.log)
         self.task.start(self.interval, now=False)
 
-    def log(self, final: bool = False) -> None:
+    def log(self) -> None:
         stats = self.crawler.stats.get_stats()
         items = stats.get("medqa/items_written", 0)
         pages = stats.get("response_received_count", 0)
         per_min = 60.0 / self.interval
         logger.info(
-            "%(what)s: %(items)d records (%(irate).0f/min), %(pages)d pages (%(prate).0f/min); "
+            "Progress: %(items)d records (%(irate).0f/min), %(pages)d pages (%(prate).0f/min); "
             "dropped: %(dropped)s; skipped as seen: %(seen)d; blocked: %(blocked)s",
             {
-                "what": "Crawl finished" if final else "Progress",
                 "items": items,
                 "irate": (items - self.previous[0]) * per_min,
                 "pages": pages,
