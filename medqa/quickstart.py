@@ -300,7 +300,7 @@ def artefacts(layout: Layout) -> list[tuple[str, Path]]:
 BY_HAND = """\
 By hand, from the repository root, with a real Qwen on a GPU:
   medqa crawl sample-site --port 8765 &   # or a real site, politely: see README
-  scrapy crawl medqa -a site=xywy,120ask -a base_url=http://127.0.0.1:8765 -O data/raw/mine.jsonl
+  scrapy crawl medqa -a site=xywy,120ask,39 -a base_url=http://127.0.0.1:8765 -s MEDQA_FAST_LOCAL=1 -O data/raw/mine.jsonl
   medqa prep run --input raw:data/raw/mine.jsonl --out data
   medqa check llamafactory_configs/qwen_lora.yaml llamafactory_configs/merge/qwen_lora_merge.yaml
   llamafactory-cli train llamafactory_configs/qwen_lora.yaml
