@@ -9,8 +9,10 @@
 Scale is synthesised from the real samples in ../shared/data/real (never committed): each
 synthetic record joins the title of one real question with the description of another of the
 same department, and the first sentences of one real answer with later sentences of another,
-cut to ~200 characters; a share are planted exact/near duplicates, carry phone numbers or ads,
-or have template-only answers; 20% have no department label. Written as crawler raw JSONL.
+cut to ~200 characters, then swaps one character in 10 (titles, questions) or 25 (answers) for a common
+one, so that a million records built from ~16k real ones do not share long verbatim fragments;
+a share are planted exact/near duplicates, carry phone numbers or ads, or have template-only
+answers; 20% have no department label. Written as crawler raw JSONL.
 """
 
 from __future__ import annotations
@@ -102,7 +104,7 @@ class Synth:
         a, b, c, d = (rng.choice(self.pairs[dept]) for _ in range(4))
         answer = self._perturb(_cut(_SENTENCE.findall(a[2])[:2] + _SENTENCE.findall(d[2])[1:], 170))
         clauses = _CLAUSE.findall(b[1])[:1] + _CLAUSE.findall(c[1])[1:]
-        question = self._perturb("".join(clauses)[:60])
+        question = self._perturb("".join(clauses)[:60], every=10)
         if roll < 0.08:
             question += f"我的电话{rng.randint(130, 199)}{rng.randint(10000000, 99999999)}"
         elif roll < 0.09:
@@ -135,7 +137,7 @@ class Synth:
             "url": f"https://example.org/q/{k}.htm",
             "crawled_at": "2026-11-22T21:00:00Z",
             "department": labels,
-            "title": a[0],
+            "title": self._perturb(a[0], every=10),
             "question": question,
             "patient": {"gender": rng.choice(["男", "女"])},
             "answers": answers,
@@ -146,10 +148,11 @@ class Synth:
             self.recent[rng.randrange(5000)] = record
         return record
 
-    def _perturb(self, text: str) -> str:
-        """Swap about one character in 25 for a common one (new n-grams, same statistics)."""
+    def _perturb(self, text: str, every: int = 25) -> str:
+        """Swap about one character in ``every`` for a common one (new n-grams, same
+        character statistics), so recombined real fragments do not repeat verbatim."""
         chars = list(text)
-        for _ in range(len(chars) // 25):
+        for _ in range(len(chars) // every):
             chars[self.rng.randrange(len(chars))] = self.rng.choice(self.common)
         return "".join(chars)
 
@@ -178,13 +181,15 @@ def synth_file(count: int, folder: Path) -> Path:
 
 
 class PeakRss:
-    """Polls the resident memory of a process and its children (sum and largest)."""
+    """Polls the memory of a process and its children: peak sum of RSS, peak sum of PSS
+    (forked workers share pages with the main process; PSS counts a shared page once), and
+    the main process's peak RSS."""
 
     def __init__(self, pid: int) -> None:
         import psutil
 
         self.process = psutil.Process(pid)
-        self.peak_total = self.peak_main = 0
+        self.peak_total = self.peak_pss = self.peak_main = 0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._poll, daemon=True)
         self._thread.start()
@@ -194,13 +199,17 @@ class PeakRss:
 
         while not self._stop.is_set():
             try:
-                main = self.process.memory_info().rss
-                total = main + sum(c.memory_info().rss for c in self.process.children(True))
+                procs = [self.process, *self.process.children(True)]
+                infos = [p.memory_full_info() for p in procs]
             except psutil.Error:
-                break
-            self.peak_main = max(self.peak_main, main)
-            self.peak_total = max(self.peak_total, total)
-            time.sleep(0.1)
+                time.sleep(0.05)
+                if not self.process.is_running():
+                    break
+                continue
+            self.peak_main = max(self.peak_main, infos[0].rss)
+            self.peak_total = max(self.peak_total, sum(i.rss for i in infos))
+            self.peak_pss = max(self.peak_pss, sum(i.pss for i in infos))
+            time.sleep(0.2)
 
     def stop(self) -> None:
         self._stop.set()
@@ -248,6 +257,7 @@ def run_prep(input_path: Path, out: Path, workers: int) -> dict:
         "load": load,
         "timings": timings,
         "rss_total": rss.peak_total,
+        "pss_total": rss.peak_pss,
         "rss_main": rss.peak_main,
         "stats": stats,
         "command": " ".join(cmd[1:]),
@@ -264,10 +274,7 @@ def throughput(records: int, workers: int, folder: Path) -> dict:
         f"\n[throughput] default recipe, {records:,} raw records (~{chars:.0f} chars of question"
         f" + chosen answer each), {workers} workers, end to end incl. start-up and writing:"
     )
-    print(
-        f"  {result['seconds']:.1f} s → {rate:,.0f} records/s; kept {kept:,}; peak RSS "
-        f"{result['rss_total'] / 2**20:,.0f} MiB (all processes), main {result['rss_main'] / 2**20:,.0f} MiB"
-    )
+    print(f"  {result['seconds']:.1f} s → {rate:,.0f} records/s; kept {kept:,}; {_memory(result)}")
     print(
         f"  load average at start {result['load']:.1f} on {os.cpu_count()} cores (other jobs share "
         f"them); CPU time of all our processes {result['cpu']:.0f} s = "
@@ -277,6 +284,15 @@ def throughput(records: int, workers: int, folder: Path) -> dict:
     print(f"  {result['timings']}")
     print(f"  command: python {result['command']}")
     return {"records": records, "rate": rate, **{k: v for k, v in result.items() if k != "stats"}}
+
+
+def _memory(result: dict) -> str:
+    mib = 2**20
+    return (
+        f"peak memory of all processes {result['pss_total'] / mib:,.0f} MiB PSS "
+        f"({result['rss_total'] / mib:,.0f} MiB summed RSS, counting pages shared with forked "
+        f"workers twice), main process RSS {result['rss_main'] / mib:,.0f} MiB"
+    )
 
 
 def _mean_record_chars(path: Path, sample: int = 2000) -> float:
@@ -297,9 +313,10 @@ def memory(records: int, workers: int, folder: Path, small: dict | None = None) 
     result = run_prep(path, folder / "out", workers)
     print(
         f"\n[memory] {records:,} raw records, {workers} workers: {result['seconds']:.0f} s "
-        f"({records / result['seconds']:,.0f} records/s), peak RSS {result['rss_total'] / 2**20:,.0f} MiB "
-        f"(all processes), main process {result['rss_main'] / 2**20:,.0f} MiB"
+        f"({records / result['seconds']:,.0f} records/s; load average at start {result['load']:.1f};"
+        f" {result['cpu'] / records * 1e6:.0f} CPU-µs/record); {_memory(result)}"
     )
+    print(f"  {result['timings']}")
     print(f"  command: python {result['command']}")
     if small:
         growth = (result["rss_main"] - small["rss_main"]) / (records - small["records"])

@@ -24,7 +24,7 @@ class NgramIndex:
         texts: list[str],
         ngram: int = 8,
         min_overlap: float = 0.5,
-        max_owners: int = 10,
+        max_owners: int = 5,
     ) -> None:
         self.ngram, self.min_overlap = ngram, min_overlap
         self.ids = list(ids)

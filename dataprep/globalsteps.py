@@ -166,7 +166,8 @@ def _split(params: SplitParams, arrays, keep, strata, order):
     qsig = arrays.get("qsig")
     threshold = params.group_threshold if qsig is not None else None
     groups, similar = leakage_groups(
-        qsig[kept] if qsig is not None else None,
+        qsig,
+        kept,
         arrays["qhash"][kept],
         arrays["group"][kept],
         threshold,

@@ -8,8 +8,9 @@ A record costs ``2 * num_perm`` bytes (256 B at 128 permutations).
 
 LSH: the signature is cut into ``bands`` bands of ``rows`` rows; records whose band keys are
 equal in any band are candidates. Candidates come from sorting each band's keys (no Python
-dicts, so memory stays ~24 bytes per record per band while a band is processed), are verified
-by their estimated Jaccard, and verified pairs are merged into clusters (connected components).
+dicts, so memory stays ~24 bytes per record while a band is processed), are verified by their
+estimated Jaccard band by band, and verified pairs are merged into clusters (connected
+components).
 """
 
 from __future__ import annotations
@@ -88,36 +89,34 @@ def optimal_bands(threshold: float, num_perm: int, min_recall: float = 0.97) -> 
     return best or fallback[:2]
 
 
-def _band_keys(sig: np.ndarray, start: int, rows: int) -> np.ndarray:
-    acc = np.zeros(len(sig), dtype=np.uint64)
+def _band_keys(sig: np.ndarray, start: int, rows: int, members: np.ndarray) -> np.ndarray:
+    acc = np.zeros(len(members), dtype=np.uint64)
     with np.errstate(over="ignore"):
         for col in range(start, start + rows):
-            acc = acc * np.uint64(0x10001) + sig[:, col].astype(np.uint64)
+            acc = acc * np.uint64(0x10001) + sig[members, col].astype(np.uint64)
     return mix64(acc)
 
 
-def candidate_pairs(sig: np.ndarray, bands: int, rows: int, span: int = 16) -> np.ndarray:
-    """Unique candidate pairs ``(i, j)``, i < j, as an ``(n, 2)`` int64 array.
-
-    In each band, records are sorted by band key; every two records with equal keys at most
-    ``span`` apart in that order become a pair (all pairs of buckets up to ``span + 1``
-    records; bigger buckets are chained, which clustering joins up again)."""
-    n = len(sig)
+def band_candidates(keys: np.ndarray, span: int = 16) -> np.ndarray:
+    """Candidate pairs ``(i, j)``, i < j, from one band's keys: all pairs within buckets of up
+    to ``span + 1`` records; in bigger buckets (boilerplate shingles make them) each record is
+    paired with the next one only, so the work stays linear — verification and clustering
+    still join a bucket of real near-copies into one cluster."""
+    order = np.argsort(keys, kind="stable")
+    ordered = keys[order]
+    starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]])
+    sizes = np.diff(np.r_[starts, len(keys)])
+    small = np.repeat(sizes <= span + 1, sizes)
     found = []
-    for band in range(bands):
-        keys = _band_keys(sig, band * rows, rows)
-        order = np.argsort(keys, kind="stable")
-        ordered = keys[order]
-        for gap in range(1, span + 1):
-            same = ordered[gap:] == ordered[:-gap]
-            if not same.any():
-                break
-            left, right = order[:-gap][same], order[gap:][same]
-            found.append(np.minimum(left, right) * n + np.maximum(left, right))
-    if not found:
-        return np.zeros((0, 2), dtype=np.int64)
-    flat = np.unique(np.concatenate(found))
-    return np.stack([flat // n, flat % n], axis=1)
+    for gap in range(1, span + 1):
+        same = ordered[gap:] == ordered[:-gap]
+        if gap > 1:
+            same &= small[gap:]
+        if not same.any():
+            break
+        left, right = order[:-gap][same], order[gap:][same]
+        found.append(np.stack([np.minimum(left, right), np.maximum(left, right)], axis=1))
+    return np.concatenate(found) if found else np.zeros((0, 2), dtype=np.int64)
 
 
 def connected_components(n: int, left: np.ndarray, right: np.ndarray) -> np.ndarray:
@@ -142,21 +141,35 @@ class SimilarPairs:
     """Verified near-duplicate pairs ``(n, 2)`` and the LSH work done, for stats."""
 
     pairs: np.ndarray
-    candidates: int
+    candidates: int  # candidate checks, summed over bands
     bands: int
     rows: int
 
 
-def similar_pairs(sig: np.ndarray, threshold: float, bands: int | None = None) -> SimilarPairs:
-    """Pairs of records whose estimated Jaccard similarity is at least ``threshold``."""
+def similar_pairs(
+    sig: np.ndarray, threshold: float, bands: int | None = None, members: np.ndarray | None = None
+) -> SimilarPairs:
+    """Pairs of records (positions in ``members``, default all rows of ``sig``) whose estimated
+    Jaccard similarity is at least ``threshold``. Each band's candidates are verified at once,
+    so memory holds one band's candidates plus the verified pairs, never all candidates."""
     num_perm = sig.shape[1]
     if bands is None:
         bands, rows = optimal_bands(threshold, num_perm)
     else:
         rows = num_perm // bands
-    candidates = candidate_pairs(sig, bands, rows)
-    keep = estimate_jaccard(sig, candidates[:, 0], candidates[:, 1]) >= threshold
-    return SimilarPairs(candidates[keep], len(candidates), bands, rows)
+    members = np.arange(len(sig)) if members is None else members
+    verified, checked = [], 0
+    for band in range(bands):
+        pairs = band_candidates(_band_keys(sig, band * rows, rows, members))
+        checked += len(pairs)
+        if len(pairs):
+            similar = estimate_jaccard(sig, members[pairs[:, 0]], members[pairs[:, 1]])
+            verified.append(pairs[similar >= threshold])
+    if not verified:
+        return SimilarPairs(np.zeros((0, 2), dtype=np.int64), checked, bands, rows)
+    flat = np.unique(np.concatenate([p[:, 0] * len(members) + p[:, 1] for p in verified]))
+    pairs = np.stack([flat // len(members), flat % len(members)], axis=1)
+    return SimilarPairs(pairs, checked, bands, rows)
 
 
 def cluster(sig: np.ndarray, threshold: float, bands: int | None = None) -> np.ndarray:

@@ -52,6 +52,7 @@ def build_stats(recipe, name, state, result, written, exams) -> dict[str, Any]:
         "groups": result.split_info,
         "length": length,
         "exams": {name: _exam_summary(records) for name, records in exams.outputs.items()},
+        "global_state": _global_state(state.arrays),
         "files": written.files,
     }
 
@@ -92,8 +93,11 @@ def _departments(recipe, state, result) -> dict[str, Any]:
     keep = result.keep
 
     def names(mask) -> dict[str, int]:
-        counts = Counter(int(c) for c in result.code[mask])
-        named = {(taxonomy.name(c) if c >= 0 else UNCLASSIFIED): n for c, n in counts.items()}
+        codes, counts = np.unique(result.code[mask], return_counts=True)
+        named = {
+            (taxonomy.name(int(c)) if c >= 0 else UNCLASSIFIED): int(n)
+            for c, n in zip(codes, counts, strict=True)
+        }
         return dict(sorted(named.items(), key=lambda kv: (-kv[1], kv[0])))
 
     tops = Counter()
@@ -118,6 +122,13 @@ def _contamination(state, result, exams) -> dict[str, Any]:
         "overlaps_exam": int(exam_stats.dropped["overlaps_exam"]) if exam_stats else 0,
         "overlaps_test": result.overlaps_test,
     }
+
+
+def _global_state(arrays: dict[str, np.ndarray]) -> dict[str, int]:
+    """What the global steps hold per spooled record (signatures, hashes, scores, codes)."""
+    records = len(arrays["score"])
+    total = sum(a.nbytes for a in arrays.values())
+    return {"records": records, "bytes_per_record": round(total / records) if records else 0}
 
 
 def _exam_summary(records: list[dict]) -> dict[str, Any]:

@@ -35,6 +35,7 @@ class Taxonomy:
         return self._cache[key]
 
     def _code(self, labels: list[str]) -> int:
+        labels = [part for label in labels for part in label.split("/")]  # "内科/心血管内科"
         found = [self.codes[label.strip()] for label in labels if label.strip() in self.codes]
         if not found:
             return -1

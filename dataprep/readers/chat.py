@@ -42,7 +42,7 @@ class ShareGptReader(JsonReader):
         single = len(turns) == 2
         return [
             qa_record(
-                self.rid(line_no),
+                _own_id(obj) or self.rid(line_no),
                 self.source,
                 turns[-2]["content"],
                 turns[-1]["content"],
@@ -68,6 +68,12 @@ def _message(message: Any, k: int) -> tuple[str, str] | Reject:
     if role == "system":
         return "system", content
     return Reject(f"conversations[{k}] has unknown role {role!r}")
+
+
+def _own_id(obj: dict) -> str | None:
+    """The example's own ``id`` (medqa prep writes one), kept so ids survive a second run."""
+    value = obj.get("id")
+    return str(value) if isinstance(value, str | int) and str(value).strip() else None
 
 
 def _department(obj: dict) -> list[str]:
@@ -100,11 +106,8 @@ class AlpacaReader(JsonReader):
             ]
         system = obj.get("system")
         meta = {"system": system} if isinstance(system, str) and system.strip() else {}
-        return [
-            qa_record(
-                self.rid(line_no), self.source, question, output, _department(obj), meta, turns
-            )
-        ]
+        rid = _own_id(obj) or self.rid(line_no)
+        return [qa_record(rid, self.source, question, output, _department(obj), meta, turns)]
 
 
 def _history_turns(history: Any) -> list[dict[str, str]] | Reject | None:

@@ -91,14 +91,14 @@ def deduplicate(
         )
     if params.near:
         survivors = np.flatnonzero(keep)
-        found = similar_pairs(sig[survivors], params.threshold, params.bands)
+        found = similar_pairs(sig, params.threshold, params.bands, members=survivors)
         labels = connected_components(len(survivors), found.pairs[:, 0], found.pairs[:, 1])
         _drop_groups(survivors, labels, score, keep, duplicate_of, reasons, 2)
         stats.counts.update(
             {
                 "lsh_bands": found.bands,
                 "lsh_rows": found.rows,
-                "lsh_candidates": found.candidates,
+                "lsh_candidate_checks": found.candidates,
                 "lsh_verified_pairs": len(found.pairs),
             }
         )

@@ -48,15 +48,19 @@ SPLITS = ("train", "val", "test")
 
 
 def leakage_groups(
-    qsig: np.ndarray, qhash: np.ndarray, group_key: np.ndarray, threshold: float | None
+    qsig: np.ndarray | None,
+    members: np.ndarray,
+    qhash: np.ndarray,
+    group_key: np.ndarray,
+    threshold: float | None,
 ) -> tuple[np.ndarray, int]:
-    """Group label per record (indices local to the given arrays) and the number of
-    similar-question pairs found."""
+    """Group label per member record (rows ``members`` of ``qsig``; ``qhash`` and
+    ``group_key`` are already per member) and the number of similar-question pairs found."""
     n = len(qhash)
     edges = [_equal_neighbours(qhash), _equal_neighbours(group_key, skip_zero=True)]
     similar = 0
-    if threshold is not None and n > 1:
-        found = similar_pairs(qsig, threshold)
+    if threshold is not None and qsig is not None and n > 1:
+        found = similar_pairs(qsig, threshold, members=members)
         edges.append(found.pairs)
         similar = len(found.pairs)
     pairs = np.concatenate(edges)

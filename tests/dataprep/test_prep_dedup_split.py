@@ -11,8 +11,8 @@ import pytest
 from dataprep.contamination import NgramIndex
 from dataprep.minhash import (
     MinHasher,
+    band_candidates,
     best_of_groups,
-    candidate_pairs,
     cluster,
     connected_components,
     estimate_jaccard,
@@ -85,11 +85,13 @@ def test_lsh_finds_planted_near_duplicates_and_nothing_else() -> None:
     assert len(np.unique(labels)) == 200
 
 
-def test_candidate_pairs_cover_large_buckets() -> None:
-    sig = np.zeros((40, 8), dtype=np.uint16)  # 40 identical signatures: one bucket
-    pairs = candidate_pairs(sig, bands=2, rows=4, span=3)
-    labels = connected_components(40, pairs[:, 0], pairs[:, 1])
-    assert set(labels.tolist()) == {0}  # chained pairs still join the whole bucket
+def test_band_candidates_stay_linear_in_big_buckets() -> None:
+    keys = np.array([5] * 40 + [7, 7, 7, 9], dtype=np.uint64)
+    pairs = band_candidates(keys, span=3)
+    big = pairs[pairs[:, 1] < 40]
+    assert len(big) == 39  # a 40-record bucket is chained, not paired all-to-all
+    assert set(connected_components(40, big[:, 0], big[:, 1]).tolist()) == {0}
+    assert {tuple(p) for p in pairs[pairs[:, 0] >= 40]} == {(40, 41), (40, 42), (41, 42)}
 
 
 def test_connected_components_and_best_of_groups() -> None:
@@ -148,7 +150,8 @@ def test_leakage_groups_join_similar_questions_identical_text_and_shared_source(
     ]
     qhash = np.array([exact_hash(q) for q in questions], dtype=np.uint64)
     group_key = np.array([0, 0, 0, 0, 77, 77], dtype=np.uint64)  # two answers, one question
-    groups, similar = leakage_groups(MinHasher().signatures(questions), qhash, group_key, 0.5)
+    sig = MinHasher().signatures(questions)
+    groups, similar = leakage_groups(sig, np.arange(6), qhash, group_key, 0.5)
     assert groups[0] == groups[1] and groups[2] == groups[3] and groups[4] == groups[5]
     assert len(set(groups.tolist())) == 3 and similar >= 1
 

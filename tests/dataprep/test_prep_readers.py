@@ -330,3 +330,28 @@ def test_real_samples_read_without_rejects(real_data, relative, fmt, minimum) ->
     records = [i for i in items if isinstance(i, dict)]
     assert len(records) >= minimum
     assert not [i for i in items if isinstance(i, Reject)]
+
+
+def test_our_own_outputs_read_back_with_ids_and_departments(tmp_path) -> None:
+    """The two-stage scale-out path: shard outputs are inputs of the final run."""
+    from dataprep.steps.base import StepStats
+    from dataprep.steps.department import DepartmentMap, DepartmentParams
+
+    path = write_lines(
+        tmp_path / "train.jsonl",
+        [
+            {
+                "conversations": [
+                    {"from": "human", "value": "胸闷"},
+                    {"from": "gpt", "value": "做心电图。"},
+                ],
+                "system": "",
+                "id": "xywy-12",
+                "department": "内科/心血管内科",
+            },
+        ],
+    )
+    (record,) = read_all(path)
+    assert record["id"] == "xywy-12"
+    DepartmentMap(DepartmentParams()).apply(record, StepStats())
+    assert record["department"] == ["内科", "心血管内科"]

@@ -167,3 +167,33 @@ def test_report_embeds_everything(tmp_path) -> None:
     assert "&lt;b&gt;问&lt;/b&gt;" in page and "<b>问</b>" not in page
     assert "http" not in page.replace('lang="zh-CN"', "")
     assert Path(tmp_path / "report.html").stat().st_size > 10_000
+
+
+def test_writers_keep_dialogues_and_system_prompts() -> None:
+    from dataprep.writers import alpaca_example, sharegpt_example
+
+    record = {
+        "id": "d-1",
+        "department": ["内科", "呼吸内科"],
+        "question": "两周",
+        "answer": "拍胸片。",
+        "meta": {"system": "你是医生"},
+        "turns": [
+            {"role": "user", "content": "咳嗽"},
+            {"role": "assistant", "content": "多久了？"},
+            {"role": "user", "content": "两周"},
+            {"role": "assistant", "content": "拍胸片。"},
+        ],
+    }
+    alpaca = alpaca_example(record)
+    assert alpaca == {
+        "instruction": "患者：咳嗽\n医生：多久了？\n患者：两周",
+        "input": "",
+        "output": "拍胸片。",
+        "system": "你是医生",
+        "id": "d-1",
+        "department": "内科/呼吸内科",
+    }
+    sharegpt = sharegpt_example(record, system_prompt="你是一名严谨的医生。")
+    assert [t["from"] for t in sharegpt["conversations"]] == ["human", "gpt", "human", "gpt"]
+    assert sharegpt["system"] == "你是一名严谨的医生。"  # the recipe's prompt wins
