@@ -102,7 +102,7 @@ class Synth:
             return base
         dept = rng.choices(self.depts, self.weights)[0]
         a, b, c, d = (rng.choice(self.pairs[dept]) for _ in range(4))
-        answer = self._perturb(_cut(_SENTENCE.findall(a[2])[:2] + _SENTENCE.findall(d[2])[1:], 170))
+        answer = self._perturb(_cut(_SENTENCE.findall(a[2])[:2] + _SENTENCE.findall(d[2])[1:], 185))
         clauses = _CLAUSE.findall(b[1])[:1] + _CLAUSE.findall(c[1])[1:]
         question = self._perturb("".join(clauses)[:60], every=10)
         if roll < 0.08:
