@@ -189,7 +189,7 @@ class PeakRss:
         import psutil
 
         self.process = psutil.Process(pid)
-        self.peak_total = self.peak_pss = self.peak_main = 0
+        self.peak_total = self.peak_pss = self.peak_main = self.peak_one = 0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._poll, daemon=True)
         self._thread.start()
@@ -207,6 +207,7 @@ class PeakRss:
                     break
                 continue
             self.peak_main = max(self.peak_main, infos[0].rss)
+            self.peak_one = max(self.peak_one, *(i.rss for i in infos))
             self.peak_total = max(self.peak_total, sum(i.rss for i in infos))
             self.peak_pss = max(self.peak_pss, sum(i.pss for i in infos))
             time.sleep(0.2)
@@ -259,6 +260,7 @@ def run_prep(input_path: Path, out: Path, workers: int) -> dict:
         "rss_total": rss.peak_total,
         "pss_total": rss.peak_pss,
         "rss_main": rss.peak_main,
+        "rss_one": rss.peak_one,
         "stats": stats,
         "command": " ".join(cmd[1:]),
     }
@@ -291,7 +293,8 @@ def _memory(result: dict) -> str:
     return (
         f"peak memory of all processes {result['pss_total'] / mib:,.0f} MiB PSS "
         f"({result['rss_total'] / mib:,.0f} MiB summed RSS, counting pages shared with forked "
-        f"workers twice), main process RSS {result['rss_main'] / mib:,.0f} MiB"
+        f"workers twice); largest single-process RSS {result['rss_one'] / mib:,.0f} MiB "
+        f"(main process {result['rss_main'] / mib:,.0f} MiB)"
     )
 
 

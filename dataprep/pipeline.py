@@ -74,6 +74,7 @@ class RunState:
     rejects: int = 0
     input_counts: list[dict[str, Any]] = field(default_factory=list)
     per_input: dict[int, list[int]] = field(default_factory=lambda: defaultdict(lambda: [0, 0, 0]))
+    signature_bytes: int = 0
 
 
 @dataclass
@@ -142,6 +143,10 @@ def _run_into(recipe, readers, options, name, staging, timer: _Timer) -> dict[st
     state.rejects += len(exams.rejects)
     state.input_counts = _input_counts(readers, qa_readers, state, exams)
     result = globalsteps.run_global(recipe, state, workers, timer.lap)
+    for done in ("qsig", "dsig"):  # signatures are not needed past the split: free them before
+        freed = state.arrays.pop(done, None)  # the write workers fork (they'd inherit the pages)
+        state.signature_bytes += freed.nbytes if freed is not None else 0
+    state.tables = {}
     written = writepass.write_dataset(recipe, state, result, staging, options.tokenizer, workers)
     timer.lap("write")
     shutil.rmtree(staging / ".work")

@@ -52,7 +52,7 @@ def build_stats(recipe, name, state, result, written, exams) -> dict[str, Any]:
         "groups": result.split_info,
         "length": length,
         "exams": {name: _exam_summary(records) for name, records in exams.outputs.items()},
-        "global_state": _global_state(state.arrays),
+        "global_state": _global_state(state.arrays, state.signature_bytes),
         "files": written.files,
     }
 
@@ -124,10 +124,10 @@ def _contamination(state, result, exams) -> dict[str, Any]:
     }
 
 
-def _global_state(arrays: dict[str, np.ndarray]) -> dict[str, int]:
+def _global_state(arrays: dict[str, np.ndarray], signature_bytes: int) -> dict[str, int]:
     """What the global steps hold per spooled record (signatures, hashes, scores, codes)."""
     records = len(arrays["score"])
-    total = sum(a.nbytes for a in arrays.values())
+    total = sum(a.nbytes for a in arrays.values()) + signature_bytes
     return {"records": records, "bytes_per_record": round(total / records) if records else 0}
 
 
