@@ -30,6 +30,7 @@ CPU = [
     "dataloader_num_workers=0",
     "num_train_epochs=1",
 ]
+EVAL_LABELS = ("base", "lora")  # the tiny model as built, and after LoRA SFT + merge
 
 
 def _bin(name: str) -> str:
@@ -66,11 +67,24 @@ class Layout:
 
     @property
     def runs(self) -> Path:
-        return self.root / "runs"
+        return self.root / "data/eval/quickstart"
+
+    def run(self, task: str, label: str) -> Path:
+        return self.runs / f"{task}-{label}"
+
+    def eval_tasks(self) -> list[tuple[str, Path, int]]:
+        """(task, data file, item limit) of each eval run, made for both models."""
+        return [
+            ("exam_sample", REPO_ROOT / "data/sample/exam_sample.jsonl", 30),
+            ("open_qa", self.dataset / "alpaca/test.jsonl", 20),
+        ]
+
+    def eval_runs(self) -> list[Path]:
+        return [self.run(task, label) for task, _, _ in self.eval_tasks() for label in EVAL_LABELS]
 
     @property
     def report(self) -> Path:
-        return self.root / "reports/quickstart"
+        return self.root / "data/eval/quickstart/report"
 
 
 def _api_server(ctx: StageContext, model: Path, name: str) -> str:
@@ -195,10 +209,7 @@ def build_stages(layout: Layout, train_overrides: list[str]) -> list[Stage]:
             "lora": _api_server(ctx, layout.merged, "tiny-lora"),
         }
         for label, url in endpoints.items():
-            for task, data, limit in (
-                ("exam_sample", REPO_ROOT / "data/sample/exam_sample.jsonl", 30),
-                ("open_qa", layout.dataset / "alpaca/test.jsonl", 20),
-            ):
+            for task, data, limit in layout.eval_tasks():
                 ctx.run(
                     [
                         _bin("medqa"),
@@ -221,19 +232,18 @@ def build_stages(layout: Layout, train_overrides: list[str]) -> list[Stage]:
                         "--concurrency",
                         4,
                         "--out",
-                        layout.runs / f"{task}-{label}",
+                        layout.run(task, label),
                         "--quiet",
                     ]
                 )
 
     def compare(ctx: StageContext) -> None:
-        runs = sorted(p for p in layout.runs.iterdir() if (p / "summary.json").exists())
         ctx.run(
             [
                 _bin("medqa"),
                 "eval",
                 "compare",
-                *runs,
+                *layout.eval_runs(),
                 "--out",
                 layout.report,
                 "--title",
@@ -273,7 +283,7 @@ def build_stages(layout: Layout, train_overrides: list[str]) -> list[Stage]:
         Stage(
             "eval",
             "serve base and fine-tuned with llamafactory-cli api; medqa eval run",
-            [layout.runs / "open_qa-lora/summary.json"],
+            [run / "summary.json" for run in layout.eval_runs()],
             evaluate,
         ),
         Stage(
@@ -337,7 +347,7 @@ def print_summary(console: Console, layout: Layout, results, seconds: float) -> 
     type=click.Path(file_okay=False),
     default=".",
     show_default=True,
-    help="Where data/, saves/, models/, runs/, reports/ and logs/ go.",
+    help="Where data/, saves/, models/ and logs/ go.",
 )
 @click.option("--force", is_flag=True, help="Redo stages whose outputs are already complete.")
 @click.option(

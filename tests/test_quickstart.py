@@ -12,6 +12,7 @@ import pytest
 
 pytestmark = pytest.mark.slow
 MEDQA = str(Path(sys.executable).with_name("medqa"))
+REPO = Path(__file__).resolve().parents[1]
 
 
 def jsonl(path: Path) -> list[dict]:
@@ -58,16 +59,18 @@ def test_model_artefacts(quickstart_run):
 
 def test_eval_report_compares_base_and_lora(quickstart_run):
     workdir, stdout = quickstart_run
-    summaries = [json.loads(p.read_text()) for p in (workdir / "runs").glob("*/summary.json")]
+    summaries = [
+        json.loads(p.read_text()) for p in (workdir / "data/eval/quickstart").glob("*/summary.json")
+    ]
     assert len(summaries) == 4
-    report = (workdir / "reports/quickstart/report.md").read_text(encoding="utf-8")
+    report = (workdir / "data/eval/quickstart/report/report.md").read_text(encoding="utf-8")
     assert "| base |" in report and "| lora |" in report
     assert "exam_sample" in report and "open_qa" in report
-    assert (workdir / "reports/quickstart/report.html").is_file()
+    assert (workdir / "data/eval/quickstart/report/report.html").is_file()
     for where in (
         "data/raw/quickstart.jsonl",
         "models/qwen2.5-7b-instruct-medqa-lora",
-        "reports/quickstart/report.html",
+        "data/eval/quickstart/report/report.html",
     ):
         assert where in stdout
 
@@ -83,3 +86,22 @@ def test_rerun_skips_complete_stages(quickstart_run):
     assert result.returncode == 0, result.stderr[-3000:]
     skipped = [line for line in result.stdout.splitlines() if "complete, skipped" in line]
     assert len(skipped) == 8
+
+
+def test_run_from_the_repo_root_leaves_a_clean_checkout(quickstart_run):
+    """The README's main command runs in the repository root: all it writes must be git-ignored
+    (dataset_info.json excepted: the tracked registry that `medqa prep run` merges into)."""
+    workdir, _ = quickstart_run
+    if not (REPO / ".git").exists():
+        pytest.skip("not a git checkout")
+    written = sorted(str(p.relative_to(workdir)) for p in workdir.rglob("*") if p.is_file())
+    written.remove("dataset_info.json")
+    result = subprocess.run(
+        ["git", "check-ignore", "--stdin"],
+        input="\n".join(written),
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+    )
+    ignored = set(result.stdout.splitlines())
+    assert written and [p for p in written if p not in ignored] == []
