@@ -45,6 +45,10 @@ class Run:
     def metrics(self) -> dict[str, Any]:
         return self.summary.get("metrics") or {}
 
+    @property
+    def task(self) -> str:
+        return str(self.summary.get("task", "?"))
+
 
 def parse_scale(value: str | int | float | None) -> float | None:
     """'10k' → 10000, '1.5m' → 1500000, '60000' → 60000; None if unreadable."""
@@ -74,12 +78,22 @@ def load_runs(paths: list[Path]) -> list[Run]:
         return (rank, parse_scale(run.tags.get("scale")) or 0, index)
 
     runs = [run for _, run in sorted(enumerate(runs), key=order)]
-    seen: dict[str, int] = defaultdict(int)
+    # One model evaluated on several tasks keeps its label: labels are columns of per-task tables,
+    # so they only need to be unique within a task.
+    seen: dict[tuple[str, str], int] = defaultdict(int)
     for run in runs:
-        seen[run.label] += 1
-        if seen[run.label] > 1:
-            run.label = f"{run.label} ({seen[run.label]})"
+        key = (run.task, run.label)
+        seen[key] += 1
+        if seen[key] > 1:
+            run.label = f"{run.label} ({seen[key]})"
     return runs
+
+
+def run_names(runs: list[Run]) -> list[str]:
+    """Labels for places that list runs of every task together: ``label · task`` when needed."""
+    if len({run.task for run in runs}) == 1:
+        return [run.label for run in runs]
+    return [f"{run.label} · {run.task}" for run in runs]
 
 
 def _pct(value: Any) -> str:
@@ -127,7 +141,7 @@ def overview_table(runs: list[Run]) -> Table:
         rows.append(
             [
                 run.label,
-                s.get("task", "?"),
+                run.task,
                 str(s.get("model") or "–"),
                 tags or "–",
                 str(m.get("n", "–")),
@@ -344,7 +358,7 @@ def build_report(paths: list[Path], out_dir: Path, title: str = "medqa eval repo
     chart_dir.mkdir(parents=True, exist_ok=True)
     by_task: dict[str, list[Run]] = defaultdict(list)
     for run in runs:
-        by_task[run.summary.get("task", "?")].append(run)
+        by_task[run.task].append(run)
     sections = [_task_section(task, task_runs, chart_dir) for task, task_runs in by_task.items()]
     timed = [r for r in runs if (r.summary.get("requests") or {}).get("latency_p50_s") is not None]
     overview = Section("Runs", [overview_table(runs)], [])
@@ -352,7 +366,7 @@ def build_report(paths: list[Path], out_dir: Path, title: str = "medqa eval repo
         req = [r.summary["requests"] for r in timed]
         charts.latency_chart(
             chart_dir / "latency.png",
-            [r.label for r in timed],
+            run_names(timed),
             [q.get("latency_p50_s") for q in req],
             [q.get("latency_p95_s") for q in req],
             [q.get("gen_tokens_per_s") for q in req],
@@ -365,7 +379,7 @@ def build_report(paths: list[Path], out_dir: Path, title: str = "medqa eval repo
 
 
 def _sources(runs: list[Run]) -> list[str]:
-    return [f"{r.label}: {r.path}" for r in runs]
+    return [f"{name}: {r.path}" for name, r in zip(run_names(runs), runs, strict=True)]
 
 
 def _write_markdown(path: Path, title: str, runs: list[Run], sections: list[Section]) -> None:

@@ -75,6 +75,19 @@ def test_eval_report_compares_base_and_lora(quickstart_run):
         assert where in stdout
 
 
+def test_fine_tuned_model_answers_differently_from_the_base(quickstart_run):
+    """The LoRA run trained and its merge carried the adapter: on the same test questions, greedy
+    decoding of the merged model does not reproduce the base model's answers."""
+    workdir, _ = quickstart_run
+    runs = workdir / "data/eval/quickstart"
+    answers = {
+        label: {r["id"]: r["response"] for r in jsonl(runs / f"open_qa-{label}/results.jsonl")}
+        for label in ("base", "lora")
+    }
+    assert answers["base"].keys() == answers["lora"].keys() and answers["base"]
+    assert answers["base"] != answers["lora"]
+
+
 def test_rerun_skips_complete_stages(quickstart_run):
     workdir, _ = quickstart_run
     result = subprocess.run(

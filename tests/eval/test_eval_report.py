@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import shutil
 import warnings
 
 import pytest
@@ -122,3 +123,21 @@ def test_chinese_font_is_bundled():
 )
 def test_scale_tags(text, value):
     assert parse_scale(text) == value
+
+
+def test_a_model_keeps_its_label_across_tasks_and_repeats_within_a_task_are_numbered(
+    run_folders, tmp_path
+):
+    predictions = tmp_path / "generated_predictions.jsonl"
+    row = {"prompt": "p", "predict": "多喝水", "label": "多喝水休息"}
+    predictions.write_text(json.dumps(row, ensure_ascii=False) + "\n", encoding="utf-8")
+    runner = CliRunner()
+    args = ["predictions", str(predictions), "--out", str(tmp_path / "qa"), "--label", "base"]
+    assert runner.invoke(eval_group, args).exit_code == 0
+    again = tmp_path / "base-again"
+    shutil.copytree(run_folders[0], again)  # the same exam run of "base" given twice
+    text = build_report([run_folders[0], tmp_path / "qa", again], tmp_path / "rep").read_text()
+    assert "| subject | n | base | base (2) |" in text  # exam table: the repeat is numbered
+    assert "| base | 1 |" in text  # open-QA table: the same model, same label
+    assert f"- base · predictions: {tmp_path / 'qa'}" in text
+    assert f"- base (2) · exam_sample: {again}" in text
