@@ -69,8 +69,8 @@ def open_input(spec: InputSpec) -> Reader:
             f"input {spec.path}: unknown format {name!r} (known: {', '.join(READERS)})"
         )
     options = dict(spec.options)
-    if not spec.format and name == "generic" and "fields" not in options:
-        options["fields"] = _guess_fields(spec.path)
+    if name == "generic" and "fields" not in options:
+        options["fields"] = _guess_fields(spec.path)  # None: the reader's question/answer
     return READERS[name](spec.path, options)
 
 

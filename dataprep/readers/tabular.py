@@ -162,7 +162,9 @@ class GenericReader(Reader):
             if key not in keys and name in ("question", "answer"):
                 raise ValueError(
                     f"input {self.path}: field mapping fields.{name} = {key!r} names a key the "
-                    f"file does not have (first record has: {', '.join(sorted(keys))})"
+                    f"file does not have (first record has: {', '.join(sorted(keys))}); "
+                    "map them in a recipe input: {path: …, format: generic, fields: "
+                    "{question: KEY, answer: KEY}}"
                 )
 
     def line_based(self) -> bool:

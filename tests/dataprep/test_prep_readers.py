@@ -265,6 +265,17 @@ def test_generic_reader_maps_fields_and_fails_fast_on_bad_mappings(tmp_path) -> 
     assert (row["question"], row["answer"]) == ("胸闷", "做心电图。")
 
 
+def test_generic_named_on_the_command_line_guesses_common_field_names(tmp_path) -> None:
+    path = write_lines(
+        tmp_path / "corpus.txt", [{"问": "肛门病变是什么病的症状?", "答": "克罗恩病"}]
+    )
+    (record,) = read_all(path, "generic")  # as `--input generic:corpus.txt`
+    assert (record["question"], record["answer"]) == ("肛门病变是什么病的症状?", "克罗恩病")
+    odd = write_lines(tmp_path / "odd.jsonl", [{"q": "头痛", "a": "休息"}])
+    with pytest.raises(ValueError, match="map them in a recipe input"):
+        open_input(InputSpec(odd, "generic"))
+
+
 def test_unknown_formats_fail_with_a_clear_message(tmp_path) -> None:
     path = write_lines(tmp_path / "odd.jsonl", [{"foo": 1, "bar": 2}])
     with pytest.raises(InputError, match="cannot detect the format"):
