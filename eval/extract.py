@@ -8,10 +8,11 @@
    normalised, markdown emphasis and LaTeX ``\\boxed{}`` unwrapped.
 2. Ordered patterns, strongest first; for each, the *last* match in the text wins (a final
    answer follows the reasoning): explicit statements (答案是C / 正确答案：C、E / 答案为(C) /
-   Answer: C), choice verbs (故选C / 应选择C项 / 我选C), "C选项正确" / "正确的是C", a reply that is
-   only letters ("C", "(C)", "C.", "AC"), a reply that starts with a lettered option ("C. 24小时内").
-3. Option text instead of the letter: an answer statement or the whole reply naming exactly one
-   option's text (the longest when one option's text contains another's).
+   Answer: C / 【答案】C / 答：C), choice verbs (故选C / 本题选C / 应选择C项 / 我选C), "C选项正确" /
+   "正确的是C", a reply that is only letters ("C", "(C)", "C.", "AC"), a reply that starts with a
+   lettered option ("C. 24小时内").
+3. Option text instead of the letter: an answer statement (答案是…, 最合适的药物是…) or the whole
+   reply naming exactly one option's text (the longest when one option's text contains another's).
 
 It never falls back to "any letter anywhere": "维生素A缺乏……" yields None. Only letters among the
 question's options count; a multi-answer reading of a single-answer question is returned as read
@@ -58,16 +59,18 @@ def _patterns(letters: str) -> tuple[re.Pattern, ...]:
     group = rf"({L}(?:{_SEP}{L})*)(?![A-Za-z]|{_NOT_OPTION})"
     low = f"[{letters.lower()}{letters}]"
     lower_group = rf"({low}(?:{_SEP}{low})*)(?![A-Za-z]|{_NOT_OPTION})"
-    cue = r"(?:最终|正确|最佳|标准|参考)?答案"
+    cue = r"(?:(?:最终|正确|最佳|标准|参考)?答案[】\]」]?|答(?=\s*:)|(?:我的)?选择(?=\s*(?:是|为)))"
     lead = r"\s*(?:应该|应当|应|可能|最可能|就|则|即)?\s*(?:是|为|选|选择|选项|:)?\s*(?:是|为)?\s*"
     opt = r"[:：]?\s*(?:选项|选)?\s*[(\[【「]?\s*"
+    verb_lead = r"(?:故|所以|因此|因而|综上所述|综上|结论\s*:|我|应|应该|应当|则|答)"
+    topic = r"(?:本题|此题|这题|该题|这道题)"
     return tuple(
         re.compile(p, re.I if i in (0, 1) else 0)
         for i, p in enumerate(
             (
                 rf"{cue}{lead}{opt}{lower_group}",
                 rf"(?:the\s+)?(?:correct\s+|final\s+)?answer\s*(?:is|:)\s*(?:option\s*)?\(?{lower_group}",
-                rf"(?:故|所以|因此|因而|综上所述|综上|我|应|应该|应当|则|答)[,，]?\s*(?:应)?\s*(?:选择|选)\s*[:：]?\s*(?:选项)?\s*[(\[【]?\s*{group}",
+                rf"(?:{verb_lead}[,，]?\s*(?:{topic})?|{topic})\s*(?:应)?\s*(?:选择|选用|选)\s*[:：]?\s*(?:选项)?\s*[(\[【]?\s*{group}",
                 rf"(?:正确|最佳|最合适|符合题意|最恰当)的?(?:选项|答案|一项|是)?\s*(?:是|为|:)\s*(?:选项)?\s*[(\[【]?\s*{group}",
                 rf"(?:最可能|最有可能|首选|首先考虑|应首选|最恰当|最适宜|最合适|最佳)的?[\u4e00-\u9fff]{{0,8}}(?:是|为)\s*[:：]?\s*(?:选项)?\s*[(\[【]?\s*{group}",
                 rf"(?:选项\s*|(?<![A-Za-z0-9\u4e00-\u9fff]))[(\[【]?{group}[)\]】]?\s*(?:选项|项)?\s*(?:是|为)?\s*(?:正确|最佳|最合适|符合题意|最恰当|对)(?!.{{0,2}}(?:吗|否))",
@@ -83,7 +86,8 @@ def _letters(found: str, letters: str) -> str:
 
 
 _TEXT_CUE = re.compile(
-    r"(?:(?:最终|正确|最佳)?答案\s*(?:应该|应|可能)?\s*(?:是|为|:)|(?:故|所以|因此|应)\s*选(?:择)?)\s*[:：]?\s*"
+    r"(?:(?:最终|正确|最佳)?答案\s*(?:应该|应|可能)?\s*(?:是|为|:)|(?:故|所以|因此|应)\s*选(?:择)?"
+    r"|(?:最合适|最佳|首选|最可能|最有可能|最恰当|最适宜)的?[\u4e00-\u9fff]{0,8}?(?:是|为))\s*[:：]?\s*"
     r"[\"'“‘「『《]?(.+?)[\"'”’」』》]?\s*(?:[。\n；;]|$)"
 )
 

@@ -7,6 +7,7 @@ from collections import defaultdict
 import pytest
 
 from eval.extract import extract_choice, strip_thinking
+from tests.eval import extraction_heldout
 from tests.eval.extraction_cases import O5, cases
 
 BY_CATEGORY: dict[str, list] = defaultdict(list)
@@ -39,3 +40,8 @@ def test_thinking_is_stripped_and_unfinished_thinking_is_unparsed():
     assert strip_thinking("推理……</think>答案：C") == "答案：C"
     assert strip_thinking("<think>还在想，答案可能是A") is None
     assert extract_choice("<think>还在想，答案可能是A", O5) is None
+
+
+def test_long_chat_style_replies_written_apart_from_the_extractor_are_read():
+    right, total, wrong = extraction_heldout.score()
+    assert total >= 40 and not wrong, wrong
