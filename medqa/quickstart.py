@@ -227,6 +227,10 @@ def build_stages(layout: Layout, train_overrides: list[str]) -> list[Stage]:
         }
         for label, url in endpoints.items():
             for task, data, limit in layout.eval_tasks():
+                # The stage runs when a model may have changed; the response cache is keyed by the
+                # served model's name, which stays the same, so old answers must not be reused.
+                if layout.run(task, label).exists():
+                    shutil.rmtree(layout.run(task, label))
                 ctx.run(
                     [
                         _bin("medqa"),

@@ -1,8 +1,9 @@
 """A small stage runner for long chains: logs per stage, skip-when-complete, clear failures.
 
 Each stage declares its outputs. After it succeeds a marker ``<logs>/<stage>.done`` records them;
-a later run skips the stage while the marker and every output exist (``force`` redoes it). A
-failing stage stops the chain with a message naming the stage and its log file.
+a later run skips the stage while the marker and every output exist (``force`` redoes it). A chain
+is linear, each stage reading what the earlier ones wrote, so once a stage runs, every later stage
+runs too. A failing stage stops the chain with a message naming the stage and its log file.
 """
 
 from __future__ import annotations
@@ -102,17 +103,18 @@ class StageRunner:
 
     def run(self, stages: Sequence[Stage]) -> list[StageResult]:
         """Run every stage; raise StageError naming the failing stage and its log."""
-        results = []
+        results: list[StageResult] = []
         try:
             for number, stage in enumerate(stages, start=1):
-                results.append(self._run_one(stage, f"[{number}/{len(stages)}]"))
+                upstream_ran = any(r.status == "done" for r in results)
+                results.append(self._run_one(stage, f"[{number}/{len(stages)}]", upstream_ran))
         finally:
             for cleanup in reversed(self.cleanups):
                 cleanup()
         return results
 
-    def _run_one(self, stage: Stage, counter: str) -> StageResult:
-        if not self.force and self.is_complete(stage):
+    def _run_one(self, stage: Stage, counter: str, upstream_ran: bool) -> StageResult:
+        if not (self.force or upstream_ran) and self.is_complete(stage):
             self.console.print(f"{counter} [dim]{stage.name}: complete, skipped[/dim]")
             return StageResult(stage.name, "skipped", 0.0)
         log_path = self.logs / f"{stage.name}.log"

@@ -34,6 +34,25 @@ def test_complete_stages_are_skipped_until_forced(tmp_path):
     assert calls == ["a", "a", "a"]
 
 
+def test_when_a_stage_reruns_every_later_stage_reruns(tmp_path):
+    """A later stage's outputs were made from the earlier ones: redone upstream, stale downstream."""
+    calls: list[str] = []
+
+    def work(name: str):
+        def run(ctx) -> None:
+            calls.append(name)
+            (tmp_path / f"{name}.txt").write_text(name)
+
+        return run
+
+    stages = [Stage(n, "", [tmp_path / f"{n}.txt"], work(n)) for n in ("crawl", "train", "eval")]
+    StageRunner(tmp_path).run(stages)
+    (tmp_path / "train.txt").unlink()
+    statuses = [r.status for r in StageRunner(tmp_path).run(stages)]
+    assert statuses == ["skipped", "done", "done"]
+    assert calls == ["crawl", "train", "eval", "train", "eval"]
+
+
 def test_failure_names_stage_and_log_and_stops_the_chain(tmp_path):
     later = tmp_path / "later.txt"
 
