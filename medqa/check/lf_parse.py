@@ -55,7 +55,9 @@ def environment_findings(cfg: RunConfig) -> list[Finding]:
         if value is not None and wants(value) and importlib.util.find_spec(module) is None:
             fix = f"pip install {pip_name}"
             if key == "flash_attn":
-                fix += ", or use `flash_attn: auto` (fa2 without the package falls back to eager)"
+                fix += (
+                    ", or use `flash_attn: auto` (PyTorch sdpa, what fa2 falls back to without it)"
+                )
             elif key == "enable_liger_kernel":
                 fix += ", or set enable_liger_kernel: false"
             found.append(

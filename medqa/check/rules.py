@@ -1,5 +1,6 @@
 """Pitfall rules for one config: template family, merging onto a quantised model, DeepSpeed launch,
-vLLM LoRA rank and ``cutoff_len`` against the data's token lengths."""
+packing under FlashAttention-2, vLLM LoRA rank and ``cutoff_len`` against the data's token
+lengths."""
 
 from __future__ import annotations
 
@@ -134,6 +135,28 @@ def check_deepspeed(cfg: RunConfig) -> list[Finding]:
     return found
 
 
+def check_packing_batch(cfg: RunConfig) -> list[Finding]:
+    """``neat_packing`` under FlashAttention-2 takes one packed sequence per device step."""
+    if cfg.kind != TRAIN or not cfg.get("neat_packing") or cfg.get("flash_attn") != "fa2":
+        return []
+    batch = int(cfg.get("per_device_train_batch_size", 1))
+    if batch <= 1:
+        return []
+    accumulation = int(cfg.get("gradient_accumulation_steps", 1))
+    return [
+        Finding(
+            str(cfg.path),
+            Level.ERROR,
+            "packing-batch",
+            "per_device_train_batch_size",
+            f"neat_packing with flash_attn: fa2 needs per_device_train_batch_size: 1, not {batch}: "
+            'LLaMA-Factory stops at the first step with "bsz should be 1 for neat packing"',
+            f"set per_device_train_batch_size: 1 and gradient_accumulation_steps: "
+            f"{batch * accumulation} (the same tokens per optimizer step), or flash_attn: auto (sdpa)",
+        )
+    ]
+
+
 def check_cutoff_len(cfg: RunConfig) -> list[Finding]:
     """``cutoff_len`` against the token-length p95 in the stats.json that ``medqa prep`` writes."""
     if cfg.kind != TRAIN or not cfg.get("do_train"):
@@ -225,4 +248,10 @@ def check_vllm_lora_rank(cfg: RunConfig, trained_rank: int | None = None) -> lis
     ]
 
 
-SINGLE_CONFIG_RULES = (check_template, check_quantized_merge, check_deepspeed, check_cutoff_len)
+SINGLE_CONFIG_RULES = (
+    check_template,
+    check_quantized_merge,
+    check_deepspeed,
+    check_packing_batch,
+    check_cutoff_len,
+)

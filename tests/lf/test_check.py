@@ -62,6 +62,7 @@ def test_every_shipped_config_passes(pitfall_workspace):
         ("template_llama3_on_qwen.yaml", "template-mismatch", "template", "'llama3'"),
         ("merge_quantized.yaml", "merge-quantized", "quantization_bit", "unquantised base"),
         ("deepspeed_no_torchrun.yaml", "deepspeed-launch", "deepspeed", "FORCE_TORCHRUN=1"),
+        ("packing_fa2_batch.yaml", "packing-batch", "per_device_train_batch_size", "steps: 16"),
         ("cutoff_too_short.yaml", "cutoff-len", "cutoff_len", "p95 1800"),
         ("unknown_key.yaml", "llamafactory-parser", "lora_rnak", "not used"),
     ],
