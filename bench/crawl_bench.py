@@ -103,10 +103,10 @@ PEER_XPATHS = {
     "39": {
         "title": "//p[contains(@class,'ask_tit')]/text()",
         "question": "//p[contains(@class,'txt_ms')]//text()",
-        "department": ("//div[@id='sub']/span/a/text()", 1, 3),
+        "department": ("//div[@id='sub' or @class='sub']/span/a/text()", 1, 3),
         "patient": "//p[contains(@class,'mation')]/span/text()",
         "answers": "//div[contains(@class,'sele_all')]",
-        "doctor_title": ".//p[contains(@class,'doc_xinx')]/span[2]/text()",
+        "doctor_title": ".//p[contains(@class,'doc_xinx')]/span[1]/text()",
         "text": ".//p[contains(@class,'sele_txt')]//text()",
         "time": ".//p[contains(@class,'doc_time')]/text()",
         "likes": ".//span[contains(@class,'zan_num')]/text()",

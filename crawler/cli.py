@@ -81,23 +81,26 @@ def seed(
     """
     import redis
 
-    from crawler.runconfig import DISTRIBUTED_SETTINGS
-    from crawler.spiders.medqa import MedqaSpider, parse_sites, site_roots
+    from crawler.runconfig import DISTRIBUTED_SETTINGS, CrawlConfigError
+    from crawler.sites.profile import ProfileError
+    from crawler.spiders.medqa import MedqaSpider, load_sites, parse_departments, parse_since
 
-    names = parse_sites(sites)
-    roots = site_roots(names, base_url)
-    profiles = [
-        load_profile(n).with_root(roots[n]) if n in roots else load_profile(n) for n in names
-    ]
-    wanted = {d.strip() for d in (departments or "").split(",") if d.strip()} or None
+    try:
+        profiles = load_sites(sites, base_url).values()
+        payloads = list(seed_payloads(profiles, parse_departments(departments), parse_since(since)))
+    except (CrawlConfigError, ProfileError) as exc:
+        raise click.UsageError(str(exc)) from exc
     server = redis.Redis.from_url(redis_url)
-    if not keep_queue:
-        names = {"spider": MedqaSpider.name}
-        server.delete(
-            DISTRIBUTED_SETTINGS["SCHEDULER_QUEUE_KEY"] % names,
-            DISTRIBUTED_SETTINGS["SCHEDULER_DUPEFILTER_KEY"] % names,
-        )
-    count = push_seeds(server, key, seed_payloads(profiles, wanted, since))
+    try:
+        if not keep_queue:
+            spider = {"spider": MedqaSpider.name}
+            server.delete(
+                DISTRIBUTED_SETTINGS["SCHEDULER_QUEUE_KEY"] % spider,
+                DISTRIBUTED_SETTINGS["SCHEDULER_DUPEFILTER_KEY"] % spider,
+            )
+        count = push_seeds(server, key, payloads)
+    except redis.ConnectionError as exc:
+        raise click.ClickException(f"cannot reach Redis at {redis_url}: {exc}") from exc
     click.echo(f"Pushed {count} start URL(s) to {key} on {redis_url}")
 
 

@@ -6,6 +6,9 @@
   it discards the queue, filter and spider state before the scheduler opens them. The crawl then
   starts over its list pages, and the seen-store skips every question already exported.
   A crawl paused cleanly (one SIGTERM / Ctrl-C) keeps its queue and resumes where it stopped.
+  A crawl that *finished* drops the JOBDIR's duplicate filter (the spider drops its list of read
+  list pages), so the next run with the same JOBDIR is the next incremental crawl: list pages read
+  again, questions exported before skipped via the seen-store, dropped ones tried again.
 * :class:`ProgressLog` — every ``MEDQA_PROGRESS_INTERVAL`` seconds: items and pages per minute,
   drops by reason, skips, blocks.
 * :class:`RunSummary` — at the end, ``<feed>.stats.json`` beside the feed (``MEDQA_STATS_FILE``
@@ -49,6 +52,7 @@ class JobDirGuard:
         self.marker.write_text(
             json.dumps({"host": HOST, "pid": os.getpid(), "started": time.time()})
         )
+        self.seen = jobdir / "requests.seen"
         crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
 
     @classmethod
@@ -83,7 +87,9 @@ class JobDirGuard:
             {"dir": jobdir, "pid": info.get("pid", "?")},
         )
 
-    def spider_closed(self, spider: Spider) -> None:
+    def spider_closed(self, spider: Spider, reason: str) -> None:
+        if reason == "finished":  # the scheduler has closed the filter by now
+            self.seen.unlink(missing_ok=True)
         self.marker.unlink(missing_ok=True)
 
 

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 
 from scrapy import Request, signals
 from scrapy.crawler import Crawler
@@ -97,6 +99,25 @@ class CrawlDelayMiddleware:
         self._floor(request.meta.get("download_slot"))
 
 
+def retry_after_seconds(value: bytes | None) -> float | None:
+    """``Retry-After`` in seconds: delta-seconds or an HTTP date (RFC 9110 §10.2.3); None when
+    absent or unreadable."""
+    text = (value or b"").decode("latin-1").strip()
+    if not text:
+        return None
+    try:
+        return max(0.0, float(text))
+    except ValueError:
+        pass
+    try:
+        when = parsedate_to_datetime(text)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - datetime.now(UTC)).total_seconds())
+
+
 class BackoffRetryMiddleware(RetryMiddleware):
     """Scrapy's :class:`RetryMiddleware` plus exponential backoff.
 
@@ -116,12 +137,9 @@ class BackoffRetryMiddleware(RetryMiddleware):
         return min(delay, self.cap)
 
     async def _wait(self, retry: Request, response: Response | None) -> None:
-        retry_after = None
-        if response is not None and (value := response.headers.get(b"Retry-After")):
-            try:
-                retry_after = float(value.decode())
-            except ValueError:
-                retry_after = None
+        retry_after = (
+            None if response is None else retry_after_seconds(response.headers.get(b"Retry-After"))
+        )
         delay = self.backoff(retry.meta.get("retry_times", 1), retry_after)
         self.crawler.stats.inc_value("medqa/retry_backoff_seconds", delay)
         if delay > 0:

@@ -81,7 +81,11 @@ _DEID_RULES: tuple[tuple[str, re.Pattern, str], ...] = (
     ("mobile", re.compile(r"(?<!\d)(?:\+?86[-\s]?)?1[3-9]\d(?:[-\s]?\d{4}){2}(?!\d)"), "[手机号]"),
     (
         "landline",
-        re.compile(r"(?<![\d.])(?:0\d{2,3}[-\s]?\d{7,8}|400-?\d{3}-?\d{4})(?![\d.])"),
+        # area code plain or in brackets; the local number whole or split 3/4 + 4
+        re.compile(
+            r"(?<![\d.])(?:(?:[(（]0\d{2,3}[)）]\s?|0\d{2,3}[-\s]?)(?:\d{7,8}|\d{3,4}[-\s]\d{4})"
+            r"|400-?\d{3}-?\d{4})(?![\d.])"
+        ),
         "[电话]",
     ),
 )

@@ -50,7 +50,7 @@ def _page(title: str, content: str, seed: int) -> bytes:
 def _answer(q: Question, k: int) -> str:
     a = q.answers[k]
     return f"""<div class="sele_all">
-<div class="doc_t"><p class="doc_xinx"><span>{esc(a.doctor_name)}</span><span>{esc(a.doctor_title)}</span><span>{esc(a.hospital)}</span></p></div>
+<div class="doc_t"><span class="doc_name">{esc(a.doctor_name)}</span><p class="doc_xinx"><span>{esc(a.doctor_title)}</span><span>{esc(q.sub)}</span><span>{esc(a.hospital)}</span></p></div>
 <p class="sele_txt">{paragraphs(a.text)}</p>
 <p class="doc_time">{a.time:%Y-%m-%d %H:%M}</p><div class="zan"><span class="zan_num">{a.likes}</span>人觉得有用</div>
 </div>"""
@@ -73,7 +73,8 @@ def _detail(q: Question, corpus: Corpus, sub_id: int, dept_id: int) -> Page:
     )
     content = f"""<div id="sub"><span><a href="{P}/">39健康问答</a></span> &gt; <span><a href="{P}/news/{dept_id}-1.html">{esc(q.dept)}</a></span> &gt; <span><a href="{P}/news/{sub_id}-1.html">{esc(q.sub)}</a></span></div>
 <div class="ask_cont"><p class="ask_tit">{esc(q.title)}</p>
-<p class="mation"><span>{q.sex}</span><span>{q.age}岁</span><span>{q.asked:%Y-%m-%d %H:%M}</span></p>
+<p class="mation"><span>{q.sex}</span><span>{q.age}岁</span><span>发病时间：一周内</span></p>
+<p class="txt_nametime"><span>{esc(q.asker)}</span><span>{q.asked:%Y-%m-%d %H:%M}</span></p>
 <p class="txt_ms">{paragraphs(q.body)}<br />{esc(q.help)}</p></div>
 {selected}
 {rest}

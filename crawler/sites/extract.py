@@ -97,9 +97,7 @@ def _department(spec: FieldSpec | None, root: Any) -> list[str]:
     if spec is None:
         return []
     texts = _texts(spec.xpath, root)
-    if spec.slice:
-        texts = texts[slice(*spec.slice)]
-    return [t for t in texts if t not in spec.skip]
+    return texts[slice(*spec.slice)] if spec.slice else texts
 
 
 def patient_fields(texts: list[str]) -> dict[str, str | None]:

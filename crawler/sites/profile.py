@@ -72,12 +72,12 @@ class PageRule:
 
 @dataclass(frozen=True)
 class FieldSpec:
-    """One record field: an XPath plus optional slice, labelled sections and regex."""
+    """One record field: an XPath plus an optional slice of its results and, for the question,
+    the labels of the sections to keep (in that order, labels dropped)."""
 
     xpath: etree.XPath
     slice: tuple[int | None, int | None] | None = None
     sections: tuple[str, ...] = ()
-    skip: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -249,7 +249,6 @@ def _field(reader: _Reader, key: str, required: bool = True) -> FieldSpec | None
         xpath=spec.xpath("xpath"),
         slice=tuple(bounds) if bounds else None,
         sections=tuple(spec.get("sections", [], kind=list)),
-        skip=frozenset(spec.get("skip", [], kind=list)),
     )
 
 

@@ -41,6 +41,7 @@ from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response, TextResponse
 from scrapy_redis.spiders import RedisMixin
 from twisted.python.failure import Failure
+from w3lib.encoding import html_body_declared_encoding, http_content_type_encoding, read_bom
 
 from crawler import runconfig
 from crawler.distributed import seed_payloads
@@ -79,6 +80,30 @@ def site_roots(sites: list[str], base_url: str | None) -> dict[str, str]:
     return roots
 
 
+def parse_departments(value: str | None) -> set[str] | None:
+    """``-a departments=`` as a set of names/ids/slugs; None when not given."""
+    return {d.strip() for d in (value or "").split(",") if d.strip()} or None
+
+
+def parse_since(value: str | None) -> str | None:
+    """``-a since=`` as ``YYYY-MM-DD``; None when not given."""
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value).isoformat()
+    except ValueError as exc:
+        raise runconfig.CrawlConfigError(f"since must be YYYY-MM-DD, got {value!r}") from exc
+
+
+def load_sites(site: str | None, base_url: str | None) -> dict[str, SiteProfile]:
+    """The profiles named by ``-a site=``, pointed at ``-a base_url=`` where given."""
+    names = parse_sites(site)
+    roots = site_roots(names, base_url)
+    return {
+        n: load_profile(n).with_root(roots[n]) if n in roots else load_profile(n) for n in names
+    }
+
+
 def _positive_int(name: str, value: Any) -> int | None:
     if value in (None, ""):
         return None
@@ -115,16 +140,12 @@ class MedqaSpider(RedisMixin, scrapy.Spider):
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
-        self.site_names = parse_sites(site)
-        roots = site_roots(self.site_names, base_url)
-        self.profiles: dict[str, SiteProfile] = {}
-        for name in self.site_names:
-            profile = load_profile(name)
-            self.profiles[name] = profile.with_root(roots[name]) if name in roots else profile
-        self.departments = {d.strip() for d in (departments or "").split(",") if d.strip()} or None
+        self.profiles: dict[str, SiteProfile] = load_sites(site, base_url)
+        self.site_names = list(self.profiles)
+        self.departments = parse_departments(departments)
         self.max_items = _positive_int("max_items", max_items)
         self.max_pages = _positive_int("max_pages", max_pages)
-        self.since = self._since(since)
+        self.since = parse_since(since)
         self.shards = _positive_int("shards", shards) or 1
         self.shard = _positive_int("shard", shard) or 0
         if self.shard >= self.shards:
@@ -132,15 +153,6 @@ class MedqaSpider(RedisMixin, scrapy.Spider):
                 f"shard must be in 0..{self.shards - 1}, got {self.shard}"
             )
         self._visited: set[str] = set()
-
-    @staticmethod
-    def _since(value: str | None) -> str | None:
-        if not value:
-            return None
-        try:
-            return date.fromisoformat(value).isoformat()
-        except ValueError as exc:
-            raise runconfig.CrawlConfigError(f"since must be YYYY-MM-DD, got {value!r}") from exc
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> MedqaSpider:
@@ -192,12 +204,30 @@ class MedqaSpider(RedisMixin, scrapy.Spider):
             url, callback=self.parse_page, errback=self.on_error, meta=meta, dont_filter=True
         )
 
-    def parse_page(self, response: Response) -> Iterator[scrapy.Request]:
+    def _text_response(self, response: Response, profile: SiteProfile) -> TextResponse | None:
+        """The page as text: decoded with the profile's ``encoding`` when neither the HTTP header
+        nor the page itself (BOM, ``<meta>`` near the top) declares a charset, rather than with
+        a statistical guess. None (counted) for a response that is not text at all."""
         if not isinstance(response, TextResponse):
             self.crawler.stats.inc_value("medqa/pages/not_html")
-            return
+            return None
+        content_type = response.headers.get(b"Content-Type", b"").decode("latin-1")
+        declared = (
+            read_bom(response.body)[0]
+            or http_content_type_encoding(content_type)
+            or html_body_declared_encoding(response.body)
+        )
+        if declared is None and profile.encoding:
+            self.crawler.stats.inc_value(f"medqa/pages/profile_encoding/{profile.name}")
+            return response.replace(encoding=profile.encoding)
+        return response
+
+    def parse_page(self, response: Response) -> Iterator[scrapy.Request]:
         meta = response.meta
         profile = self.profiles[meta["medqa_site"]]
+        response = self._text_response(response, profile)
+        if response is None:
+            return
         rule = profile.pages[meta["medqa_kind"]]
         root = response.selector.root
         fresh = older = 0
@@ -210,14 +240,14 @@ class MedqaSpider(RedisMixin, scrapy.Spider):
                 if profile.relative(url) is None:
                     self.crawler.stats.inc_value("medqa/links/offsite")
                     continue
+                day = self._link_date(profile, follow, url) if self.since else None
+                if day and day < self.since:  # an older question or day list: never fetched
+                    older += 1
+                    continue
                 child = self._child_meta(profile, follow, link, url, meta)
                 if child is None:
                     continue
                 if follow.kind == "detail":
-                    link = profile.match_detail(url)
-                    if self.since and link and link.date and link.date < self.since:
-                        older += 1
-                        continue
                     request = self._detail_request(profile, url, child)
                 else:
                     request = self._list_request(url, child)
@@ -246,6 +276,15 @@ class MedqaSpider(RedisMixin, scrapy.Spider):
                     yield request
                 return
 
+    @staticmethod
+    def _link_date(profile: SiteProfile, follow: FollowRule, url: str) -> str | None:
+        """The ``YYYY-MM-DD`` a followed link's URL carries (a question's or a day list's)."""
+        if follow.kind == "detail":
+            link = profile.match_detail(url)
+            return link.date if link else None
+        target = profile.pages.get(follow.kind)
+        return target.url_groups(profile.relative(url) or "").get("date") if target else None
+
     def _child_meta(self, profile, follow: FollowRule, link, url: str, meta: dict) -> dict | None:
         """Meta for a followed link, or None when the department filter rejects it."""
         text = normalise(link.text_content())
@@ -262,8 +301,6 @@ class MedqaSpider(RedisMixin, scrapy.Spider):
         }
         target = profile.pages.get(follow.kind)
         groups = target.url_groups(profile.relative(url) or "") if target else {}
-        if self.since and groups.get("date") and groups["date"] < self.since:
-            return None  # a day list before `since`
         if follow.departments == "none" or self.departments is None:
             return child
         matched = child["medqa_dept_ok"] or bool(
@@ -295,11 +332,11 @@ class MedqaSpider(RedisMixin, scrapy.Spider):
         )
 
     def parse_detail(self, response: Response) -> Iterator[QuestionItem]:
-        if not isinstance(response, TextResponse):
-            self.crawler.stats.inc_value("medqa/pages/not_html")
-            return
         meta = response.meta
         profile = self.profiles[meta["medqa_site"]]
+        response = self._text_response(response, profile)
+        if response is None:
+            return
         fields = extract_detail(
             profile.detail,
             response.selector.root,
@@ -321,14 +358,22 @@ class MedqaSpider(RedisMixin, scrapy.Spider):
         )
 
     def on_error(self, failure: Failure) -> None:
-        """Count failed requests by reason; blocks and robots refusals are counted elsewhere."""
+        """Count failed requests by reason. Requests dropped on purpose (already exported,
+        robots.txt, blocks, open breaker) are counted where they are dropped, not here."""
         response = getattr(failure.value, "response", None)
         if response is not None:
             key = f"http_{response.status}"
         elif isinstance(failure.value, IgnoreRequest):
-            key = "ignored"
+            self.logger.debug("Skipped: %s (%s)", failure.request.url, failure.getErrorMessage())
+            return
         else:
             key = re.sub(r"\W+", "_", type(failure.value).__name__).lower()
         site = failure.request.meta.get("medqa_site", "unknown")
         self.crawler.stats.inc_value(f"medqa/failed/{site}/{key}")
         self.logger.info("Not crawled: %s (%s)", failure.request.url, failure.getErrorMessage())
+
+    def closed(self, reason: str) -> None:
+        """A finished crawl forgets which list pages it read (JOBDIR keeps ``state``), so the
+        next run with the same JOBDIR reads them again; a paused one keeps them for resuming."""
+        if reason == "finished" and hasattr(self, "state"):
+            self.state.pop("visited_lists", None)

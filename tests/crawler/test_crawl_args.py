@@ -28,6 +28,11 @@ def test_since_keeps_newer_questions_only(crawler):
     hits = crawler.site.hit_counts()
     day_lists = [p for p in hits if re.search(r"/keshi/\d{4}-\d\d-\d\d/", p)]
     assert day_lists and all(p.split("/")[3] >= since for p in day_lists)  # xywy: day lists
+    # the day index stops at its first page listing only older days (page 1 ends at 11-09)
+    assert sorted(p for p in hits if re.fullmatch(r"/xywy/keshi/\d+\.html", p)) == [
+        "/xywy/keshi/1.html",
+        "/xywy/keshi/2.html",
+    ]
     assert not [p for p in hits if "small_" in p]  # … instead of department lists
 
 

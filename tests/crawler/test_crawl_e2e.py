@@ -149,6 +149,9 @@ def test_a_second_run_over_an_unchanged_site_exports_nothing(crawl):
     assert not [p for p in crawl.hits_second if p in exported]
     lists = [p for p in crawl.hits_second if "/list/" in p or "small_" in p or "/news/" in p]
     assert len(lists) == len([p for p in crawl.hits_first if p in set(lists)]) > 20  # refetched
+    # skipping is not failing: no failure counts or per-question log lines for seen questions
+    assert not [k for k in crawl.second.summary["stats"] if k.endswith("/ignored")]
+    assert "already exported" not in crawl.second.log
 
 
 def test_retries_back_off_exponentially():
@@ -163,3 +166,17 @@ def test_retries_back_off_exponentially():
     assert [middleware.backoff(n) for n in (1, 2, 3, 4)] == [2.0, 4.0, 8.0, 16.0]
     assert middleware.backoff(1, retry_after=30) == 30
     assert middleware.backoff(10) == 120.0
+
+
+def test_retry_after_is_read_as_seconds_or_as_an_http_date():
+    from datetime import UTC, datetime, timedelta
+    from email.utils import format_datetime
+
+    from crawler.middlewares import retry_after_seconds
+
+    assert retry_after_seconds(b"30") == 30
+    when = format_datetime(datetime.now(UTC) + timedelta(seconds=90), usegmt=True)
+    assert 85 <= retry_after_seconds(when.encode()) <= 90
+    assert retry_after_seconds(b"Thu, 01 Jan 1970 00:00:00 GMT") == 0
+    assert retry_after_seconds(b"soon") is None
+    assert retry_after_seconds(None) is None

@@ -139,3 +139,78 @@ def test_times_and_titles_are_normalised():
     assert doctor_title("副主任医师 张三") == "副主任医师"
     assert doctor_title("主任医师") == "主任医师"
     assert doctor_title("热心网友") is None
+
+
+def test_120ask_older_labels_and_any_order_of_the_asker_line():
+    """Public crawlers of 120ask show other section labels (病情描述, 想得到的帮助) and the
+    asker line's spans in varying order (a reply count among them)."""
+    body = """<html><body><h1 id="d_askH1">孩子发烧</h1>
+    <div class="b_askab1"><span>3人回复</span><span>男|3岁</span><span>2026-11-01 08:00</span>
+    <span>来自北京</span></div>
+    <div id="d_msCon"><p class="crazy_new"><span>病情描述：</span>烧到39度</p>
+    <p><span>想得到的帮助：</span>要去医院吗</p></div>
+    <div class="b_answerli"><span class="b_sp1"><a>王医生</a> 主治医师</span>
+    <div class="b_anscont_cont">多喝水</div></div><div class="b_footer"></div></body></html>"""
+    response = HtmlResponse(
+        "https://www.120ask.com/question/1.htm", body=body.encode(), encoding="utf-8"
+    )
+    fields = extract_detail(load_profile("120ask").detail, response.selector.root)
+    assert fields["question"] == "烧到39度\n要去医院吗"
+    assert fields["patient"] == {"gender": "男", "age_group": "0-9"}
+    assert fields["asked_on"] == "2026-11-01"
+
+
+def test_39_page_as_public_crawlers_read_it():
+    """div.sub breadcrumb; p.mation = sex, age, onset (not the asking time); p.txt_nametime =
+    asker name, asking time; doctor name in span.doc_name, p.doc_xinx starts with the title."""
+    body = """<html><body><div class="sub"><span><a>39健康问答</a></span> &gt;
+    <span><a>内科</a></span> &gt; <span><a>心血管内科</a></span> &gt; <span><a>高血压</a></span>
+    <span class="sub_here">血压高</span></div>
+    <p class="ask_tit">血压高怎么办</p>
+    <p class="mation"><span>男</span><span>45岁</span><span>2019-03-01</span></p>
+    <p class="txt_nametime"><span>网友2026-01-01</span><span>2026-11-02 10:00</span></p>
+    <p class="txt_ms">头晕</p>
+    <div class="selected"><div class="sele_all"><span class="doc_name">李四</span>
+    <p class="doc_xinx"><span>副主任医师</span><span>心内科</span><span>某医院</span></p>
+    <p class="sele_txt">低盐饮食</p></div></div><div id="footer"></div></body></html>"""
+    response = HtmlResponse(
+        "https://ask.39.net/question/1.html", body=body.encode(), encoding="utf-8"
+    )
+    fields = extract_detail(
+        load_profile("39").detail, response.selector.root, keep_doctor_names=True
+    )
+    assert fields["department"] == ["内科", "心血管内科"]
+    assert fields["patient"] == {"gender": "男", "age_group": "40-49"}
+    assert fields["asked_on"] == "2026-11-02"
+    assert [(a["doctor_title"], a["doctor_name"]) for a in fields["answers"]] == [
+        ("副主任医师", "李四")
+    ]
+
+
+def test_a_page_that_declares_no_charset_is_read_with_the_profiles_encoding():
+    """No charset header and the <meta> beyond the part of the page that is searched for it:
+    the profile's encoding (xywy: gb18030) decodes it, not a statistical guess."""
+    from scrapy import Request
+    from scrapy.utils.test import get_crawler
+
+    from crawler.spiders.medqa import MedqaSpider
+
+    spider = MedqaSpider(site="xywy", base_url="http://127.0.0.1:1")
+    spider._set_crawler(get_crawler(MedqaSpider))
+    script = "var x = 1;" * 600  # 6 KB of inline script before the <meta>
+    page = f"""<html><head><title>头痛</title><script>{script}</script>
+    <meta http-equiv="Content-Type" content="text/html; charset=gb2312" /></head><body>
+    <p class="fl dib fb" title="头痛三天了">头痛三天了</p><div id="qdetailc">头痛三天，瘆得慌</div>
+    <div class="docall clearfix  Bestbg "><div class="pt15 f14 graydeep  pl20 pr20">多休息</div>
+    </div><div class="footer"></div></body></html>"""
+    url = "http://127.0.0.1:1/xywy/question/20261101/1.htm"
+    meta = {"medqa_site": "xywy", "medqa_kind": "detail", "medqa_qid": "1", "medqa_date": None}
+    response = HtmlResponse(
+        url,
+        body=page.encode("gbk"),
+        headers={"Content-Type": "text/html"},
+        request=Request(url, meta=meta),
+    )
+    (item,) = spider.parse_detail(response)
+    assert (item["title"], item["question"]) == ("头痛三天了", "头痛三天，瘆得慌")
+    assert spider.crawler.stats.get_value("medqa/pages/profile_encoding/xywy") == 1

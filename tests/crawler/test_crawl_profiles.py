@@ -111,3 +111,22 @@ def test_shards_split_ids_into_disjoint_stable_parts():
     assert sum(len(p) for p in parts) == len(ids)
     assert all(parts)
     assert shard_of("abc", 3) == shard_of("abc", 3)
+
+
+def test_seed_reports_bad_arguments_and_an_unreachable_redis_without_a_traceback():
+    from click.testing import CliRunner
+
+    from crawler.cli import crawl
+    from tests.conftest import free_port
+
+    nowhere = f"redis://127.0.0.1:{free_port()}/0"
+    runner = CliRunner()
+    bad_site = runner.invoke(crawl, ["seed", "--site", "haodf", "--redis-url", nowhere])
+    assert bad_site.exit_code == 2, bad_site.output
+    assert "unknown site(s) ['haodf']" in bad_site.output
+    bad_since = runner.invoke(crawl, ["seed", "--since", "11/10/2026", "--redis-url", nowhere])
+    assert bad_since.exit_code == 2, bad_since.output
+    assert "since must be YYYY-MM-DD, got '11/10/2026'" in bad_since.output
+    no_redis = runner.invoke(crawl, ["seed", "--redis-url", nowhere])
+    assert no_redis.exit_code == 1, no_redis.output
+    assert f"cannot reach Redis at {nowhere}" in no_redis.output

@@ -34,3 +34,19 @@ def test_killed_crawl_resumes_to_the_same_result(crawler, tmp_path, sig):
         assert second.summary["stats"]["medqa/jobdir_discarded"] == 1
         assert f"A killed run left {first.feed}" in second.log
     assert not (jobdir / "medqa.running").exists()
+
+
+def test_a_finished_jobdir_runs_the_next_incremental_crawl(crawler, tmp_path):
+    """Running the same command again after a crawl finished reads the list pages again (new
+    questions appear there) and retries dropped pages; exported questions stay skipped."""
+    jobdir = tmp_path / "job"
+    first = crawler.run("-a", "site=39", JOBDIR=jobdir)
+    hits_first = crawler.site.hit_counts()
+    second = crawler.run("-a", "site=39", JOBDIR=jobdir)
+    hits_second = crawler.site.hit_counts() - hits_first
+    assert first.records() and second.records() == []
+    lists = {p for p in hits_first if "/news/" in p}
+    assert lists and {p for p in hits_second if "/news/" in p} == lists
+    assert second.summary["skipped_seen"] == len(first.records())
+    dropped = sum(first.summary["dropped"].values())
+    assert dropped and sum(second.summary["dropped"].values()) == dropped  # tried again
