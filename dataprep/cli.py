@@ -130,13 +130,25 @@ def inspect_command(dataset, count, reason, width) -> None:
     from medqa.io import iter_jsonl
 
     root = Path(dataset)
-    train = root / "alpaca" / "train.jsonl"
-    if reason is None and train.is_file():
-        click.secho(f"== kept (alpaca/train.jsonl, first {count})", bold=True)
-        for k, (_, example) in enumerate(iter_jsonl(train)):
+    kept = next(
+        (
+            f"{fmt}/train.jsonl"
+            for fmt in ("alpaca", "sharegpt")
+            if (root / fmt / "train.jsonl").is_file()
+        ),
+        None,
+    )
+    if reason is None and kept is not None:
+        click.secho(f"== kept ({kept}, first {count})", bold=True)
+        for k, (_, example) in enumerate(iter_jsonl(root / kept)):
             if k >= count:
                 break
-            _show(example.get("department", ""), example["instruction"], example["output"], width)
+            if "conversations" in example:  # sharegpt: the last exchange
+                turns = example["conversations"]
+                question, answer = turns[-2]["value"], turns[-1]["value"]
+            else:
+                question, answer = example["instruction"], example["output"]
+            _show(example.get("department", ""), question, answer, width)
     examples_file = root / "examples.jsonl"
     if not examples_file.is_file():
         raise click.ClickException(f"{root} has no examples.jsonl (not a medqa prep output)")

@@ -49,9 +49,15 @@ def relative_file_name(data_file: str | os.PathLike, info_path: str | os.PathLik
     return Path(os.path.relpath(os.path.abspath(data_file), base)).as_posix()
 
 
-def merge_entries(path: str | os.PathLike, entries: dict[str, dict[str, Any]]) -> None:
+def merge_entries(
+    path: str | os.PathLike,
+    entries: dict[str, dict[str, Any]],
+    prune_under: str | os.PathLike | None = None,
+) -> None:
     """Add or replace ``entries`` in the dataset_info.json at ``path`` (created if absent),
-    keeping every other entry and the existing order; the write is atomic.
+    keeping every other entry and the existing order; the write is atomic. With
+    ``prune_under`` (the dataset folder just rewritten), other entries whose file lies in that
+    folder but no longer exists (e.g. a subset the new run did not make) are removed.
 
     A file that is not a JSON object raises ValueError and is left untouched."""
     path = Path(path)
@@ -69,6 +75,10 @@ def merge_entries(path: str | os.PathLike, entries: dict[str, dict[str, Any]]) -
             ) from None
         if not isinstance(current, dict):
             raise ValueError(f"{path}: expected a JSON object of dataset entries")
+    if prune_under is not None:
+        for name in [n for n in current if n not in entries]:
+            if _missing_under(current[name], path, Path(prune_under)):
+                del current[name]
     for name, value in entries.items():
         current[name] = value
     write_json(path, current)
@@ -77,3 +87,11 @@ def merge_entries(path: str | os.PathLike, entries: dict[str, dict[str, Any]]) -
         os.umask(mask)
         mode = 0o666 & ~mask
     path.chmod(mode)
+
+
+def _missing_under(value: Any, info_path: Path, folder: Path) -> bool:
+    """True if entry ``value`` names a file inside ``folder`` that does not exist."""
+    if not isinstance(value, dict) or not isinstance(value.get("file_name"), str):
+        return False
+    target = Path(os.path.abspath(info_path.parent / value["file_name"]))
+    return target.is_relative_to(os.path.abspath(folder)) and not target.exists()

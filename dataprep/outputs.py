@@ -77,4 +77,4 @@ def register(final: Path, name: str, stats: dict, info_path: Path, formats: list
         entries[f"{name}_{fmt}_{split}"] = entry(
             relative_file_name(final / file_key, info_path), fmt
         )
-    merge_entries(info_path, entries)
+    merge_entries(info_path, entries, prune_under=final)

@@ -25,7 +25,7 @@ from dataprep.classifier import CountTable
 from dataprep.exams import ExamSet, collect_exams
 from dataprep.minhash import MinHasher
 from dataprep.parallel import ordered_map
-from dataprep.readers import InputSpec, Reader, open_input
+from dataprep.readers import InputSpec, Reader, disambiguate_ids, open_input
 from dataprep.readers.files import iter_spans
 from dataprep.recipe import Recipe
 from dataprep.spool import Spool
@@ -104,9 +104,12 @@ def run(recipe: Recipe, extra_inputs: list[InputSpec], options: RunOptions) -> R
     """Run ``recipe`` over its inputs plus ``extra_inputs``; return where the dataset went."""
     started = time.perf_counter()
     name = options.name or recipe.name
+    if not name or name in (".", "..") or any(sep in name for sep in "/\\"):
+        raise ValueError(f"dataset name {name!r} must be a plain folder name (no '/', '..')")
     readers = [open_input(spec) for spec in [*recipe.inputs, *extra_inputs]]
     if not readers:
         raise ValueError("no inputs: pass --input PATH (or list inputs in the recipe)")
+    disambiguate_ids(readers)
     final = Path(options.out) / name
     outputs.check_replaceable(final)
     staging = Path(options.out) / f".{name}.staging-{os.getpid()}"
@@ -237,7 +240,7 @@ def _with_inputs(tasks, workers, config):
 
     def tagged():
         for task in tasks:
-            order.append(task[0])
+            order.append(task[1])  # (kind, input index, seq, payload)
             yield task
 
     for k, result in enumerate(ordered_map(process_chunk, tagged(), workers, init, (config,))):

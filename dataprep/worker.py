@@ -82,7 +82,9 @@ def process_chunk(task: tuple) -> ChunkResult:
         stats["read"].seen += 1
         for item in reader.parse(line_no, payload):
             if isinstance(item, Reject):
-                rejects.append({"file": str(reader.path), "line": line_no, "reason": item.reason})
+                rejects.append(
+                    {"file": str(reader.lines_file()), "line": line_no, "reason": item.reason}
+                )
                 stats["read"].drop("malformed")
             elif isinstance(item, Skip):
                 stats["read"].drop(item.reason)

@@ -39,7 +39,15 @@ READERS: dict[str, type[Reader]] = {
     )
 }
 
-__all__ = ["READERS", "InputError", "InputSpec", "Reader", "detect_format", "open_input"]
+__all__ = [
+    "READERS",
+    "InputError",
+    "InputSpec",
+    "Reader",
+    "detect_format",
+    "disambiguate_ids",
+    "open_input",
+]
 
 
 @dataclass
@@ -68,10 +76,32 @@ def open_input(spec: InputSpec) -> Reader:
         raise InputError(
             f"input {spec.path}: unknown format {name!r} (known: {', '.join(READERS)})"
         )
+    if spec.path.is_dir() and name != "cmedqa":
+        raise InputError(f"input {spec.path} is a folder; format {name!r} reads a file")
     options = dict(spec.options)
     if name == "generic" and "fields" not in options:
         options["fields"] = _guess_fields(spec.path)  # None: the reader's question/answer
     return READERS[name](spec.path, options)
+
+
+def disambiguate_ids(readers: list[Reader]) -> None:
+    """Give inputs whose record ids would collide (same source and file name, e.g.
+    ``a/train.jsonl`` and ``b/train.jsonl``) distinct id stems: the parent folder's name is
+    prepended (``a/train``), then a counter if that still collides."""
+    by_key: dict[tuple[str, str], list[Reader]] = {}
+    for reader in readers:
+        by_key.setdefault((reader.source, reader.stem), []).append(reader)
+    taken = {(r.source, r.stem) for r in readers}
+    for (source, stem), group in by_key.items():
+        if len(group) < 2:
+            continue
+        for reader in group:
+            base = name = f"{reader.path.resolve().parent.name}/{stem}"
+            k = 2
+            while (source, name) in taken:
+                name, k = f"{base}#{k}", k + 1
+            taken.add((source, name))
+            reader.id_stem = name
 
 
 def detect_format(path: Path) -> str:
@@ -80,6 +110,8 @@ def detect_format(path: Path) -> str:
         if (path / "question.csv").is_file() or (path / "questions.csv").is_file():
             return "cmedqa"
         raise InputError(f"{path} is a folder but not a cMedQA folder (question.csv + answer.csv)")
+    if first_char(path) == "":
+        raise InputError(f"{path} is empty (nothing to detect a format from)")
     if path.suffix.lower() in (".csv", ".tsv"):
         return _csv_format(path, csv_header(path, detect_encoding(path)))
     keys = _first_keys(path)

@@ -45,6 +45,7 @@ class Reader:
         self.options = {**self.OPTIONS, **options}
         self.source = str(options.get("source") or self.default_source())
         self.stem = self.path.stem
+        self.id_stem = self.stem  # made unique per run by readers.disambiguate_ids
 
     def default_source(self) -> str:
         return self.path.stem
@@ -52,8 +53,12 @@ class Reader:
     def rid(self, line_no: int, suffix: str = "") -> str:
         """A record id that names the input (source and file) and line."""
         if self.source == self.stem:
-            return f"{self.stem}:{line_no}{suffix}"
-        return f"{self.source}:{self.stem}:{line_no}{suffix}"
+            return f"{self.id_stem}:{line_no}{suffix}"
+        return f"{self.source}:{self.id_stem}:{line_no}{suffix}"
+
+    def lines_file(self) -> Path:
+        """The file that the units' line numbers refer to (named in rejects.jsonl)."""
+        return self.path
 
     def units(self) -> Iterator[tuple[int, Any]]:
         """``(line_no, payload)`` for each input unit (a JSON line, array item or CSV row)."""

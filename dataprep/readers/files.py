@@ -9,6 +9,7 @@ from __future__ import annotations
 import codecs
 import csv
 import json
+import re
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,6 +17,7 @@ from pathlib import Path
 from dataprep.records import Reject
 
 _SAMPLE_BYTES = 1 << 20
+_IDEOGRAPH_RE = re.compile("[\u4e00-\u9fff]")
 csv.field_size_limit(min(sys.maxsize, 1 << 30))
 
 
@@ -25,7 +27,8 @@ class InputError(ValueError):
 
 def detect_encoding(path: Path) -> str:
     """The text encoding of ``path``: a BOM; else UTF-8 or GB18030 (a superset of GBK/GB2312)
-    if the first MiB decodes strictly, or with under 1% undecodable characters (a file with a
+    if the first MiB decodes strictly (Big5/cp950 instead when that decodes too and reads as
+    more plausible Chinese), or with under 1% undecodable characters (a file with a
     few lines in another encoding: those rows get rejected); else charset-normalizer's guess."""
     with open(path, "rb") as handle:
         sample = handle.read(_SAMPLE_BYTES)
@@ -35,10 +38,12 @@ def detect_encoding(path: Path) -> str:
         return "utf-16"
     for encoding in ("utf-8", "gb18030"):
         try:
-            codecs.getincrementaldecoder(encoding)().decode(sample, final=False)
-            return encoding
+            text = codecs.getincrementaldecoder(encoding)().decode(sample, final=False)
         except UnicodeDecodeError:
             continue
+        if encoding == "gb18030":
+            return _gb18030_or_big5(sample, text)
+        return encoding
     for encoding in ("utf-8", "gb18030"):
         text = codecs.getincrementaldecoder(encoding)(errors="replace").decode(sample)
         if text.count("\ufffd") < 0.01 * max(len(text), 1):
@@ -51,11 +56,27 @@ def detect_encoding(path: Path) -> str:
     return best.encoding
 
 
+def _gb18030_or_big5(sample: bytes, gb_text: str) -> str:
+    """Big5 (traditional Chinese) bytes nearly always decode as GB18030 too, into a jumble of
+    rare characters, kana and symbols; when the sample is also valid Big5 (cp950), pick the
+    decoding in which more of the non-ASCII characters are CJK ideographs."""
+    try:
+        big5_text = codecs.getincrementaldecoder("cp950")().decode(sample, final=False)
+    except UnicodeDecodeError:
+        return "gb18030"
+    return "cp950" if _ideograph_share(big5_text) > _ideograph_share(gb_text) else "gb18030"
+
+
+def _ideograph_share(text: str) -> float:
+    wide = sum(1 for c in text if ord(c) > 0x7F)
+    return len(_IDEOGRAPH_RE.findall(text)) / wide if wide else 0.0
+
+
 def first_char(path: Path) -> str:
-    """The first non-whitespace character of a text file ('' if none)."""
+    """The first non-whitespace character of a text file after any UTF-8 BOM ('' if none)."""
     with open(path, "rb") as handle:
-        for chunk in iter(lambda: handle.read(4096), b""):
-            stripped = chunk.lstrip()
+        for k, chunk in enumerate(iter(lambda: handle.read(4096), b"")):
+            stripped = (chunk.removeprefix(codecs.BOM_UTF8) if k == 0 else chunk).lstrip()
             if stripped:
                 return stripped[:1].decode("ascii", errors="replace")
     return ""
@@ -65,6 +86,8 @@ def iter_lines(path: Path) -> Iterator[tuple[int, bytes]]:
     """Non-blank raw lines (bytes, decoded later by the worker) with line numbers."""
     with open(path, "rb") as handle:
         for line_no, line in enumerate(handle, start=1):
+            if line_no == 1:
+                line = line.removeprefix(codecs.BOM_UTF8)
             if line.strip():
                 yield line_no, line
 
@@ -96,11 +119,13 @@ def read_span(path: Path, start: int, end: int, first_line_no: int) -> list[tupl
     with open(path, "rb") as handle:
         handle.seek(start)
         data = handle.read(end - start)
+    if start == 0:
+        data = data.removeprefix(codecs.BOM_UTF8)
     lines = data.split(b"\n")
     return [(first_line_no + k, line) for k, line in enumerate(lines) if line.strip()]
 
 
-def iter_json_array(path: Path, encoding: str = "utf-8") -> Iterator[tuple[int, object]]:
+def iter_json_array(path: Path, encoding: str = "utf-8-sig") -> Iterator[tuple[int, object]]:
     """Items of a top-level JSON array, decoded incrementally (the file is never held whole),
     each with the line it starts on. A syntax error rejects the rest of the file."""
     decoder = json.JSONDecoder()
@@ -135,7 +160,8 @@ def iter_json_array(path: Path, encoding: str = "utf-8") -> Iterator[tuple[int, 
                 eof, buf = not chunk, buf + chunk
                 continue
             if isinstance(obj, json.JSONDecodeError):
-                yield line_no + obj.lineno - 1, Reject(f"invalid JSON ({obj.msg})")
+                reason = f"invalid JSON ({obj.msg}); the rest of the array is not read"
+                yield line_no + obj.lineno - 1, Reject(reason)
                 return
             yield line_no, obj
             line_no += buf.count("\n", 0, end)
@@ -145,7 +171,7 @@ def iter_json_array(path: Path, encoding: str = "utf-8") -> Iterator[tuple[int, 
 def csv_header(path: Path, encoding: str) -> list[str]:
     """The header row of a CSV file (BOM and surrounding spaces stripped)."""
     with open(path, encoding=encoding, errors="replace", newline="") as handle:
-        header = next(csv.reader(handle), None)
+        header = next(csv.reader(handle, delimiter=_delimiter(path)), None)
     if not header:
         raise InputError(f"{path}: empty CSV file (no header row)")
     return [cell.strip().lstrip("\ufeff") for cell in header]
@@ -155,10 +181,15 @@ def iter_csv_rows(path: Path, encoding: str) -> Iterator[tuple[int, list[str]]]:
     """``(line_no, fields)`` of each non-blank data row (the line the row starts on).
     Undecodable bytes become U+FFFD; readers reject such rows."""
     with open(path, encoding=encoding, errors="replace", newline="") as handle:
-        reader = csv.reader(handle)
+        reader = csv.reader(handle, delimiter=_delimiter(path))
         next(reader, None)
         start = reader.line_num + 1
         for row in reader:
             if any(cell.strip() for cell in row):
                 yield start, row
             start = reader.line_num + 1
+
+
+def _delimiter(path: Path) -> str:
+    """Tab for ``.tsv`` files, else comma."""
+    return "\t" if Path(path).suffix.lower() == ".tsv" else ","

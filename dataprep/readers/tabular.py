@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 from dataprep.readers.base import CsvReader, Parsed, Reader, decode_object
@@ -77,6 +78,9 @@ class CmedqaReader(Reader):
 
     def default_source(self) -> str:
         return "cmedqa"
+
+    def lines_file(self) -> Path:
+        return self.answers_path
 
     def units(self) -> Iterator[tuple[int, Any]]:
         questions = self._questions()

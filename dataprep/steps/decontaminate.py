@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from dataprep.textutil import MAX_NGRAM
+
 
 @dataclass
 class DecontaminateParams:
@@ -25,6 +27,8 @@ class DecontaminateParams:
     def __post_init__(self) -> None:
         if self.field not in ("question", "qa"):
             raise ValueError("field must be 'question' or 'qa'")
+        if not 1 <= self.ngram <= MAX_NGRAM:
+            raise ValueError(f"ngram must be 1..{MAX_NGRAM}, not {self.ngram}")
         if not 0.0 < self.min_overlap <= 1.0:
             raise ValueError("min_overlap must be in (0, 1]")
 

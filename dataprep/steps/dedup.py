@@ -15,6 +15,7 @@ import xxhash
 
 from dataprep.minhash import best_of_groups, connected_components, similar_pairs
 from dataprep.steps.base import StepStats
+from dataprep.textutil import MAX_NGRAM
 
 _NOT_LETTERS = re.compile(r"[\W_]+")
 
@@ -39,6 +40,10 @@ class DedupParams:
             raise ValueError("key must be 'question' or 'qa'")
         if not 0.0 < self.threshold <= 1.0:
             raise ValueError("threshold must be in (0, 1]")
+        if not 1 <= self.ngram <= MAX_NGRAM:
+            raise ValueError(f"ngram must be 1..{MAX_NGRAM}, not {self.ngram}")
+        if self.num_perm < 1:
+            raise ValueError(f"num_perm must be at least 1, not {self.num_perm}")
         if self.bands is not None and not 1 <= self.bands <= self.num_perm:
             raise ValueError("bands must be between 1 and num_perm")
 

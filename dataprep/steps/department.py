@@ -35,7 +35,10 @@ class DepartmentParams:
     def __post_init__(self) -> None:
         if not 0.0 <= self.holdout < 1.0:
             raise ValueError("holdout must be in [0, 1)")
-        Taxonomy.load(self.taxonomy)
+        try:
+            Taxonomy.load(self.taxonomy)
+        except OSError as exc:
+            raise ValueError(f"taxonomy: cannot read {self.taxonomy!r} ({exc.strerror})") from None
 
 
 class DepartmentMap(RecordStep):

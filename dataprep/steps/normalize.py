@@ -13,6 +13,9 @@ from dataprep.textutil import CJK_CLASS
 
 # Chinese punctuation that NFKC would turn into ASCII; Chinese text keeps the full-width forms.
 KEEP_FULLWIDTH = frozenset("，！？：；（）")
+# Compatibility forms whose NFKC loses meaning: superscripts/subscripts (10⁹/L would become
+# 109/L, m² m2, CO₂ CO2) and circled numbers used as list markers (①口服 would become 1口服).
+_KEEP_DECOMPOSITIONS = ("<super>", "<sub>", "<circle>")
 _ZERO_WIDTH = "\u200b\u200c\u200d\u200e\u200f\u2060\ufeff\u00ad"
 _TAG_RE = re.compile(r"</?[A-Za-z][A-Za-z0-9]*(?:\s[^<>]{0,300})?/?>")
 _BREAK_TAG_RE = re.compile(r"<(?:br|/p|/div|/li|/h[1-6])\s*/?>", re.IGNORECASE)
@@ -34,6 +37,8 @@ def _translation() -> tuple[dict[int, str | None], re.Pattern]:
             continue
         if category == "Cc" or char in _ZERO_WIDTH:
             table[cp] = None
+            continue
+        if unicodedata.decomposition(char).startswith(_KEEP_DECOMPOSITIONS):
             continue
         norm = unicodedata.normalize("NFKC", char)
         if norm != char and not any(unicodedata.category(c).startswith("M") for c in norm):

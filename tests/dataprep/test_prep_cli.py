@@ -144,3 +144,19 @@ def test_medqa_console_script_runs_prep(tmp_path) -> None:
     assert out.returncode == 0, out.stdout + out.stderr
     assert (tmp_path / "medqa" / "report.html").is_file()
     assert "wrote" in out.stdout
+
+
+def test_inspect_shows_kept_examples_of_a_sharegpt_only_dataset(tmp_path) -> None:
+    recipe = tmp_path / "r.yaml"
+    recipe.write_text("steps: [normalize, split]\noutput: {formats: [sharegpt]}\n", "utf-8")
+    runner = CliRunner()
+    out = tmp_path / "data"
+    ran = runner.invoke(
+        prep,
+        ["run", "--recipe", str(recipe), "--input", str(SAMPLE / "raw_sample.jsonl")]
+        + ["--out", str(out), "--no-register", "-q"],
+    )
+    assert ran.exit_code == 0, ran.output
+    shown = runner.invoke(prep, ["inspect", str(out / "medqa"), "-n", "1"])
+    assert shown.exit_code == 0 and "== kept (sharegpt/train.jsonl, first 1)" in shown.output
+    assert "    Q: " in shown.output.split("== kept", 1)[1]

@@ -411,3 +411,73 @@ def test_every_real_format_runs_and_the_classifier_is_measured(tmp_path, real_da
     assert classifier["accuracy"] >= 0.9 > classifier["majority_baseline"]
     assert stats["department"]["predicted"] > 500  # MedicalGPT/HuaTuo records had no labels
     assert sum(stats["splits"].values()) > 8000
+
+
+def test_stats_count_each_input_and_ids_stay_unique_across_same_named_files(tmp_path) -> None:
+    answer = "头痛多与休息不足有关，建议规律作息，必要时在医生指导下服用止痛药并复查。"
+    paths = []
+    for folder, n in (("a", 30), ("b", 20)):
+        (tmp_path / folder).mkdir()
+        rows = [
+            {"instruction": f"{folder}组{k}号头痛三天怎么办？", "output": answer} for k in range(n)
+        ]
+        paths.append(write_lines(tmp_path / folder / "data.jsonl", rows))
+    recipe = recipe_from({"steps": ["normalize", "split"]})
+    result = prep(paths, tmp_path / "out", recipe)
+    counts = [(i["units"], i["records_after_steps"]) for i in result.stats["inputs"]]
+    assert counts == [(30, 30), (20, 20)]
+    ids = [
+        r["id"]
+        for s in ("train", "val", "test")
+        for r in read_jsonl(result.dataset_dir / "alpaca" / f"{s}.jsonl")
+    ]
+    assert len(ids) == 50 and len(set(ids)) == 50
+
+
+def test_cmedqa_rejects_name_the_answer_file_in_a_run(tmp_path) -> None:
+    folder = tmp_path / "cMedQA2"
+    folder.mkdir()
+    (folder / "question.csv").write_text("question_id,content\n1,头痛三天怎么办？\n", "utf-8")
+    (folder / "answer.csv").write_text(
+        "ans_id,question_id,content\n10,1,头痛三天多休息，必要时吃布洛芬。\n13,9,无主\n", "utf-8"
+    )
+    result = prep([folder], tmp_path / "out", recipe_from({"steps": ["normalize"]}))
+    (reject,) = read_jsonl(result.dataset_dir / "rejects.jsonl")
+    assert reject["file"] == str(folder / "answer.csv") and reject["line"] == 3
+
+
+@pytest.mark.parametrize(
+    ("step", "params", "message"),
+    [
+        ("dedup", {"ngram": 0}, r"steps\[0\]\.dedup: ngram must be 1\.\.32"),
+        ("dedup", {"num_perm": 0}, r"steps\[0\]\.dedup: num_perm must be at least 1"),
+        ("decontaminate", {"ngram": 100}, r"steps\[0\]\.decontaminate: ngram must be 1\.\.32"),
+        ("department", {"taxonomy": "no/such.yaml"}, r"steps\[0\]\.department: taxonomy"),
+    ],
+)
+def test_bad_step_values_fail_fast_naming_the_key(step, params, message) -> None:
+    with pytest.raises(RecipeError, match=message):
+        recipe_from({"steps": [{step: params}]})
+
+
+def test_rerun_removes_entries_of_subsets_it_no_longer_writes(tmp_path, sample_dir) -> None:
+    info = tmp_path / "dataset_info.json"
+    info.write_text(json.dumps({"mine": {"file_name": "gone.jsonl"}}), encoding="utf-8")
+    recipe = default_recipe()
+    recipe.get("split").subsets = [0.5]
+    prep([sample_dir / "raw_sample.jsonl"], tmp_path / "data", recipe, dataset_info=info)
+    assert "medqa_alpaca_train_50pct" in json.loads(info.read_text(encoding="utf-8"))
+    prep([sample_dir / "raw_sample.jsonl"], tmp_path / "data", dataset_info=info)
+    entries = json.loads(info.read_text(encoding="utf-8"))
+    assert "medqa_alpaca_train_50pct" not in entries and "medqa_sharegpt_train_50pct" not in entries
+    assert "mine" in entries and "medqa_alpaca_train" in entries  # outside the dataset: kept
+    for value in entries.values():
+        if value["file_name"].startswith("data/"):
+            assert (tmp_path / value["file_name"]).is_file()
+
+
+@pytest.mark.parametrize("name", ["../escape", "a/b", ".."])
+def test_dataset_name_must_be_a_plain_folder_name(tmp_path, sample_dir, name) -> None:
+    with pytest.raises(ValueError, match="plain folder name"):
+        prep([sample_dir / "raw_sample.jsonl"], tmp_path / "data", name=name)
+    assert not (tmp_path / "escape").exists()

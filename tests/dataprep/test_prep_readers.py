@@ -366,3 +366,94 @@ def test_our_own_outputs_read_back_with_ids_and_departments(tmp_path) -> None:
     assert record["id"] == "xywy-12"
     DepartmentMap(DepartmentParams()).apply(record, StepStats())
     assert record["department"] == ["内科", "心血管内科"]
+
+
+def test_utf8_bom_jsonl_and_json_array_lose_no_record(tmp_path) -> None:
+    rows = [{"instruction": f"头痛{k}天怎么办", "output": LONG} for k in range(3)]
+    lines = tmp_path / "bom.jsonl"
+    lines.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), "utf-8-sig")
+    array = tmp_path / "bom.json"
+    array.write_text(json.dumps(rows, ensure_ascii=False), encoding="utf-8-sig")
+    for path in (lines, array):
+        assert detect_format(path) == "alpaca"
+        items = read_all(path)
+        assert [r["question"] for r in items] == [r["instruction"] for r in rows]
+    from dataprep.readers.files import iter_spans, read_span
+
+    span_lines = [line for span in iter_spans(lines) for _, line in read_span(lines, *span)]
+    assert all(json.loads(line)["output"] == LONG for line in span_lines)
+
+
+def test_json_array_syntax_error_says_the_rest_is_not_read(tmp_path) -> None:
+    path = tmp_path / "bad.json"
+    path.write_text('[\n{"instruction": "头痛", "output": "休息"},\n{"instruction": }\n]', "utf-8")
+    *_, last = read_all(path, "alpaca")
+    assert isinstance(last, Reject) and "rest of the array is not read" in last.reason
+
+
+def test_big5_csv_is_detected_not_garbled(tmp_path) -> None:
+    rows = [
+        [
+            "心血管科",
+            "高血壓患者能吃黨參嗎？",
+            "我有高血壓，請問醫生可以吃黨參嗎？",
+            "可以適量服用，請遵醫囑。",
+        ],
+        ["消化科", "胃痛怎麼辦", "最近胃痛，飯後脹氣。", "建議做胃鏡檢查，注意飲食規律。"],
+    ]
+    path = write_cmd_csv(tmp_path / "繁體.csv", rows, "cp950")
+    assert detect_encoding(path) == "cp950"
+    first, second = read_all(path)
+    assert first["question"].startswith("高血壓患者能吃黨參嗎？") and second["answer"] == rows[1][3]
+    gb = write_cmd_csv(tmp_path / "简体.csv", [["消化科", "胃痛", "胃痛两天", LONG]], "gb18030")
+    assert detect_encoding(gb) == "gb18030"
+
+
+def test_cmedqa_rejects_name_the_answer_file(tmp_path) -> None:
+    folder = tmp_path / "cMedQA2"
+    folder.mkdir()
+    (folder / "question.csv").write_text("question_id,content\n1,头痛三天怎么办？\n", "utf-8")
+    (folder / "answer.csv").write_text(
+        "ans_id,question_id,content\n10,1,多休息。\n13,9,无主\n", encoding="utf-8"
+    )
+    reader = open_input(InputSpec(folder))
+    assert reader.lines_file() == folder / "answer.csv"
+
+
+def test_inputs_with_the_same_file_name_get_distinct_ids(tmp_path) -> None:
+    from dataprep.readers import disambiguate_ids
+
+    paths = []
+    for folder in ("a", "b"):
+        (tmp_path / folder).mkdir()
+        paths.append(
+            write_lines(tmp_path / folder / "data.jsonl", [{"instruction": "头痛", "output": LONG}])
+        )
+    readers = [open_input(InputSpec(p)) for p in paths]
+    other = open_input(
+        InputSpec(write_lines(tmp_path / "other.jsonl", [{"instruction": "x", "output": "y"}]))
+    )
+    disambiguate_ids([*readers, other])
+    assert [r.rid(1) for r in readers] == ["a/data:1", "b/data:1"]
+    assert other.rid(1) == "other:1"  # no collision: unchanged
+
+
+@pytest.mark.parametrize("fmt", ["cmd", "alpaca", "generic", "medqa"])
+def test_a_folder_given_to_a_file_format_is_a_clear_input_error(tmp_path, fmt) -> None:
+    with pytest.raises(InputError, match="is a folder"):
+        open_input(InputSpec(tmp_path, fmt))
+
+
+def test_an_empty_file_says_so(tmp_path) -> None:
+    for name in ("empty.jsonl", "empty.csv"):
+        (tmp_path / name).write_text("\n", encoding="utf-8")
+        with pytest.raises(InputError, match="is empty"):
+            detect_format(tmp_path / name)
+
+
+def test_tsv_files_are_split_on_tabs(tmp_path) -> None:
+    path = tmp_path / "pairs.tsv"
+    path.write_text(f"question\tanswer\n头痛三天怎么办，吃什么药？\t{LONG}\n", encoding="utf-8")
+    assert detect_format(path) == "generic"
+    (record,) = read_all(path)
+    assert record["question"] == "头痛三天怎么办，吃什么药？" and record["answer"] == LONG

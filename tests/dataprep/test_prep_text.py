@@ -98,3 +98,38 @@ def test_deidentify_precision_recall_on_labelled_set() -> None:
     assert len(cases) == 104 and tp + fn == 69
     assert precision >= 0.98
     assert recall >= 0.95
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "PLT的正常值范围是150-450×10⁹/L",  # 10⁹ must not become 109
+        "体表面积1.5m²，CO₂结合力降低，Na⁺偏低",
+        "①口服②外用",  # circled list markers must not merge with the numbers after them
+    ],
+)
+def test_normalize_keeps_superscripts_subscripts_and_circled_numbers(text: str) -> None:
+    assert Normalize(NormalizeParams()).text(text) == text
+
+
+@pytest.mark.parametrize(
+    ("raw", "clean"),
+    [
+        ("科室电话（0571）87236666", "科室电话[电话]"),  # full-width brackets survive normalize
+        ("电话：(0571)8723-6666", "电话：[电话]"),
+        ("联系电话：0571-8723-6666", "联系电话：[电话]"),
+        ("电话：021 6123 4567", "电话：[电话]"),
+        ("电话 +86 21 61234567", "电话 [电话]"),
+        ("微信号码：abc_123", "微信号码：[微信号]"),
+        ("WeChat: abc_123", "WeChat: [微信号]"),
+        ("加微信（doc_wang88）咨询", "加微信（[微信号]）咨询"),
+        # hard negatives stay
+        ("血压150/95，空腹血糖7.8mmol/L，2023-05-01复查", None),
+        ("阿莫西林0.5g，每日3次，编号 0571 8723", None),
+        ("我在微信上咨询过，微信公众号：yixuejiaoyu", None),
+        ("HBV-DNA 13800000000 copies/ml，上次15800000000 IU/ml", None),  # viral loads
+    ],
+)
+def test_deidentify_common_contact_spellings(raw: str, clean: str | None) -> None:
+    step = Deidentify(DeidentifyParams())
+    assert step.text(Normalize(NormalizeParams()).text(raw)) == (clean or raw)
