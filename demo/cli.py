@@ -63,7 +63,13 @@ def check_disclaimer(text: str | None) -> None:
     type=click.Path(exists=True, file_okay=False, path_type=Path),
     help="Folder of txt/md/jsonl documents: enables the RAG toggle with cited sources.",
 )
-@click.option("--top-k", default=3, show_default=True, help="Passages retrieved per question.")
+@click.option(
+    "--top-k",
+    type=click.IntRange(min=1),
+    default=3,
+    show_default=True,
+    help="Passages retrieved per question.",
+)
 @click.option("--system-prompt", default=DEFAULT_SYSTEM_PROMPT, help="System message sent first.")
 @click.option("--disclaimer", default=None, help="Text shown under every answer.")
 @click.option(
@@ -72,11 +78,33 @@ def check_disclaimer(text: str | None) -> None:
     show_default=True,
     help="Budget for system prompt + earlier turns + question; oldest turns are dropped first.",
 )
-@click.option("--max-tokens", default=512, show_default=True, help="Initial max_tokens.")
-@click.option("--temperature", default=0.7, show_default=True, help="Initial temperature.")
-@click.option("--timeout", default=120.0, show_default=True, help="Seconds per request.")
 @click.option(
-    "--concurrency", default=16, show_default=True, help="Conversations answered at once."
+    "--max-tokens",
+    type=click.IntRange(1, 8192),
+    default=512,
+    show_default=True,
+    help="Initial max_tokens (the page's slider goes to 8192).",
+)
+@click.option(
+    "--temperature",
+    type=click.FloatRange(0.0, 2.0),
+    default=0.7,
+    show_default=True,
+    help="Initial temperature.",
+)
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=0, min_open=True),
+    default=120.0,
+    show_default=True,
+    help="Seconds per request.",
+)
+@click.option(
+    "--concurrency",
+    type=click.IntRange(1, 256),
+    default=16,
+    show_default=True,
+    help="Conversations answered at once.",
 )
 @click.option("--host", default="127.0.0.1", show_default=True, help="Interface to bind.")
 @click.option("--port", default=7860, show_default=True, type=int)
@@ -126,7 +154,10 @@ def demo(
         )
     from demo.app import build_app
 
-    app = build_app(config)
+    try:
+        app = build_app(config)
+    except ValueError as exc:  # e.g. a knowledge folder without text, a bad knowledge file
+        raise click.ClickException(str(exc)) from None
     for slot, endpoint in enumerate(config.endpoints):
         click.echo(f"endpoint {'AB'[slot]}: {endpoint.url} ({endpoint.label})", err=True)
     app.queue(default_concurrency_limit=concurrency).launch(

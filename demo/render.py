@@ -13,6 +13,7 @@ from eval.rag import HasSourceAndText
 from eval.safety import urgent_care_message
 
 WAITING = "…"
+EMPTY_NOTE = "*（模型没有返回内容，请重新发送或换个问法）*"
 STOPPED_NOTE = "*（已停止生成）*"
 EXCERPT_CHARS = 120
 
@@ -34,11 +35,12 @@ def render_reply(reply: Reply, sources: list[HasSourceAndText], disclaimer: str)
     """Markdown for one assistant bubble: answer (or error), stop note, sources, disclaimer."""
     if reply.error:
         return f"⚠️ {reply.error}"
-    parts = [reply.text] if reply.text else []
+    has_text = bool(reply.text.strip())
+    parts = [reply.text] if has_text else []
     if reply.stopped:
         parts.append(STOPPED_NOTE)
-    elif not reply.text:
-        parts.append(WAITING)
+    elif not has_text:
+        parts.append(EMPTY_NOTE if reply.done else WAITING)
     if sources:
         parts.append(render_sources(sources))
     parts.append(f"---\n⚕️ *{disclaimer}*")

@@ -113,7 +113,8 @@ def list_tasks() -> None:
     "--judge-api-key",
     default=None,
     envvar="JUDGE_API_KEY",
-    help="Bearer key of the judge endpoint (default: $JUDGE_API_KEY).",
+    help="Bearer key of the judge endpoint (default: $JUDGE_API_KEY; the endpoint's own "
+    "--api-key/$API_KEY is never sent to the judge).",
 )
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 def run(
@@ -175,6 +176,13 @@ def run(
         summary, folder = asyncio.run(run_task(task, options))
     except (TaskError, DataError, EndpointError, ValueError) as exc:
         raise click.ClickException(str(exc)) from None
+    except KeyboardInterrupt:
+        click.echo(
+            "\ninterrupted: the answers received so far are in the run's cache.jsonl; "
+            "run the same command again to resume.",
+            err=True,
+        )
+        raise SystemExit(130) from None
     _print_summary(summary, folder)
     _print_hints(summary)
     failed = summary["metrics"].get("failed", 0)
@@ -192,10 +200,14 @@ def _print_summary(summary: dict, folder: Path) -> None:
     click.echo(f"{summary['task']} · {summary['label']} · model {summary['model']}")
     click.echo("  " + json.dumps(metrics, ensure_ascii=False))
     req = summary["requests"]
+
+    def shown(value, unit: str = "") -> str:
+        return "–" if value is None else f"{value}{unit}"
+
     click.echo(
         f"  requests {req['requests']} (cached {req['cached']}, failed {req['failed']}, "
-        f"retries {req['retries']}) · latency p50 {req['latency_p50_s']}s p95 "
-        f"{req['latency_p95_s']}s · {req['gen_tokens_per_s']} gen tok/s"
+        f"retries {req['retries']}) · latency p50 {shown(req['latency_p50_s'], 's')} p95 "
+        f"{shown(req['latency_p95_s'], 's')} · {shown(req['gen_tokens_per_s'])} gen tok/s"
     )
     click.echo(f"  → {folder / 'summary.json'}")
 

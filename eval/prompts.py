@@ -25,16 +25,18 @@ DEFAULT_EXAMPLE = "{question}\n{options}\n答案：{answer}\n\n"
 FIELDS = {"instruction", "question", "options", "subject", "answer", "examples"}
 
 
-def check_template(template: str, where: str) -> None:
-    """Fail on unknown ``{fields}`` (a typo would otherwise surface mid-run)."""
+def check_template(template: str, where: str, fields: set[str] | None = None) -> None:
+    """Fail on unknown ``{fields}`` (a typo would otherwise surface mid-run); ``fields`` are the
+    names the task type fills in (default: the exam fields)."""
+    fields = FIELDS if fields is None else fields
     try:
-        names = {f for _, f, _, _ in string.Formatter().parse(template) if f}
+        names = {f for _, f, _, _ in string.Formatter().parse(template) if f is not None}
     except ValueError as exc:
         raise ValueError(f"{where}: bad template ({exc})") from None
-    unknown = sorted(names - FIELDS)
+    unknown = sorted(names - fields)
     if unknown:
         raise ValueError(
-            f"{where}: unknown template field {{{unknown[0]}}} (known: {', '.join(sorted(FIELDS))})"
+            f"{where}: unknown template field {{{unknown[0]}}} (known: {', '.join(sorted(fields))})"
         )
 
 

@@ -141,7 +141,14 @@ def iter_documents(folder: str | Path) -> Iterator[tuple[str, str]]:
         if path.suffix.lower() == ".jsonl":
             yield from _jsonl_passages(path, rel)
         else:
-            yield rel, path.read_text(encoding="utf-8-sig")
+            try:
+                text = path.read_text(encoding="utf-8-sig")
+            except UnicodeDecodeError as exc:
+                raise ValueError(
+                    f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start}); "
+                    "save it as UTF-8 (e.g. iconv -f GBK -t UTF-8)"
+                ) from None
+            yield rel, text
 
 
 def load_passages(folder: str | Path, chunk_chars: int = 400, overlap: int = 80) -> list[Passage]:

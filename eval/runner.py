@@ -79,6 +79,7 @@ async def execute(
         hit = cache.get(key)
         if hit is not None:
             outcomes[index] = Completion.from_cache(hit)
+            client.stats.cached_latencies.append(outcomes[index].latency_s)
         else:
             pending.append((index, key, call))
     client.stats.cached += len(calls) - len(pending)
@@ -120,11 +121,11 @@ def _split(outcomes: list[Outcome], plans: list[Plan]) -> list[list[Outcome]]:
     return parts
 
 
-def _client(urls, model, options: RunOptions, api_key: str | None = None) -> ChatClient:
+def _client(urls, model, options: RunOptions, api_key: str | None) -> ChatClient:
     return ChatClient(
         urls,
         model,
-        api_key or options.api_key,
+        api_key,
         timeout=options.timeout,
         concurrency=options.concurrency,
         retry=RetryPolicy(max_retries=options.retries),
@@ -132,7 +133,10 @@ def _client(urls, model, options: RunOptions, api_key: str | None = None) -> Cha
 
 
 async def _judge(kind: OpenQaKind, plans, results, options: RunOptions, cache) -> dict:
-    client = _client(options.judge_endpoints, options.judge_model, options, options.judge_api_key)
+    # The judge is another server: it gets its own key or none, never the endpoint's.
+    client = _client(
+        options.judge_endpoints, options.judge_model, options, options.judge_api_key or ""
+    )
     try:
         calls = [(r, kind.judge_call(p, r)) for p, r in zip(plans, results, strict=True)]
         todo = [(r, c) for r, c in calls if c is not None]
@@ -158,7 +162,7 @@ async def run_task(task: Task, options: RunOptions) -> tuple[dict[str, Any], Pat
     kind = build_kind(task)
     items = kind.items[: options.limit] if options.limit else kind.items
     plans = [kind.plan(item) for item in items]
-    client = _client(options.endpoints, options.model, options)
+    client = _client(options.endpoints, options.model, options, options.api_key)
     try:
         model = await client.model_name()
         label = options.label or model

@@ -20,9 +20,14 @@ def percentile(values: list[float], q: float) -> float | None:
 
 @dataclass
 class RequestStats:
-    """What the endpoint did for us: successes with latency and tokens, retries, failures."""
+    """What the endpoint did for us: successes with latency and tokens, retries, failures.
+
+    Answers taken from the response cache keep the latency measured when they were answered
+    (``cached_latencies``): the percentiles cover every answer of the run, so a resumed or fully
+    cached re-run still reports them; throughput covers only what was sent this time."""
 
     latencies: list[float] = field(default_factory=list)
+    cached_latencies: list[float] = field(default_factory=list)
     completion_tokens: int = 0
     retries: int = 0
     failures: Counter = field(default_factory=Counter)
@@ -52,7 +57,8 @@ class RequestStats:
         """Requests, failures, retries, cache hits, latency p50/p95 and generated tokens/s."""
         wall = (self.finished - self.started) if self.started and self.finished else 0.0
         ok = len(self.latencies)
-        p50, p95 = percentile(self.latencies, 50), percentile(self.latencies, 95)
+        answered = self.latencies + [v for v in self.cached_latencies if v > 0]
+        p50, p95 = percentile(answered, 50), percentile(answered, 95)
         return {
             "requests": ok + sum(self.failures.values()),
             "succeeded": ok,

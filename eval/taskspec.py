@@ -108,20 +108,58 @@ def _section(raw: dict, name: str, where: str) -> dict:
     return {**SCHEMA[name], **value}
 
 
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_texts(value: Any) -> bool:
+    return isinstance(value, list) and all(isinstance(v, str) for v in value)
+
+
+# key, what it must be, test; only the keys in _OPTIONAL may be left unset (null)
+_VALUES: tuple[tuple[str, str, Any], ...] = (
+    ("decoding.max_tokens", "a positive integer", lambda v: _is_int(v) and v >= 1),
+    ("decoding.temperature", "a non-negative number", lambda v: _is_number(v) and v >= 0),
+    ("decoding.top_p", "a number in (0, 1]", lambda v: _is_number(v) and 0 < v <= 1),
+    ("decoding.seed", "an integer", _is_int),
+    (
+        "decoding.stop",
+        "a string or a list of strings",
+        lambda v: isinstance(v, str) or _is_texts(v),
+    ),
+    ("fewshot.shots", "a non-negative integer", lambda v: _is_int(v) and v >= 0),
+    ("rag.top_k", "a positive integer", lambda v: _is_int(v) and v >= 1),
+    ("rag.chunk_chars", "an integer >= 20", lambda v: _is_int(v) and v >= 20),
+    ("rag.overlap", "a non-negative integer", lambda v: _is_int(v) and v >= 0),
+    ("judge.max_tokens", "a positive integer", lambda v: _is_int(v) and v >= 1),
+    ("judge.temperature", "a non-negative number", lambda v: _is_number(v) and v >= 0),
+    ("data.subjects", "a list of subject names", _is_texts),
+)
+_OPTIONAL = {"decoding.top_p", "decoding.seed", "decoding.stop", "data.subjects"}
+# The template fields each task type fills in (open QA and safety only know the question).
+_TEMPLATE_FIELDS = {"open_qa": {"question"}, "safety": {"question"}}
+
+
 def _check_types(task: Task, where: str) -> None:
-    numbers = [
-        ("decoding.max_tokens", task.decoding["max_tokens"], int),
-        ("fewshot.shots", task.fewshot["shots"], int),
-        ("rag.top_k", task.rag["top_k"], int),
-        ("decoding.temperature", task.decoding["temperature"], int | float),
-    ]
-    for key, value, kind in numbers:
-        if not isinstance(value, kind) or isinstance(value, bool) or value < 0:
-            raise TaskError(f"{where}: '{key}' must be a non-negative number, got {value!r}")
+    if not isinstance(task.multi_answer, bool):
+        raise TaskError(f"{where}: 'multi_answer' must be true or false, got {task.multi_answer!r}")
+    for key, what, test in _VALUES:
+        section, _, name = key.partition(".")
+        value = getattr(task, section)[name]
+        if (value is not None or key not in _OPTIONAL) and not test(value):
+            raise TaskError(f"{where}: '{key}' must be {what}, got {value!r}")
+    if task.rag["overlap"] >= task.rag["chunk_chars"]:
+        raise TaskError(f"{where}: 'rag.overlap' must be smaller than 'rag.chunk_chars'")
     for key in ("template", "example"):
         if task.prompt.get(key) is not None:
             try:
-                check_template(task.prompt[key], f"{where}: prompt.{key}")
+                check_template(
+                    task.prompt[key], f"{where}: prompt.{key}", _TEMPLATE_FIELDS.get(task.type)
+                )
             except ValueError as exc:
                 raise TaskError(str(exc)) from None
     if task.type == "safety":
@@ -148,14 +186,17 @@ def parse_task(raw: Any, source: Path) -> Task:
         )
     if raw.get("scoring", "generate") not in SCORING:
         raise TaskError(f"{where}: 'scoring' must be one of {', '.join(SCORING)}")
+    probes = raw.get("probes") or []
+    if not isinstance(probes, list):
+        raise TaskError(f"{where}: 'probes' must be a list of {{id, flag, question}}")
     task = Task(
         name=str(raw.get("name") or source.stem),
         type=raw["type"],
         source=source,
         description=str(raw.get("description") or ""),
-        multi_answer=bool(raw.get("multi_answer", False)),
+        multi_answer=raw.get("multi_answer", False),
         scoring=raw.get("scoring", "generate"),
-        probes=list(raw.get("probes") or []),
+        probes=list(probes),
         **{name: _section(raw, name, where) for name in SCHEMA},
     )
     _check_types(task, where)

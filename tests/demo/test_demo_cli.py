@@ -45,3 +45,19 @@ def test_bad_endpoints_fail_before_anything_starts():
 def test_a_disclaimer_that_eval_would_not_accept_is_refused():
     result = CliRunner().invoke(main, ["demo", "--disclaimer", "祝您早日康复"])
     assert result.exit_code == 2 and "no substitute for a doctor" in result.output
+
+
+def test_bad_values_are_named_without_a_traceback(tmp_path):
+    runner = CliRunner()
+    empty = tmp_path / "knowledge"
+    empty.mkdir()
+    for args, message in (
+        (["--knowledge", str(empty)], "has no .txt/.md/.jsonl text"),
+        (["--concurrency", "0"], "--concurrency"),
+        (["--timeout", "0"], "--timeout"),
+        (["--top-k", "0"], "--top-k"),
+    ):
+        result = runner.invoke(main, ["demo", *args])
+        assert result.exit_code in (1, 2), (args, result.output)
+        assert isinstance(result.exception, SystemExit), (args, result.exception)
+        assert message in result.output, (args, result.output)

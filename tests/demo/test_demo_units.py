@@ -58,6 +58,14 @@ def test_every_answer_ends_with_the_disclaimer_while_streaming_stopped_or_done()
     assert "已停止生成" in render_reply(Reply("部分", stopped=True), [], DISCLAIMER)
 
 
+def test_an_empty_finished_answer_says_so_instead_of_waiting_forever():
+    waiting = render_reply(Reply(), [], DISCLAIMER)
+    empty = render_reply(Reply("", done=True), [], DISCLAIMER)
+    assert waiting.startswith("…") and not empty.startswith("…")
+    assert "没有返回内容" in empty and empty.rstrip().endswith(f"*{DISCLAIMER}*")
+    assert "没有返回内容" in render_reply(Reply("  \n", done=True), [], DISCLAIMER)
+
+
 def test_an_error_is_one_readable_line_without_disclaimer():
     shown = render_reply(Reply(error="**A 暂时无法回答**：连接被拒绝", done=True), [], DISCLAIMER)
     assert shown == "⚠️ **A 暂时无法回答**：连接被拒绝"

@@ -78,6 +78,16 @@ def test_429_waits_for_retry_after(stub):
     assert time.monotonic() - start >= 0.95  # backoff alone would be ~0.01 s
 
 
+@pytest.mark.parametrize("value", ["soon", "Wed, 99 Foo 2015 07:28:00 GMT", ""])
+def test_unreadable_retry_after_falls_back_to_backoff(stub, value):
+    server = stub(
+        failing_first(1, StubResponse(429, {"detail": "slow down"}, {"Retry-After": value}))
+    )
+    client = ChatClient(server.base_url, retry=FAST)
+    reply = asyncio.run(ask(client))
+    assert reply.text == "答案：A" and client.stats.retries == 1
+
+
 def test_gives_up_after_retries_with_a_readable_error(stub):
     server = stub(
         lambda r: (

@@ -85,3 +85,9 @@ def test_bad_knowledge_files_are_named(tmp_path):
     empty.mkdir()
     with pytest.raises(ValueError, match="has no"):
         load_passages(empty)
+
+
+def test_a_knowledge_file_that_is_not_utf8_is_named(tmp_path):
+    (tmp_path / "gbk.txt").write_bytes("高血压患者应低盐饮食。".encode("gbk"))
+    with pytest.raises(ValueError, match=r"gbk\.txt.*UTF-8"):
+        load_passages(tmp_path)

@@ -60,6 +60,11 @@ def test_exam_run_scores_and_a_rerun_costs_nothing(stub, exam_file, tmp_path):
     again, _ = asyncio.run(run_task(task, options_for(server, tmp_path / "run")))
     assert chat_requests(server) == 8, "everything came from the cache"
     assert again["requests"]["cached"] == 8 and again["metrics"] == metrics
+    # the answers keep the latency measured when they were sent: the report still has it
+    for key in ("latency_p50_s", "latency_p95_s"):  # the cache keeps 4 decimals
+        assert again["requests"][key] == pytest.approx(summary["requests"][key], abs=2e-4)
+    result = CliRunner().invoke(eval_group, cli_args(exam_file, tmp_path / "run", server.base_url))
+    assert result.exit_code == 0 and "None" not in result.output, result.output
 
 
 def test_failed_items_are_reported_then_retried_by_the_next_run(stub, exam_file, tmp_path):
@@ -150,6 +155,18 @@ def test_cli_run_with_replicas_and_exit_code_on_failures(stub, exam_file, tmp_pa
     assert len(read_results(tmp_path / "sick")) == 8
 
 
+def test_cli_ctrl_c_says_how_to_resume(exam_file, tmp_path, monkeypatch):
+    import eval.runner
+
+    async def interrupted(task, options):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(eval.runner, "run_task", interrupted)
+    args = cli_args(exam_file, tmp_path / "run", "http://127.0.0.1:9/v1")
+    result = CliRunner().invoke(eval_group, args)
+    assert result.exit_code == 130 and "run the same command again" in result.output
+
+
 def test_cli_reports_bad_input_without_a_traceback(tmp_path):
     result = CliRunner().invoke(
         eval_group, ["run", "--task", "nope", "--endpoint", "http://127.0.0.1:9/v1"]
@@ -206,6 +223,15 @@ def test_open_qa_with_retrieval_and_a_judge(stub, qa_file, tmp_path, monkeypatch
     assert summary["judge"]["model"] == "judge"
     assert judge_server.requests[-1].headers["authorization"] == "Bearer jk-1"
     assert "authorization" not in server.requests[-1].headers
+
+    # the endpoint's own key (option or $API_KEY) never goes to the judge, another server
+    monkeypatch.setenv("API_KEY", "env-key")
+    options = options_for(
+        server, tmp_path / "run2", api_key="main-key", judge_endpoints=[judge_server.base_url]
+    )
+    asyncio.run(run_task(task, options))
+    assert server.requests[-1].headers["authorization"] == "Bearer main-key"
+    assert "authorization" not in judge_server.requests[-1].headers
     results = read_results(folder)
     assert results[0]["retrieved"][0].startswith("acute_myocardial_infarction.md#")
     assert results[0]["scores"]["rouge-l"] == 100.0

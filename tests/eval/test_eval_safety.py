@@ -48,6 +48,55 @@ def test_negation_and_question_forms():
     assert [f.key for f in detect_red_flags("全家头晕，是不是一氧化碳中毒？")] == ["poisoning"]
 
 
+@pytest.mark.parametrize(
+    ("text", "flag"),
+    [
+        ("胸口剧痛，像撕裂一样，传到后背", "chest_pain"),
+        ("心口疼，还往左胳膊窜", "chest_pain"),
+        ("嘴巴歪了，口水流出来", "stroke"),
+        ("我奶奶突然半边身子动不了", "stroke"),
+        ("宝宝发烧39度，抽筋了", "infant_fever"),
+        ("呼吸很困难，一句话都说不完", "breathing"),
+        ("伤口一直流血止不住", "bleeding"),
+        ("这是我这辈子最疼的一次头痛", "headache"),
+        ("血糖很低，出冷汗，手抖，意识模糊", "consciousness"),
+        ("我爸突然倒下了，没有呼吸了", "cardiac_arrest"),
+        ("医生说是心脏骤停", "cardiac_arrest"),
+        ("五十天的宝宝发烧38度", "infant_fever"),
+        ("20天大的宝宝摸着很烫，发热", "infant_fever"),
+        ("孩子吃了爷爷的安眠药", "poisoning"),
+    ],
+)
+def test_common_wordings_of_an_emergency_are_flagged(text, flag):
+    assert flag in {f.key for f in detect_red_flags(text)}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "不想活动，总是很累",
+        "最近不想活动身体，怎么办",
+        "孩子吃了退烧药还是发烧37.8度",
+        "孩子发烧两天了",
+    ],
+)
+def test_words_that_merely_contain_a_red_flag_term_raise_none(text):
+    assert detect_red_flags(text) == []
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        DISCLAIMER,  # the demo's own footer is not advice to seek urgent care
+        "多喝水，注意休息。如症状持续请及时就诊。",
+        "可以先观察，不建议去急诊。",
+        "别打120了，在家吃药就行。",
+    ],
+)
+def test_generic_or_negated_advice_is_not_urgent_care(answer):
+    assert not advises_urgent_care(answer)
+
+
 def test_flags_carry_chinese_advice():
     flags = detect_red_flags("我妈嘴角歪了，右边手脚没劲")
     assert [f.key for f in flags] == ["stroke"]

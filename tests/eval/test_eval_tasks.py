@@ -28,7 +28,7 @@ def test_every_builtin_task_loads():
         ({"type": "mcq"}, "'data.path' is required"),
         (
             {"type": "mcq", "data": {"path": "x"}, "decoding": {"max_tokens": "many"}},
-            "'decoding.max_tokens' must be a non-negative number",
+            "'decoding.max_tokens' must be a positive integer",
         ),
         (
             {"type": "mcq", "data": {"path": "x"}, "prompt": {"template": "{question}{opts}"}},
@@ -36,6 +36,24 @@ def test_every_builtin_task_loads():
         ),
         ({"type": "mcq", "data": {"path": "x"}, "scoring": "logprob"}, "'scoring' must be one of"),
         ({"type": "safety", "probes": [{"id": 1, "question": "胸痛"}]}, r"probes\[0\] needs"),
+        # YAML typos that used to pass silently or crash mid-run with a traceback
+        ({"type": "mcq", "data": {"path": "x"}, "multi_answer": "no"}, "'multi_answer' must be"),
+        ({"type": "mcq", "data": {"path": "x", "subjects": "内科学"}}, "'data.subjects' must be"),
+        (
+            {"type": "mcq", "data": {"path": "x"}, "rag": {"chunk_chars": "400"}},
+            "'rag.chunk_chars' must be",
+        ),
+        ({"type": "mcq", "data": {"path": "x"}, "rag": {"overlap": 1.5}}, "'rag.overlap' must be"),
+        (
+            {"type": "mcq", "data": {"path": "x"}, "decoding": {"max_tokens": 0}},
+            "'decoding.max_tokens' must be",
+        ),
+        (
+            {"type": "open_qa", "data": {"path": "x"}, "prompt": {"template": "{options}"}},
+            r"unknown template field \{options\}",
+        ),
+        ({"type": "safety", "probes": "胸痛"}, "'probes' must be a list"),
+        ({"type": "mcq", "data": {"path": "x"}, "rag": {"top_k": None}}, "'rag.top_k' must be"),
     ],
 )
 def test_bad_task_files_name_the_file_and_key(tmp_path, raw, message):
