@@ -189,4 +189,4 @@ def pretrain(
         optimizer.step()
         optimizer.zero_grad()
     model.eval()
-    return float(loss)
+    return loss.item()
