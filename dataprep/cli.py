@@ -228,5 +228,10 @@ def _print_summary(stats: dict) -> None:
             f"department classifier: held-out accuracy {classifier['accuracy']:.3f} "
             f"on {classifier['held_out']} records"
         )
+    if stats.get("subsets_not_made"):
+        console.print(
+            f"[yellow]subsets not made (the train split has {stats['splits']['train']} records): "
+            + ", ".join(f"train_{n}" for n in stats["subsets_not_made"])
+        )
     if stats["rejects"]:
         console.print(f"[yellow]{stats['rejects']} malformed lines quarantined in rejects.jsonl")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
 from pathlib import Path
 from typing import Any
 
@@ -30,14 +31,53 @@ def check_replaceable(final: Path) -> None:
         )
 
 
+def _side_folder(final: Path, kind: str, pid: int | None = None) -> Path:
+    """``.<name>.<kind>-<host>-<pid>`` beside ``final``: a run's staging or replaced output."""
+    return final.parent / f".{final.name}.{kind}-{socket.gethostname()}-{pid or os.getpid()}"
+
+
+def staging_folder(final: Path) -> Path:
+    """This process's staging folder for ``final``."""
+    return _side_folder(final, "staging")
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process
+        return True
+    return True
+
+
+def recover_interrupted(final: Path) -> list[Path]:
+    """Clean up after runs on this host that were killed: their staging folders are removed,
+    and an output they had moved aside but not yet replaced is put back. Returns what it did."""
+    done = []
+    prefix = f".{final.name}."
+    host = socket.gethostname()
+    for path in sorted(final.parent.glob(f"{prefix}*-{host}-*")) if final.parent.is_dir() else []:
+        kind, _, pid = path.name.removeprefix(prefix).rpartition("-")
+        if kind not in (f"staging-{host}", f"old-{host}") or not pid.isdigit() or _alive(int(pid)):
+            continue
+        if kind.startswith("old") and not final.exists():
+            os.replace(path, final)
+        else:
+            shutil.rmtree(path)
+        done.append(path)
+    return done
+
+
 def swap_into_place(staging: Path, final: Path) -> None:
-    """Replace ``final`` by the complete ``staging`` folder (old version removed after).
+    """Replace ``final`` by the complete ``staging`` folder (old version removed after; a
+    process killed between the two renames leaves it for :func:`recover_interrupted`).
     Files get the usual umask permissions (temp files are created owner-only)."""
     mode = 0o666 & ~current_umask()
     for path in staging.rglob("*"):
         if path.is_file():
             path.chmod(mode)
-    old = final.parent / f".{final.name}.old-{os.getpid()}"
+    old = _side_folder(final, "old")
     if final.exists():
         os.replace(final, old)
     os.replace(staging, final)

@@ -111,8 +111,9 @@ def run(recipe: Recipe, extra_inputs: list[InputSpec], options: RunOptions) -> R
         raise ValueError("no inputs: pass --input PATH (or list inputs in the recipe)")
     disambiguate_ids(readers)
     final = Path(options.out) / name
+    outputs.recover_interrupted(final)
     outputs.check_replaceable(final)
-    staging = Path(options.out) / f".{name}.staging-{os.getpid()}"
+    staging = outputs.staging_folder(final)
     shutil.rmtree(staging, ignore_errors=True)
     (staging / ".work").mkdir(parents=True)
     timer = _Timer()

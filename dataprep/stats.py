@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 
 from dataprep.steps.department import top_unmapped
-from dataprep.steps.split import SPLITS
+from dataprep.steps.split import SPLITS, subset_name
 from dataprep.taxonomy import Taxonomy
 
 UNCLASSIFIED = "未分类"
@@ -49,12 +49,20 @@ def build_stats(recipe, name, state, result, written, exams) -> dict[str, Any]:
         "contamination": _contamination(state, result, exams),
         "splits": {s: int(((result.split == k) & result.keep).sum()) for k, s in enumerate(SPLITS)},
         "subsets": {f"train_{suffix}": size for suffix, size in result.subsets},
+        "subsets_not_made": _subsets_not_made(recipe, result),
         "groups": result.split_info,
         "length": length,
         "exams": {name: _exam_summary(records) for name, records in exams.outputs.items()},
         "global_state": _global_state(state.arrays, state.signature_bytes),
         "files": written.files,
     }
+
+
+def _subsets_not_made(recipe, result) -> list[str]:
+    """Requested subsets that are not smaller than the train split, so were not written."""
+    params = recipe.get("split")
+    made = {suffix for suffix, _ in result.subsets}
+    return [n for n in map(subset_name, params.subsets if params else []) if n not in made]
 
 
 def _funnel(recipe, state, result) -> list[dict[str, Any]]:

@@ -134,7 +134,9 @@ def latency_chart(
     left.set_title("延迟 p50 / p95")
     left.legend(fontsize=8)
     bars = right.barh(list(ys), [v or 0 for v in tokens_per_s], color="tab:green")
-    right.bar_label(bars, fmt="%.0f", fontsize=7, padding=2)
+    # A run answered wholly from the cache generated nothing this time: say so, don't draw 0.
+    labels = ["缓存" if v is None else f"{v:.0f}" for v in tokens_per_s]
+    right.bar_label(bars, labels=labels, fontsize=7, padding=2)
     right.set_yticks(list(ys), runs)
     right.invert_yaxis()
     right.set_xlabel("生成 tokens/秒")

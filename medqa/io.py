@@ -69,9 +69,10 @@ def iter_jsonl(path: str | os.PathLike, strict: bool = True) -> Iterator[tuple[i
     """Yield ``(line_no, object)`` for each non-blank line (1-based line numbers).
 
     With ``strict`` a malformed line raises :class:`JsonlError`; otherwise it yields
-    ``(line_no, JsonlError)`` so the caller can quarantine it and go on.
+    ``(line_no, JsonlError)`` so the caller can quarantine it and go on. A UTF-8 byte order
+    mark (files saved by Windows editors) is skipped.
     """
-    with open(path, encoding="utf-8") as handle:
+    with open(path, encoding="utf-8-sig") as handle:
         for line_no, line in enumerate(handle, start=1):
             if not line.strip():
                 continue

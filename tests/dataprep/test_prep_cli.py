@@ -66,6 +66,11 @@ def test_stats_prints_a_dataset_or_file_lengths(cli_run) -> None:
     bad.write_text('{"instruction": "q", "output": "a"}\n{oops\n', encoding="utf-8")
     failed = runner.invoke(prep, ["stats", str(bad)])
     assert failed.exit_code == 1 and "bad.jsonl:2" in failed.output
+    bom = root / "bom.jsonl"  # saved by a Windows editor
+    bom.write_text('\ufeff{"instruction": "头痛", "output": "多休息"}\n', encoding="utf-8")
+    read = runner.invoke(prep, ["stats", str(bom)])
+    assert read.exit_code == 0, read.output
+    assert json.loads(read.output)["length"]["chars"]["total"]["count"] == 1
 
 
 def test_inspect_shows_kept_and_dropped_examples(cli_run) -> None:

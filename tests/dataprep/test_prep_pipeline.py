@@ -4,7 +4,10 @@ reruns, quarantine, crash safety, leakage safety, contamination, LLaMA-Factory l
 from __future__ import annotations
 
 import json
+import os
 import random
+import socket
+import subprocess
 from pathlib import Path
 
 import numpy as np
@@ -264,6 +267,32 @@ def test_a_crash_mid_run_leaves_the_previous_output_untouched(
     assert sorted(p.name for p in (tmp_path / "data").iterdir()) == ["medqa"]
 
 
+def test_a_killed_run_is_cleaned_up_and_its_moved_aside_output_put_back(
+    tmp_path, sample_dir, monkeypatch
+) -> None:
+    """What SIGKILL leaves, made on demand: a dead run's staging folder, and the previous output
+    moved aside by a run killed between its two renames (the dataset folder is then missing)."""
+    out = tmp_path / "data"
+    first = prep([sample_dir / "raw_sample.jsonl"], out)
+    before = tree_bytes(first.dataset_dir)
+    gone = subprocess.Popen(["true"])
+    gone.wait()
+    host = socket.gethostname()
+    os.replace(first.dataset_dir, out / f".medqa.old-{host}-{gone.pid}")
+    (out / f".medqa.staging-{host}-{gone.pid}" / ".work").mkdir(parents=True)
+    live = out / f".medqa.staging-{host}-{os.getppid()}"  # a run still going: left alone
+    live.mkdir()
+
+    def explode(*args, **kwargs):
+        raise RuntimeError("disk full while writing")
+
+    monkeypatch.setattr(writepass, "_write_subsets", explode)
+    with pytest.raises(RuntimeError, match="disk full"):
+        prep([sample_dir / "raw_sample.jsonl"], out, recipe=default_recipe(seed=7))
+    assert tree_bytes(first.dataset_dir) == before
+    assert sorted(p.name for p in out.iterdir()) == sorted([live.name, "medqa"])
+
+
 def test_refuses_to_replace_a_folder_it_did_not_write(tmp_path, sample_dir) -> None:
     (tmp_path / "data" / "medqa").mkdir(parents=True)
     (tmp_path / "data" / "medqa" / "notes.txt").write_text("mine", encoding="utf-8")
@@ -361,10 +390,12 @@ def test_train_records_overlapping_test_questions_are_dropped(tmp_path) -> None:
 def test_nested_subsets_are_registered(tmp_path, sample_dir) -> None:
     source = synthetic_inputs(tmp_path, sample_dir, 10)
     recipe = default_recipe()
-    recipe.get("split").subsets = [100, 0.5]
+    recipe.get("split").subsets = [100, 0.5, 60000]
     info = tmp_path / "dataset_info.json"
     result = prep([source], tmp_path / "data", recipe=recipe, dataset_info=info)
     out = result.dataset_dir
+    assert result.stats["subsets_not_made"] == ["60k"]  # larger than the train split: said
+    assert not (out / "alpaca" / "train_60k.jsonl").exists()
     small = [e["id"] for e in read_jsonl(out / "alpaca" / "train_100.jsonl")]
     half = [e["id"] for e in read_jsonl(out / "alpaca" / "train_50pct.jsonl")]
     train = [e["id"] for e in read_jsonl(out / "alpaca" / "train.jsonl")]
