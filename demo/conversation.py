@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from eval.extract import split_thinking
 from eval.rag import Hit
 from eval.safety import RedFlag
 
@@ -22,9 +23,20 @@ class Reply:
     done: bool = False
 
     @property
+    def thinking(self) -> str:
+        """What a reasoning model (Qwen3 with thinking on) wrote inside ``<think>``."""
+        return split_thinking(self.text)[0]
+
+    @property
+    def answer(self) -> str:
+        """The reply without its thinking: what is shown as the answer and sent back as history
+        (Qwen3's chat template keeps no earlier thinking either)."""
+        return split_thinking(self.text)[1]
+
+    @property
     def usable(self) -> bool:
-        """Fit to be sent back as history: finished (or stopped) with text and no error."""
-        return (self.done or self.stopped) and not self.error and bool(self.text.strip())
+        """Fit to be sent back as history: finished (or stopped) with an answer and no error."""
+        return (self.done or self.stopped) and not self.error and bool(self.answer)
 
 
 @dataclass

@@ -16,7 +16,7 @@ def history_pairs(turns: list[Turn], slot: int) -> list[tuple[str, str]]:
     for turn in turns:
         reply = turn.replies.get(slot)
         if reply is not None and reply.usable:
-            pairs.append((turn.question, reply.text))
+            pairs.append((turn.question, reply.answer))
     return pairs
 
 

@@ -31,15 +31,23 @@ def render_sources(sources: list[HasSourceAndText]) -> str:
     return "\n".join(lines)
 
 
+def render_thinking(thinking: str, open_: bool) -> str:
+    """A reasoning model's thinking, folded away under "思考过程" (open while it is all there is)."""
+    body = html.escape(thinking).replace("\n", "<br>")
+    return f"<details{' open' if open_ else ''}><summary>思考过程</summary>{body}</details>"
+
+
 def render_reply(reply: Reply, sources: list[HasSourceAndText], disclaimer: str) -> str:
     """Markdown for one assistant bubble: answer (or error), stop note, sources, disclaimer."""
     if reply.error:
         return f"⚠️ {reply.error}"
-    has_text = bool(reply.text.strip())
-    parts = [reply.text] if has_text else []
+    thinking, answer = reply.thinking, reply.answer
+    parts = [render_thinking(thinking, open_=not answer and not reply.done)] if thinking else []
+    if answer:
+        parts.append(answer)
     if reply.stopped:
         parts.append(STOPPED_NOTE)
-    elif not has_text:
+    elif not answer:
         parts.append(EMPTY_NOTE if reply.done else WAITING)
     if sources:
         parts.append(render_sources(sources))

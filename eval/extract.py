@@ -45,6 +45,21 @@ def strip_thinking(text: str) -> str | None:
     return text
 
 
+def split_thinking(text: str) -> tuple[str, str]:
+    """``(thinking, answer)`` of a reply, also while it streams: ``<think>…</think>`` blocks go to
+    the first part; an unclosed ``<think>`` means everything after it is still thinking; a lone
+    ``</think>`` (templates that open the block in the prompt) ends thinking begun at the start."""
+    thoughts = [m.strip() for m in re.findall(r"<think>(.*?)</think>", text, re.S)]
+    rest = _THINK.sub("", text)
+    if "</think>" in rest:
+        before, rest = rest.rsplit("</think>", 1)
+        thoughts.insert(0, before.replace("<think>", "").strip())
+    if "<think>" in rest:
+        rest, open_thought = rest.split("<think>", 1)
+        thoughts.append(open_thought.strip())
+    return "\n\n".join(t for t in thoughts if t), rest.strip()
+
+
 def normalize(text: str) -> str:
     """Full-width → half-width, markdown emphasis and ``\\boxed{X}`` removed."""
     text = text.translate(_FULLWIDTH)

@@ -49,6 +49,21 @@ def test_history_skips_failed_empty_and_unfinished_replies_per_endpoint():
     assert roles == ["user", "assistant", "user", "assistant", "user"]  # strict alternation
 
 
+def test_a_reasoning_models_thinking_is_folded_away_and_never_sent_back():
+    thinking = Reply("<think>胸痛伴出汗，先排除心梗。</think>请立即拨打120。", done=True)
+    shown = render_reply(thinking, [], DISCLAIMER)
+    assert shown.startswith(
+        "<details><summary>思考过程</summary>胸痛伴出汗，先排除心梗。</details>"
+    )
+    assert "请立即拨打120。" in shown and "&lt;think&gt;" not in shown and "<think>" not in shown
+    streaming = render_reply(Reply("<think>还在想"), [], DISCLAIMER)
+    assert streaming.startswith("<details open>") and "还在想" in streaming
+    conversation = Conversation()
+    _answered(conversation, "胸痛", {0: thinking})
+    _answered(conversation, "想了一半就停了", {0: Reply("<think>还在想", stopped=True)})
+    assert history_pairs(conversation.turns, 0) == [("胸痛", "请立即拨打120。")]
+
+
 def test_every_answer_ends_with_the_disclaimer_while_streaming_stopped_or_done():
     for reply in (Reply(), Reply("部分"), Reply("部分", stopped=True), Reply("完整", done=True)):
         assert render_reply(reply, [], DISCLAIMER).rstrip().endswith(f"*{DISCLAIMER}*")

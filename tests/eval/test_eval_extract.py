@@ -6,7 +6,7 @@ from collections import defaultdict
 
 import pytest
 
-from eval.extract import extract_choice, strip_thinking
+from eval.extract import extract_choice, split_thinking, strip_thinking
 from tests.eval import extraction_heldout
 from tests.eval.extraction_cases import O5, cases
 
@@ -45,3 +45,17 @@ def test_thinking_is_stripped_and_unfinished_thinking_is_unparsed():
 def test_long_chat_style_replies_written_apart_from_the_extractor_are_read():
     right, total, wrong = extraction_heldout.score()
     assert total >= 40 and not wrong, wrong
+
+
+@pytest.mark.parametrize(
+    ("text", "parts"),
+    [
+        ("<think>先想想</think>答案：C", ("先想想", "答案：C")),
+        ("想到一半</think>\n\n建议就医", ("想到一半", "建议就医")),  # <think> was in the prompt
+        ("<think>还在想", ("还在想", "")),
+        ("直接回答", ("", "直接回答")),
+        ("<think></think>\n\n回答", ("", "回答")),  # Qwen3 with thinking off
+    ],
+)
+def test_thinking_and_answer_are_split_while_streaming(text, parts):
+    assert split_thinking(text) == parts
