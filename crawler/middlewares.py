@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 
 from scrapy import Request, signals
 from scrapy.crawler import Crawler
@@ -23,6 +21,7 @@ from scrapy.robotstxt import RobotParser
 from scrapy.utils.defer import deferred_from_coro
 
 from crawler.context import seen_store
+from medqa.http import retry_after_seconds
 
 logger = logging.getLogger(__name__)
 REDIRECT_CODES = (301, 302, 303, 307, 308)
@@ -97,25 +96,6 @@ class CrawlDelayMiddleware:
 
     def response_downloaded(self, response: Response, request: Request, spider) -> None:
         self._floor(request.meta.get("download_slot"))
-
-
-def retry_after_seconds(value: bytes | None) -> float | None:
-    """``Retry-After`` in seconds: delta-seconds or an HTTP date (RFC 9110 §10.2.3); None when
-    absent or unreadable."""
-    text = (value or b"").decode("latin-1").strip()
-    if not text:
-        return None
-    try:
-        return max(0.0, float(text))
-    except ValueError:
-        pass
-    try:
-        when = parsedate_to_datetime(text)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - datetime.now(UTC)).total_seconds())
 
 
 class BackoffRetryMiddleware(RetryMiddleware):

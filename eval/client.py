@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import email.utils
 import os
 import random
 import time
@@ -42,6 +41,7 @@ import aiohttp
 import orjson
 
 from eval.stats import RequestStats
+from medqa.http import retry_after_seconds
 
 DEFAULT_TIMEOUT = 120.0
 MAX_CONCURRENCY = 256
@@ -165,20 +165,6 @@ def resolve_base_urls(base_url: str | Sequence[str] | None) -> list[str]:
     return [normalize_base_url(u) for u in urls]
 
 
-def _parse_retry_after(value: str | None) -> float | None:
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:  # an HTTP date; anything unreadable means "no hint" (the backoff applies)
-        parsed = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
-        return None
-    return max(0.0, parsed.timestamp() - time.time()) if parsed else None
-
-
 def _error_detail(body: bytes) -> str:
     """The server's own error message from a JSON error body (FastAPI ``detail``, OpenAI
     ``error.message``), else the start of the body."""
@@ -203,7 +189,7 @@ def _check_status(status: int, headers, body: bytes, url: str) -> None:
         return
     detail = _error_detail(body)
     if status in (408, 429) or status >= 500:
-        retry_after = _parse_retry_after(headers.get("Retry-After"))
+        retry_after = retry_after_seconds(headers.get("Retry-After"))
         raise _Transient(f"HTTP {status} from {url}: {detail}", status, retry_after)
     hint = {401: " (wrong or missing API_KEY)", 404: " (wrong URL, or the server lacks this API)"}
     raise EndpointError(

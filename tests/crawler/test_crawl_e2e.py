@@ -172,7 +172,7 @@ def test_retry_after_is_read_as_seconds_or_as_an_http_date():
     from datetime import UTC, datetime, timedelta
     from email.utils import format_datetime
 
-    from crawler.middlewares import retry_after_seconds
+    from medqa.http import retry_after_seconds
 
     assert retry_after_seconds(b"30") == 30
     when = format_datetime(datetime.now(UTC) + timedelta(seconds=90), usegmt=True)
