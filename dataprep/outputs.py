@@ -42,11 +42,12 @@ def staging_folder(final: Path) -> Path:
 
 
 def _alive(pid: int) -> bool:
+    """A process with this PID exists (possibly someone else's: PermissionError)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
-    except PermissionError:  # someone else's process
+    except PermissionError:  # exists, owned by another user
         return True
     return True
 

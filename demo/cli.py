@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 
 from demo.config import DEFAULT_SYSTEM_PROMPT, DemoConfig, GenerationDefaults, make_endpoints
+from eval.cli_options import request_timeout
 
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
 # Libraries that log request payloads (patients' messages) at DEBUG: never below WARNING here.
@@ -92,13 +93,7 @@ def check_disclaimer(text: str | None) -> None:
     show_default=True,
     help="Initial temperature.",
 )
-@click.option(
-    "--timeout",
-    type=click.FloatRange(min=0, min_open=True),
-    default=120.0,
-    show_default=True,
-    help="Seconds per request.",
-)
+@request_timeout
 @click.option(
     "--concurrency",
     type=click.IntRange(1, 256),

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import click
 
+from eval.cli_options import request_timeout
 from eval.client import EndpointError
 from eval.datasets import DataError
 from eval.taskspec import TaskError, builtin_tasks, load_task
@@ -81,9 +82,7 @@ def list_tasks() -> None:
     show_default=True,
     help="Requests in flight per endpoint.",
 )
-@click.option(
-    "--timeout", type=float, default=120.0, show_default=True, help="Seconds per request."
-)
+@request_timeout
 @click.option("--retries", type=click.IntRange(min=0), default=4, show_default=True)
 @click.option(
     "--out",

@@ -155,6 +155,14 @@ def test_cli_run_with_replicas_and_exit_code_on_failures(stub, exam_file, tmp_pa
     assert len(read_results(tmp_path / "sick")) == 8
 
 
+def test_cli_refuses_a_zero_timeout_before_any_request(stub, exam_file, tmp_path):
+    server = stub(exam_handler)
+    args = cli_args(exam_file, tmp_path / "run", server.base_url, extra="--timeout 0")
+    result = CliRunner().invoke(eval_group, args)
+    assert result.exit_code == 2 and "--timeout" in result.output
+    assert chat_requests(server) == 0 and not (tmp_path / "run").exists()
+
+
 def test_cli_ctrl_c_says_how_to_resume(exam_file, tmp_path, monkeypatch):
     import eval.runner
 
