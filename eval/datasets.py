@@ -1,32 +1,23 @@
 """Readers for what eval scores: exams (MCQ), open QA sets and LLaMA-Factory predictions.
 
-Exams: canonical MCQ JSONL (DESIGN.md §3: ``{"id", "question", "options": {"A": ..}, "answer":
-"C" | "AC", "explanation"?, "subject"?}``), MedQA JSONL (``answer_idx``, ``meta_info`` as the
-subject), CMMLU CSV (``,Question,A,B,C,D,Answer``; a file, or a folder of ``test_<subject>.csv``
-/ ``dev_<subject>.csv``). Open QA: alpaca JSONL (``instruction`` + ``input`` → question, ``output``
-→ reference, ``system``) or canonical QA JSONL (``question``/``answer``). A bad record raises
-``DataError`` naming file, line and field.
-
-(dataprep has fuller readers for training data; these are the small ones eval needs.)
+Exams are read by the shared multiple-choice reader (``medqa.mcq``: JSONL, JSON arrays, CSV/TSV,
+XLSX, a CMMLU folder; every option and answer shape it knows; a task's ``fields`` mapping).
+Open QA: alpaca JSONL (``instruction`` + ``input`` → question, ``output`` → reference,
+``system``) or canonical QA JSONL (``question``/``answer``). A bad record raises ``DataError``
+naming file, line and field.
 """
 
 from __future__ import annotations
 
-import csv
-import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from medqa.io import JsonlError, iter_jsonl
+from medqa.mcq import McqError, read_exam
 
-LETTERS = "ABCDEFGH"
-_ANSWER = re.compile(r"^[\s(（\[]*([A-H](?:[\s,，、/;；]*[A-H])*)[\s)）\]]*$")
-
-
-class DataError(ValueError):
-    """A record eval cannot use; the message names the file, line and field."""
+DataError = McqError  # one error type for every file eval reads
 
 
 @dataclass
@@ -54,32 +45,6 @@ class QaItem:
     gold_passages: list[str] = field(default_factory=list)
 
 
-def parse_answer(value: Any, options: dict[str, str], where: str) -> str:
-    """Answer letters, sorted and unique ("CA" → "AC"), each among ``options``."""
-    if isinstance(value, list):
-        value = "".join(map(str, value))
-    match = _ANSWER.match(str(value).upper()) if isinstance(value, str) else None
-    if not match:
-        raise DataError(f"{where}: field 'answer' {value!r} is not option letters")
-    letters = "".join(sorted(set(re.sub(r"[^A-H]", "", match.group(1)))))
-    missing = [c for c in letters if c not in options]
-    if missing:
-        raise DataError(f"{where}: answer {value!r} names option {missing[0]}, which is absent")
-    return letters
-
-
-def _options(value: Any, where: str) -> dict[str, str]:
-    if isinstance(value, list):
-        value = dict(zip(LETTERS, value, strict=False))
-    if not isinstance(value, dict) or len(value) < 2:
-        raise DataError(f"{where}: field 'options' must map at least two letters to texts")
-    options = {str(k).strip().upper(): str(v).strip() for k, v in value.items()}
-    bad = [k for k in options if k not in LETTERS]
-    if bad:
-        raise DataError(f"{where}: option key {bad[0]!r} is not a letter A–H")
-    return dict(sorted(options.items()))
-
-
 def _text(obj: dict, key: str, where: str) -> str:
     value = obj.get(key)
     if not isinstance(value, str) or not value.strip():
@@ -103,71 +68,22 @@ def _jsonl(path: Path) -> Iterator[tuple[int, dict, str]]:
         raise DataError(str(exc)) from None
 
 
-def _mcq_from_json(obj: dict, line_no: int, where: str, stem: str) -> McqItem:
-    options = _options(obj.get("options"), where)
-    if "answer_idx" in obj:  # MedQA: "answer" is the option text, "answer_idx" the letter
-        answer = parse_answer(obj["answer_idx"], options, where)
-    elif obj.get("answer") in options.values() and obj.get("answer") not in options:
-        answer = next(k for k, v in options.items() if v == obj["answer"])
-    else:
-        answer = parse_answer(obj.get("answer"), options, where)
-    subject = obj.get("subject") or obj.get("meta_info")
-    return McqItem(
-        id=str(obj.get("id") or f"{stem}:{line_no}"),
-        question=_text(obj, "question", where),
-        options=options,
-        answer=answer,
-        subject=str(subject).replace("\u3000", " ").strip() if subject else None,
-        explanation=obj.get("explanation") or None,
-        gold_passages=_gold(obj),
-    )
-
-
-def _mcq_from_csv(path: Path, subject: str) -> Iterator[McqItem]:
-    with open(path, encoding="utf-8-sig", newline="") as handle:
-        rows = csv.reader(handle)
-        header = next(rows, [])
-        missing = [c for c in ("Question", "A", "B", "Answer") if c not in header]
-        if missing:
-            raise DataError(f"{path}:1: CSV header lacks column {missing[0]!r} (CMMLU layout)")
-        col = {name: i for i, name in enumerate(header)}
-        for line_no, row in enumerate(rows, start=2):
-            where = f"{path}:{line_no}"
-            if len(row) != len(header):
-                raise DataError(f"{where}: expected {len(header)} columns, got {len(row)}")
-            options = {k: row[col[k]].strip() for k in LETTERS if k in col}
-            question = row[col["Question"]].strip()
-            if not question:
-                raise DataError(f"{where}: field 'Question' is empty")
-            yield McqItem(
-                id=f"{subject}:{row[0] or line_no}",
-                question=question,
-                options=options,
-                answer=parse_answer(row[col["Answer"]], options, where),
-                subject=subject,
-            )
-
-
-def _cmmlu_files(folder: Path, split: str) -> list[tuple[Path, str]]:
-    files = sorted(folder.glob(f"{split}_*.csv")) or sorted(folder.glob(f"{split}/*.csv"))
-    if not files:
-        raise DataError(f"{folder}: no {split}_<subject>.csv files (CMMLU layout)")
-    return [(p, re.sub(rf"^{split}_", "", p.stem)) for p in files]
-
-
-def load_mcq(path: str | Path, split: str = "test") -> list[McqItem]:
-    """Every question in ``path`` (JSONL/CSV file, or a CMMLU folder using ``split``)."""
-    path = Path(path)
-    if not path.exists():
-        raise DataError(f"exam file {path} does not exist")
-    if path.is_dir():
-        return [
-            item for p, subject in _cmmlu_files(path, split) for item in _mcq_from_csv(p, subject)
-        ]
-    if path.suffix.lower() == ".csv":
-        subject = re.sub(r"^(test|dev|val)_", "", path.stem)
-        return list(_mcq_from_csv(path, subject))
-    return [_mcq_from_json(obj, n, where, path.stem) for n, obj, where in _jsonl(path)]
+def load_mcq(
+    path: str | Path, split: str = "test", fields: Mapping[str, Any] | None = None
+) -> list[McqItem]:
+    """Every question in ``path`` (an exam file, or a CMMLU folder using ``split``)."""
+    return [
+        McqItem(
+            id=r["id"],
+            question=r["question"],
+            options=r["options"],
+            answer=r["answer"],
+            subject=r.get("subject"),
+            explanation=r.get("explanation"),
+            gold_passages=_gold(r),
+        )
+        for r in read_exam(path, fields, split, keep=("gold_passages", "gold_sources"))
+    ]
 
 
 def load_qa(path: str | Path) -> list[QaItem]:

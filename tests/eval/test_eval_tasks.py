@@ -115,14 +115,17 @@ def test_medqa_cmmlu_and_canonical_exams_read_alike(tmp_path, exam_file):
         ('{"question": "q", "options": {"A": "a", "B": "b"}, "answer": "E"}', "names option E"),
         (
             '{"question": "q", "options": {"A": "a", "B": "b"}, "answer": "maybe"}',
-            "not option letters",
+            r"field 'answer': found 'maybe', which is not an answer; expected \"C\"",
         ),
         (
             '{"question": "", "options": {"A": "a", "B": "b"}, "answer": "A"}',
-            "'question' is missing or empty",
+            "field 'question': found ''; expected the question text",
         ),
-        ('{"question": "q", "options": "A. a", "answer": "A"}', "'options' must map"),
-        ("[1, 2]", "expected a JSON object"),
+        (
+            '{"question": "q", "options": "A. a", "answer": "A"}',
+            r"field 'options': found 'A. a', which gives fewer than two options; expected e.g.",
+        ),
+        ("[1, 2]", "expected an object with question/options/answer"),
         ('{"question": "q", ', "invalid JSON"),
     ],
 )
