@@ -49,12 +49,36 @@ def prep() -> None:
     help="dataset_info.json to merge entries into.",
 )
 @click.option("--no-register", is_flag=True, help="Do not touch any dataset_info.json.")
+@click.option(
+    "--replace-entries",
+    "replace_entries",
+    multiple=True,
+    metavar="NAME[,NAME]",
+    help="Existing dataset_info.json entries this run may repoint to its own files "
+    "(refused otherwise, naming them).",
+)
+@click.option(
+    "--allow-empty",
+    is_flag=True,
+    help="Write (and replace an existing dataset with) an empty result instead of refusing.",
+)
 @click.option("--tokenizer", default=None, help="Local tokenizer path for token statistics.")
 @click.option("--seed", type=int, default=None, help="Override the recipe's seed.")
 @click.option("--workers", type=int, default=0, help="Worker processes (default: all cores).")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
 def run_command(
-    recipe_path, inputs, out, name, dataset_info, no_register, tokenizer, seed, workers, quiet
+    recipe_path,
+    inputs,
+    out,
+    name,
+    dataset_info,
+    no_register,
+    replace_entries,
+    allow_empty,
+    tokenizer,
+    seed,
+    workers,
+    quiet,
 ) -> None:
     """Run a recipe: readers → steps → alpaca/sharegpt splits, stats, charts, report."""
     from dataprep.outputs import OutputError
@@ -72,6 +96,10 @@ def run_command(
             tokenizer,
             workers,
             progress=not quiet,
+            allow_empty=allow_empty,
+            replace_entries=frozenset(
+                part.strip() for item in replace_entries for part in item.split(",") if part.strip()
+            ),
         )
         result = run(recipe, [InputSpec.parse(text) for text in inputs], options)
     except (RecipeError, InputError, OutputError, ValueError, FileNotFoundError) as exc:
@@ -85,6 +113,8 @@ def run_command(
     )
     if not no_register:
         click.echo(f"registered {result.stats['name']}_* in {dataset_info}")
+    for warning in result.warnings:
+        click.secho(f"warning: {warning}", fg="yellow", err=True)
 
 
 @prep.command("stats")
@@ -232,6 +262,13 @@ def _print_summary(stats: dict) -> None:
         console.print(
             f"[yellow]subsets not made (the train split has {stats['splits']['train']} records): "
             + ", ".join(f"train_{n}" for n in stats["subsets_not_made"])
+        )
+    renamed = (stats.get("duplicate_ids") or {}).get("renamed", 0)
+    if renamed:
+        first = stats["duplicate_ids"]["examples"][0]
+        console.print(
+            f"[yellow]{renamed} records had an id an earlier record already had: renamed "
+            f"with a #N suffix (e.g. {first['id']} → {first['now']}; stats.json duplicate_ids)"
         )
     if stats["rejects"]:
         console.print(f"[yellow]{stats['rejects']} malformed lines quarantined in rejects.jsonl")

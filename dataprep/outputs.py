@@ -3,6 +3,7 @@ the staging folder; the swap into place; the dataset_info.json registration."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import socket
@@ -20,15 +21,56 @@ class OutputError(RuntimeError):
     """The output folder cannot be written (e.g. it holds something that is not ours)."""
 
 
+MARKER = ".medqa-prep.json"  # written into every dataset folder: "medqa prep owns this"
+_MARKER_TOOL = "medqa prep"
+
+
+def resolve_output(final: Path) -> Path:
+    """The folder to write for ``out/name``: a symlink there is followed (its target is
+    replaced, the link is kept); a dangling one is refused."""
+    if not final.is_symlink():
+        return final
+    target = final.resolve()
+    if not target.parent.is_dir():
+        raise OutputError(f"{final} is a symlink to {target}, whose folder does not exist")
+    return target
+
+
+def owned(folder: Path) -> bool:
+    """True if ``folder`` holds the marker a ``medqa prep`` run writes."""
+    try:
+        marker = json.loads((folder / MARKER).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return isinstance(marker, dict) and marker.get("tool") == _MARKER_TOOL
+
+
+def write_marker(folder: Path, name: str) -> None:
+    """Mark ``folder`` as a ``medqa prep`` output (what :func:`check_replaceable` asks for)."""
+    write_json(folder / MARKER, {"tool": _MARKER_TOOL, "name": name})
+
+
 def check_replaceable(final: Path) -> None:
-    """Refuse to replace a non-empty folder that is not a previous ``medqa prep`` output."""
-    if final.exists() and (
-        not final.is_dir() or (any(final.iterdir()) and not (final / "stats.json").is_file())
-    ):
+    """Refuse to replace anything but an empty folder or one a ``medqa prep`` run marked."""
+    if not final.exists() and not final.is_symlink():
+        return
+    if final.is_symlink() or not final.is_dir():
+        raise OutputError(f"refusing to replace {final}: it is not a folder")
+    if any(final.iterdir()) and not owned(final):
         raise OutputError(
-            f"refusing to replace {final}: it is not a `medqa prep` output (no stats.json); "
-            "choose another --name/--out or remove it"
+            f"refusing to replace {final}: it is not a `medqa prep` output (no {MARKER} "
+            "marker); choose another --name/--out, or remove it yourself if it is an output "
+            "of an older medqa prep"
         )
+
+
+def previous_records(final: Path) -> int | None:
+    """Records in the splits of the dataset at ``final`` (None: no readable dataset there)."""
+    try:
+        stats = json.loads((final / "stats.json").read_text(encoding="utf-8"))
+        return int(sum(stats["splits"].values()))
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return None
 
 
 def _side_folder(final: Path, kind: str, pid: int | None = None) -> Path:
@@ -62,7 +104,9 @@ def recover_interrupted(final: Path) -> list[Path]:
         kind, _, pid = path.name.removeprefix(prefix).rpartition("-")
         if kind not in (f"staging-{host}", f"old-{host}") or not pid.isdigit() or _alive(int(pid)):
             continue
-        if kind.startswith("old") and not final.exists():
+        if path.is_symlink():  # a link moved aside by an older version: never follow it
+            path.unlink()
+        elif kind.startswith("old") and not final.exists():
             os.replace(path, final)
         else:
             shutil.rmtree(path)
@@ -99,6 +143,7 @@ def finish(recipe, name, state, result, written: Written, exams, root: Path) -> 
         written.files[f"exam/{exam_name}.jsonl"] = len(records)
     examples = [e for bucket in state.examples.values() for e in bucket] + written.examples
     write_jsonl(root / "examples.jsonl", examples)
+    write_marker(root, name)
     stats = build_stats(recipe, name, state, result, written, exams)
     chart_files = charts.render_all(stats, written, root / "charts")
     stats["charts"] = [f"charts/{path.name}" for path in chart_files]
@@ -107,8 +152,16 @@ def finish(recipe, name, state, result, written: Written, exams, root: Path) -> 
     return stats
 
 
-def register(final: Path, name: str, stats: dict, info_path: Path, formats: list[str]) -> None:
-    """Merge this dataset's entries into ``info_path`` (paths relative to its folder)."""
+def register(
+    final: Path,
+    name: str,
+    stats: dict,
+    info_path: Path,
+    formats: list[str],
+    replace: frozenset[str] = frozenset(),
+) -> None:
+    """Merge this dataset's entries into ``info_path`` (paths relative to its folder); an
+    existing entry that points into another folder is repointed only if named in ``replace``."""
     entries = {}
     for file_key in stats["files"]:
         fmt, _, file_name = file_key.partition("/")
@@ -118,4 +171,4 @@ def register(final: Path, name: str, stats: dict, info_path: Path, formats: list
         entries[f"{name}_{fmt}_{split}"] = entry(
             relative_file_name(final / file_key, info_path), fmt
         )
-    merge_entries(info_path, entries, prune_under=final)
+    merge_entries(info_path, entries, prune_under=final, replace=replace)

@@ -22,6 +22,7 @@ from tqdm import tqdm
 
 from dataprep import globalsteps, outputs, writepass
 from dataprep.classifier import CountTable
+from dataprep.dataset_info import check_repoint
 from dataprep.exams import ExamSet, collect_exams
 from dataprep.minhash import MinHasher
 from dataprep.parallel import ordered_map
@@ -60,6 +61,8 @@ class RunOptions:
     tokenizer: str | None = None
     workers: int = 0
     progress: bool = False
+    allow_empty: bool = False  # write a dataset with no records (else refused)
+    replace_entries: frozenset[str] = frozenset()  # dataset_info entries it may repoint
 
 
 @dataclass
@@ -87,6 +90,7 @@ class RunResult:
     seconds: float
     records_per_second: float
     timings: dict[str, float] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
 
 
 class _Timer:
@@ -110,25 +114,56 @@ def run(recipe: Recipe, extra_inputs: list[InputSpec], options: RunOptions) -> R
     if not readers:
         raise ValueError("no inputs: pass --input PATH (or list inputs in the recipe)")
     disambiguate_ids(readers)
-    final = Path(options.out) / name
-    outputs.recover_interrupted(final)
+    shown = Path(options.out) / name  # what the user named (registered paths use it)
+    final = outputs.resolve_output(shown)
+    if options.dataset_info is not None:
+        check_repoint(
+            options.dataset_info, name, shown, recipe.output.formats, options.replace_entries
+        )
+    for folder in {shown, final}:  # leftovers beside a symlinked output and its target
+        outputs.recover_interrupted(folder)
     outputs.check_replaceable(final)
+    before = outputs.previous_records(final)
     staging = outputs.staging_folder(final)
     shutil.rmtree(staging, ignore_errors=True)
     (staging / ".work").mkdir(parents=True)
     timer = _Timer()
     try:
         stats = _run_into(recipe, readers, options, name, staging, timer)
+        _refuse_empty(stats, shown, before, options.allow_empty)
         outputs.swap_into_place(staging, final)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
     if options.dataset_info is not None:
-        outputs.register(final, name, stats, options.dataset_info, recipe.output.formats)
+        formats, replace = recipe.output.formats, options.replace_entries
+        outputs.register(shown, name, stats, options.dataset_info, formats, replace)
     timer.lap("finish")
     seconds = time.perf_counter() - started
     read = stats["funnel"][0]["seen"] if stats["funnel"] else 0
-    return RunResult(final, stats, seconds, read / seconds if seconds else 0.0, timer.timings)
+    result = RunResult(shown, stats, seconds, read / seconds if seconds else 0.0, timer.timings)
+    now = sum(stats["splits"].values())
+    if before is not None and now < before:
+        result.warnings.append(f"replaced {shown} ({before:,} records) by {now:,} records")
+    return result
+
+
+def _refuse_empty(stats: dict, shown: Path, before: int | None, allow_empty: bool) -> None:
+    """An empty result (nothing read, or everything rejected or dropped) replaces nothing and
+    writes nothing unless ``allow_empty``."""
+    if allow_empty or sum(stats["splits"].values()) > 0:
+        return
+    read = stats["funnel"][0]["seen"] if stats["funnel"] else 0
+    kept = (
+        f"; the existing {shown} ({before:,} records) is kept as it was"
+        if before is not None
+        else ""
+    )
+    raise outputs.OutputError(
+        f"the run produced no records ({read:,} input units read, {stats['rejects']:,} "
+        f"rejected as malformed); nothing was written{kept}. Check the inputs, or pass "
+        "--allow-empty to write an empty dataset"
+    )
 
 
 def _run_into(recipe, readers, options, name, staging, timer: _Timer) -> dict[str, Any]:

@@ -55,6 +55,7 @@ def build_stats(recipe, name, state, result, written, exams) -> dict[str, Any]:
         "exams": {name: _exam_summary(records) for name, records in exams.outputs.items()},
         "global_state": _global_state(state.arrays, state.signature_bytes),
         "files": written.files,
+        "duplicate_ids": written.renamed_ids or {"renamed": 0},
     }
 
 

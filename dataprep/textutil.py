@@ -81,3 +81,13 @@ def batch_ngram_hashes(
     starts = np.cumsum(counts) - counts
     within = np.arange(counts.sum()) - np.repeat(starts, counts)
     return hashes[np.repeat(text_starts, counts) + within], starts, counts
+
+
+EXAMPLE_CHARS = 2000  # longest text kept whole in examples.jsonl and the report
+
+
+def clip(text: str, limit: int = EXAMPLE_CHARS) -> str:
+    """``text`` cut to ``limit`` characters, saying how much was left out."""
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]}…[{len(text) - limit:,} more characters]"

@@ -23,6 +23,7 @@ from dataprep.steps.base import RecordStep, StepStats
 from dataprep.steps.decontaminate import checked_text
 from dataprep.steps.dedup import dedup_text, exact_hash
 from dataprep.steps.department import is_held_out
+from dataprep.textutil import clip
 from dataprep.writers import alpaca_question
 
 
@@ -75,6 +76,7 @@ def process_chunk(task: tuple) -> ChunkResult:
     reader = config.readers[input_index]
     units = read_span(reader.path, *payload) if kind == "span" else payload
     stats = defaultdict(StepStats)
+    stats["read"]  # a chunk of blank lines still reports what it read
     rejects: list[dict[str, Any]] = []
     examples: dict[tuple[str, str], list[dict]] = defaultdict(list)
     kept = []
@@ -129,8 +131,8 @@ def add_example(examples, step: str, reason: str, record: dict, limit: int, **ex
                 "step": step,
                 "reason": reason,
                 "id": record["id"],
-                "question": record["question"],
-                "answer": record["answer"],
+                "question": clip(record["question"]),
+                "answer": clip(record["answer"]),
                 **extra,
             }
         )

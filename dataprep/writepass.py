@@ -18,6 +18,7 @@ from dataprep.spool import Shard
 from dataprep.steps.decontaminate import checked_text
 from dataprep.steps.split import SPLITS, subset_sizes
 from dataprep.taxonomy import Taxonomy
+from dataprep.textutil import clip
 from dataprep.tokens import TokenCounter
 from dataprep.writers import EXAMPLE_BUILDERS, alpaca_question
 from medqa.io import atomic_write
@@ -32,6 +33,7 @@ class Written:
     tokens: dict[str, np.ndarray] | None
     token_info: dict[str, Any] | None
     examples: list[dict]
+    renamed_ids: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -55,6 +57,7 @@ class ShardWritten:
     overlaps: list[tuple[int, int, dict]] = field(default_factory=list)
     info: dict[int, dict] = field(default_factory=dict)
     tokens: tuple[np.ndarray, np.ndarray] | None = None
+    renamed: list[tuple[str, str]] = field(default_factory=list)
 
 
 _SETUP: WriteSetup | None = None
@@ -68,7 +71,7 @@ def init_writer(setup: WriteSetup) -> None:
 def write_shard(task: tuple) -> ShardWritten:
     """Write one shard's kept records into per-split pieces (see module docstring)."""
     setup = _SETUP
-    shard, keep, codes, splits, wanted = task
+    shard, keep, codes, splits, wanted, renames = task
     lines = shard.lines()
     out = ShardWritten({})
     for local in wanted:
@@ -82,6 +85,10 @@ def write_shard(task: tuple) -> ShardWritten:
         if related >= 0:
             out.overlaps.append((shard.start + int(local), related, _example_text(record)))
             continue
+        if int(local) in renames:
+            new_id = f"{record['id']}#{renames[int(local)]}"
+            out.renamed.append((record["id"], new_id))
+            record["id"] = new_id
         if setup.paths is not None:
             code = int(codes[local])
             record["department"] = list(setup.paths[code]) if code >= 0 else []
@@ -104,7 +111,11 @@ def write_shard(task: tuple) -> ShardWritten:
 
 
 def _example_text(record: dict) -> dict:
-    return {"id": record["id"], "question": record["question"], "answer": record["answer"]}
+    return {
+        "id": record["id"],
+        "question": clip(record["question"]),
+        "answer": clip(record["answer"]),
+    }
 
 
 def _test_overlaps(setup: WriteSetup, records: list[dict], splits: np.ndarray) -> list[int]:
@@ -140,16 +151,23 @@ def write_dataset(recipe, state, result: GlobalResult, root: Path, tokenizer, wo
         result.test_check,
     )
     examples = _ExampleCollector(result, recipe.output.examples_per_reason)
+    dup_index, dup_rank = duplicate_ids(state.arrays["idhash"], result.keep)
 
     def task(shard: Shard):
         span = slice(shard.start, shard.start + shard.count)
         wanted = [i - shard.start for i in examples.wanted if span.start <= i < span.stop]
-        return shard, result.keep[span], result.code[span], result.split[span], sorted(wanted)
+        lo, hi = np.searchsorted(dup_index, [span.start, span.stop])
+        local = (dup_index[lo:hi] - shard.start).tolist()
+        renames = dict(zip(local, dup_rank[lo:hi].tolist(), strict=True))
+        keep, code, split = result.keep[span], result.code[span], result.split[span]
+        return shard, keep, code, split, sorted(wanted), renames
 
     token_parts: list[tuple[np.ndarray, np.ndarray]] = []
     written: list[Shard] = []
+    renamed: list[tuple[str, str]] = []
     for shard, out in state.spool.map(write_shard, task, workers, init_writer, (setup,)):
         written.append(shard)
+        renamed += out.renamed
         examples.info.update(out.info)
         for index, related, text in out.overlaps:
             _drop_overlap(result, index, related, text, examples)
@@ -161,7 +179,26 @@ def write_dataset(recipe, state, result: GlobalResult, root: Path, tokenizer, wo
     chars = {"question": state.arrays["qlen"][keep], "answer": state.arrays["alen"][keep]}
     chars["total"] = chars["question"] + chars["answer"]
     tokens = counter.lengths(token_parts) if counter else None
-    return Written(files, chars, tokens, counter.info() if counter else None, examples.done())
+    done = Written(files, chars, tokens, counter.info() if counter else None, examples.done())
+    if renamed:
+        shown = [{"id": old, "now": new} for old, new in renamed[:10]]
+        done.renamed_ids = {"renamed": len(renamed), "examples": shown}
+    return done
+
+
+def duplicate_ids(idhash: np.ndarray, keep: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Kept records whose id an earlier kept record already has: their indices (ascending)
+    and the number each gets (2 for the second record with that id, 3 for the third …)."""
+    index = np.flatnonzero(keep)
+    order = np.argsort(idhash[index], kind="stable")
+    hashes = idhash[index][order]
+    starts = np.r_[True, hashes[1:] != hashes[:-1]] if len(hashes) else np.zeros(0, bool)
+    first = np.flatnonzero(starts)[np.cumsum(starts) - 1]
+    rank = np.arange(len(hashes)) - first
+    dup = np.flatnonzero(rank > 0)
+    chosen, ranks = index[order][dup], rank[dup] + 1
+    ascending = np.argsort(chosen, kind="stable")
+    return chosen[ascending], ranks[ascending]
 
 
 def _join_pieces(formats: list[str], shards: list[Shard], pieces: Path, root: Path) -> dict:

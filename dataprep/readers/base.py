@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, ClassVar
@@ -21,12 +22,22 @@ from dataprep.records import Reject
 Parsed = list  # list[dict | Reject | Skip]
 
 
+def _passing_rejects(parse):
+    @functools.wraps(parse)
+    def wrapped(self, line_no: int, payload: Any) -> Parsed:
+        return [payload] if isinstance(payload, Reject) else parse(self, line_no, payload)
+
+    return wrapped
+
+
 class Reader:
     """Turns one input into canonical records. Subclasses set ``format`` and ``kind`` ("qa" or
     "mcq"), declare their options in ``OPTIONS`` (name -> default) and implement ``convert``.
 
     Readers are pickled to the worker processes, so they hold paths and options, never open
-    files."""
+    files. A unit that is already a :class:`Reject` (a structural fault found while splitting
+    the file: an unbalanced CSV quote, an undecodable or too deeply nested array item) is
+    returned as it is by every reader's ``parse``."""
 
     format: ClassVar[str] = ""
     kind: ClassVar[str] = "qa"
@@ -46,6 +57,11 @@ class Reader:
         self.source = str(options.get("source") or self.default_source())
         self.stem = self.path.stem
         self.id_stem = self.stem  # made unique per run by readers.disambiguate_ids
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "parse" in cls.__dict__:
+            cls.parse = _passing_rejects(cls.__dict__["parse"])
 
     def default_source(self) -> str:
         return self.path.stem

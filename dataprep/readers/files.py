@@ -11,6 +11,7 @@ import csv
 import json
 import re
 import sys
+from collections import deque
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -127,9 +128,10 @@ def read_span(path: Path, start: int, end: int, first_line_no: int) -> list[tupl
 
 def iter_json_array(path: Path, encoding: str = "utf-8-sig") -> Iterator[tuple[int, object]]:
     """Items of a top-level JSON array, decoded incrementally (the file is never held whole),
-    each with the line it starts on. A syntax error rejects the rest of the file."""
+    each with the line it starts on. An item with bytes that are not UTF-8, or nested too deep
+    for the decoder, is rejected and the array goes on; a syntax error rejects the rest."""
     decoder = json.JSONDecoder()
-    with open(path, encoding=encoding) as handle:
+    with open(path, encoding=encoding, errors="surrogateescape") as handle:
         buf, pos, line_no, eof, started = "", 0, 1, False, False
         while True:
             rest = buf[pos:].lstrip(" \t\r\n," if started else " \t\r\n")
@@ -150,11 +152,7 @@ def iter_json_array(path: Path, encoding: str = "utf-8-sig") -> Iterator[tuple[i
                 continue
             if buf[0] == "]":
                 return
-            try:
-                obj, end = decoder.raw_decode(buf)
-                complete = end < len(buf) or eof
-            except json.JSONDecodeError as exc:
-                obj, end, complete = exc, 0, eof
+            obj, end, complete = _decode_item(decoder, buf, eof)
             if not complete:
                 chunk = handle.read(1 << 16)
                 eof, buf = not chunk, buf + chunk
@@ -163,9 +161,56 @@ def iter_json_array(path: Path, encoding: str = "utf-8-sig") -> Iterator[tuple[i
                 reason = f"invalid JSON ({obj.msg}); the rest of the array is not read"
                 yield line_no + obj.lineno - 1, Reject(reason)
                 return
-            yield line_no, obj
+            if isinstance(obj, Reject):
+                yield line_no, obj
+            elif _NOT_UTF8_RE.search(buf, 0, end):
+                yield line_no, Reject("bytes that are not UTF-8 in this item (wrong encoding?)")
+            else:
+                yield line_no, obj
             line_no += buf.count("\n", 0, end)
             pos = end
+
+
+_NOT_UTF8_RE = re.compile("[\udc80-\udcff]")  # undecodable bytes under surrogateescape
+TOO_DEEP = "nested deeper than the JSON decoder allows (RecursionError); item skipped"
+
+
+def _decode_item(decoder: json.JSONDecoder, buf: str, eof: bool) -> tuple[object, int, bool]:
+    """``(item, end, complete)`` for the value at the start of ``buf``: the item (or the
+    JSONDecodeError, or a Reject for a value nested too deep), where it ends, and whether
+    ``buf`` held all of it (else more input is needed)."""
+    try:
+        obj, end = decoder.raw_decode(buf)
+        return obj, end, end < len(buf) or eof
+    except json.JSONDecodeError as exc:
+        return exc, 0, eof
+    except RecursionError:
+        end = value_end(buf)
+        if end is None:
+            if eof:
+                return json.JSONDecodeError("unterminated, deeply nested value", buf, 0), 0, True
+            return None, 0, False
+        return Reject(TOO_DEEP), end, True
+
+
+def value_end(text: str, start: int = 0) -> int | None:
+    """Where the JSON array or object starting at ``text[start]`` ends, found by counting
+    brackets outside strings (no recursion, whatever the depth); None if it does not end."""
+    depth, k, n = 0, start, len(text)
+    while k < n:
+        c = text[k]
+        if c == '"':
+            k += 1
+            while k < n and text[k] != '"':
+                k += 2 if text[k] == "\\" else 1
+        elif c in "[{":
+            depth += 1
+        elif c in "]}":
+            depth -= 1
+            if depth == 0:
+                return k + 1
+        k += 1
+    return None
 
 
 def csv_header(path: Path, encoding: str) -> list[str]:
@@ -177,17 +222,84 @@ def csv_header(path: Path, encoding: str) -> list[str]:
     return [cell.strip().lstrip("\ufeff") for cell in header]
 
 
-def iter_csv_rows(path: Path, encoding: str) -> Iterator[tuple[int, list[str]]]:
+def iter_csv_rows(path: Path, encoding: str) -> Iterator[tuple[int, list[str] | Reject]]:
     """``(line_no, fields)`` of each non-blank data row (the line the row starts on).
-    Undecodable bytes become U+FFFD; readers reject such rows."""
+    Undecodable bytes become U+FFFD; readers reject such rows. A quote that is never closed
+    (or closes rows later) would swallow the lines after it into one field: such a row is
+    yielded as a Reject naming the line range, and the lines after its first are read again."""
     with open(path, encoding=encoding, errors="replace", newline="") as handle:
-        reader = csv.reader(handle, delimiter=_delimiter(path))
-        next(reader, None)
-        start = reader.line_num + 1
-        for row in reader:
-            if any(cell.strip() for cell in row):
-                yield start, row
-            start = reader.line_num + 1
+        yield from _CsvRows(handle, _delimiter(path)).rows()
+
+
+class _CsvRows:
+    """CSV rows over a line feed that can push lines back (to re-read after a bad quote)."""
+
+    def __init__(self, handle, delimiter: str) -> None:
+        self.handle, self.delimiter = handle, delimiter
+        self.pending: deque[tuple[int, str]] = deque()
+        self.taken: list[tuple[int, str]] = []  # lines consumed by the row being read
+        self.line_no = 0
+
+    def _feed(self) -> Iterator[str]:
+        while True:
+            if self.pending:
+                item = self.pending.popleft()
+            else:
+                text = self.handle.readline()
+                if not text:
+                    return
+                self.line_no += 1
+                item = (self.line_no, text)
+            self.taken.append(item)
+            yield item[1]
+
+    def _reader(self):
+        return csv.reader(self._feed(), delimiter=self.delimiter)
+
+    def rows(self) -> Iterator[tuple[int, list[str] | Reject]]:
+        reader = self._reader()
+        self.width = len(next(reader, None) or [])
+        self.taken = []
+        while True:
+            error = None
+            try:
+                row = next(reader)
+            except StopIteration:
+                return
+            except csv.Error as exc:
+                row, error = None, str(exc)
+            taken, self.taken = self.taken, []
+            if not taken:
+                return
+            first = taken[0][0]
+            if len(taken) > 1 and (row is None or len(row) != self.width or self._rows_in(taken)):
+                yield first, Reject(_bad_quote(first, taken[-1][0]))
+                self.pending.extendleft(reversed(taken[1:]))
+                reader = self._reader()
+            elif row is None:
+                yield first, Reject(f"malformed CSV row ({error})")
+            elif any(cell.strip() for cell in row):
+                yield first, row
+
+    def _rows_in(self, taken: list[tuple[int, str]]) -> bool:
+        """True if a line swallowed into this row's quoted field reads as a whole row of its
+        own (as many fields as the header, no quotes): the quote ran past the row's end."""
+        for _, text in taken[1:]:
+            if '"' in text:
+                continue
+            fields = text.rstrip("\r\n").split(self.delimiter)
+            if len(fields) == self.width and all(f.strip() for f in fields):
+                return True
+        return False
+
+
+def _bad_quote(first: int, last: int) -> str:
+    count = last - first + 1
+    return (
+        f"unbalanced quote: the row starting on line {first} would run to line {last} "
+        f"({count} lines, swallowing what reads as separate rows); line {first} is rejected "
+        f"and the {count - 1} lines after it are read again as rows"
+    )
 
 
 def _delimiter(path: Path) -> str:

@@ -88,6 +88,9 @@ class CmedqaReader(Reader):
         at = {name: header.index(name) for name in _ANSWER_COLUMNS}
         seen: set[str] = set()
         for line_no, row in iter_csv_rows(self.answers_path, self.encoding):
+            if isinstance(row, Reject):
+                yield line_no, row
+                continue
             if len(row) != len(header):
                 yield line_no, Reject(f"expected {len(header)} CSV columns, got {len(row)}")
                 continue
@@ -106,12 +109,10 @@ class CmedqaReader(Reader):
         return {
             row[qid_at].strip(): row[text_at]
             for _, row in iter_csv_rows(self.questions_path, self.encoding)
-            if len(row) == len(header)
+            if not isinstance(row, Reject) and len(row) == len(header)
         }
 
     def parse(self, line_no: int, payload: Any) -> Parsed:
-        if isinstance(payload, Reject):
-            return [payload]
         qid, question, ans_id, answer = payload
         if "\ufffd" in question + answer:
             return [Reject("undecodable bytes in this row (wrong or mixed encoding)")]

@@ -52,10 +52,12 @@ def prep(
     dataset_info: Path | None = None,
     workers: int = 1,
     tokenizer: str | None = None,
+    **options_kw,
 ) -> RunResult:
-    """Run the pipeline in-process (``workers`` > 1 starts real worker processes)."""
+    """Run the pipeline in-process (``workers`` > 1 starts real worker processes); other
+    keywords are :class:`RunOptions` fields (``allow_empty``, ``replace_entries``)."""
     specs = [InputSpec.parse(str(p)) for p in inputs]
-    options = RunOptions(out, name, dataset_info, tokenizer, workers)
+    options = RunOptions(out, name, dataset_info, tokenizer, workers, **options_kw)
     return run(recipe or default_recipe(), specs, options)
 
 

@@ -42,6 +42,7 @@ def sample_run(tmp_path_factory, sample_dir, tiny_tokenizer):
         root / "data",
         dataset_info=info,
         tokenizer=str(tiny_tokenizer),
+        replace_entries=frozenset({"medqa_alpaca_train"}),  # the stale entry, named
     )
     return root, result
 
@@ -213,7 +214,7 @@ def test_reruns_are_byte_identical_whatever_the_worker_count(tmp_path, sample_di
     again = prep([source], tmp_path / "b", workers=1).dataset_dir
     parallel = prep([source], tmp_path / "c", workers=2).dataset_dir
     reference = tree_bytes(first)
-    assert len(reference) == 13  # 6 split files, stats, report, rejects, examples, 3 charts
+    assert len(reference) == 14  # 6 split files, stats, report, rejects, examples, 3 charts, marker
     assert tree_bytes(again) == reference
     assert tree_bytes(parallel) == reference
 
