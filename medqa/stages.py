@@ -1,13 +1,17 @@
 """A small stage runner for long chains: logs per stage, skip-when-complete, clear failures.
 
-Each stage declares its outputs. After it succeeds a marker ``<logs>/<stage>.done`` records them;
-a later run skips the stage while the marker and every output exist (``force`` redoes it). A chain
-is linear, each stage reading what the earlier ones wrote, so once a stage runs, every later stage
-runs too. A failing stage stops the chain with a message naming the stage and its log file.
+Each stage declares its inputs (files, folders, and strings such as the command line it will run)
+and its outputs. After it succeeds a marker ``<logs>/<stage>.done`` records the outputs and a
+fingerprint of the inputs; a later run skips the stage only while the marker, every output and the
+same input fingerprint are there (``force`` redoes it). A chain is linear, each stage reading what
+the earlier ones wrote, so once a stage runs, every later stage runs too. A failing stage stops the
+chain with a message naming the stage and its log file.
 """
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import json
 import os
 import subprocess
@@ -17,6 +21,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from rich.console import Console
+
+from medqa.io import write_json
 
 
 class StageError(RuntimeError):
@@ -65,14 +71,55 @@ class StageContext:
             log.write(text + "\n")
 
 
+# Files up to this size are hashed by content; larger ones (model weights) by size and mtime.
+HASH_CONTENT_MAX_BYTES = 256 * 2**20
+
+
+def _file_digest(path: Path) -> str:
+    info = path.stat()
+    if info.st_size > HASH_CONTENT_MAX_BYTES:
+        return f"size={info.st_size},mtime={info.st_mtime_ns}"
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(2**20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def fingerprint(inputs: Sequence[Path | str]) -> str:
+    """A digest of ``inputs``: files by content, folders by every file's name, size and mtime,
+    strings (command lines, settings) as they are; a missing path counts as "missing"."""
+    digest = hashlib.sha256()
+    for item in inputs:
+        if isinstance(item, Path):
+            digest.update(f"path:{item}\n".encode())
+            if item.is_file():
+                digest.update(_file_digest(item).encode())
+            elif item.is_dir():
+                for file in sorted(p for p in item.rglob("*") if p.is_file()):
+                    info = file.stat()
+                    rel = file.relative_to(item)
+                    digest.update(f"{rel}:{info.st_size}:{info.st_mtime_ns}\n".encode())
+            else:
+                digest.update(b"missing")
+        else:
+            digest.update(f"value:{item}\n".encode())
+    return digest.hexdigest()
+
+
 @dataclass
 class Stage:
-    """One step of a chain: a name, what it does, the files it must leave, and the work."""
+    """One step of a chain: a name, what it does, the files it must leave, and the work.
+
+    ``inputs`` are what its result depends on (files, folders, command lines): when their
+    fingerprint differs from the one recorded at the last success, the stage runs again.
+    """
 
     name: str
     description: str
     outputs: Sequence[Path]
     work: Callable[[StageContext], None]
+    inputs: Sequence[Path | str] = ()
 
 
 @dataclass
@@ -85,21 +132,45 @@ class StageResult:
 class StageRunner:
     """Runs stages in order; stops at the first failure."""
 
-    def __init__(self, workdir: Path, force: bool = False, console: Console | None = None) -> None:
+    def __init__(
+        self,
+        workdir: Path,
+        force: bool = False,
+        console: Console | None = None,
+        env: dict[str, str] | None = None,
+        spinner: bool = True,
+    ) -> None:
         self.workdir = workdir
         self.logs = workdir / "logs"
         self.logs.mkdir(parents=True, exist_ok=True)
         self.force = force
         self.console = console or Console(stderr=True)
+        self.env = dict(os.environ if env is None else env)
+        self.spinner = spinner  # off when several runners share one console (threads)
         self.cleanups: list[Callable[[], None]] = []
 
     def _marker(self, stage: Stage) -> Path:
         return self.logs / f"{stage.name}.done"
 
     def is_complete(self, stage: Stage) -> bool:
-        """The stage finished before and all of its outputs are still there."""
+        """The stage finished before on the same inputs and all of its outputs are still there."""
+        return self.why_incomplete(stage) is None
+
+    def why_incomplete(self, stage: Stage) -> str | None:
+        """Why ``stage`` must run (never ran, an output is gone, its inputs changed), or None."""
         marker = self._marker(stage)
-        return marker.is_file() and all(Path(p).exists() for p in stage.outputs)
+        if not marker.is_file():
+            return "not run before"
+        missing = [str(p) for p in stage.outputs if not Path(p).exists()]
+        if missing:
+            return f"output missing: {missing[0]}"
+        try:
+            recorded = json.loads(marker.read_text(encoding="utf-8")).get("inputs")
+        except (json.JSONDecodeError, AttributeError):
+            return "unreadable marker"
+        if recorded != fingerprint(stage.inputs):
+            return "inputs changed"
+        return None
 
     def run(self, stages: Sequence[Stage]) -> list[StageResult]:
         """Run every stage; raise StageError naming the failing stage and its log."""
@@ -114,15 +185,21 @@ class StageRunner:
         return results
 
     def _run_one(self, stage: Stage, counter: str, upstream_ran: bool) -> StageResult:
-        if not (self.force or upstream_ran) and self.is_complete(stage):
+        reason = "forced" if self.force else "an earlier stage ran" if upstream_ran else None
+        reason = reason or self.why_incomplete(stage)
+        if reason is None:
             self.console.print(f"{counter} [dim]{stage.name}: complete, skipped[/dim]")
             return StageResult(stage.name, "skipped", 0.0)
         log_path = self.logs / f"{stage.name}.log"
         log_path.write_text("", encoding="utf-8")
         self._marker(stage).unlink(missing_ok=True)
-        context = StageContext(self.workdir, log_path, self.console, cleanups=self.cleanups)
+        inputs = fingerprint(stage.inputs)  # before the work: what it was given
+        context = StageContext(
+            self.workdir, log_path, self.console, env=dict(self.env), cleanups=self.cleanups
+        )
         started = time.monotonic()
-        with self.console.status(f"{counter} {stage.name}: {stage.description} …"):
+        status = self.console.status if self.spinner else _no_status
+        with status(f"{counter} {stage.name}: {stage.description} ({reason}) …"):
             try:
                 stage.work(context)
             except StageError as exc:
@@ -131,10 +208,14 @@ class StageRunner:
         if missing:
             raise StageError(f"stage '{stage.name}' did not write {missing}\n  log: {log_path}")
         seconds = time.monotonic() - started
-        self._marker(stage).write_text(
-            json.dumps({"outputs": [str(p) for p in stage.outputs], "seconds": round(seconds, 2)})
-        )
+        marker = {"outputs": [str(p) for p in stage.outputs], "inputs": inputs}
+        write_json(self._marker(stage), {**marker, "seconds": round(seconds, 2)})
         self.console.print(
             f"{counter} [green]{stage.name}[/green]: {stage.description} ({seconds:.1f}s)"
         )
         return StageResult(stage.name, "done", seconds)
+
+
+@contextlib.contextmanager
+def _no_status(_text: str):
+    yield

@@ -90,3 +90,41 @@ def test_cleanups_run_even_when_a_stage_fails(tmp_path):
     with pytest.raises(StageError):
         StageRunner(tmp_path).run([Stage("svc", "", [], start_service)])
     assert stopped == [True]
+
+
+def test_a_stage_whose_inputs_changed_runs_again(tmp_path):
+    """Outputs present is not enough: a changed input file or command line redoes the stage."""
+    source, out = tmp_path / "config.yaml", tmp_path / "model.bin"
+    source.write_text("lr: 1e-4")
+    calls: list[str] = []
+
+    def train(ctx) -> None:
+        calls.append(source.read_text())
+        out.write_text("weights")
+
+    def stages(command: str) -> list[Stage]:
+        return [Stage("train", "", [out], train, inputs=[source, command])]
+
+    def runner_statuses(command: str) -> list[str]:
+        return [r.status for r in StageRunner(tmp_path).run(stages(command))]
+
+    assert runner_statuses("train --seed 1") == ["done"]
+    assert runner_statuses("train --seed 1") == ["skipped"]
+    source.write_text("lr: 5e-3")  # same outputs, different input
+    assert runner_statuses("train --seed 1") == ["done"]
+    assert runner_statuses("train --seed 2") == ["done"]  # a different command line
+    assert runner_statuses("train --seed 2") == ["skipped"]
+    assert calls == ["lr: 1e-4", "lr: 5e-3", "lr: 5e-3"]
+
+
+def test_folder_inputs_count_every_file(tmp_path):
+    from medqa.stages import fingerprint
+
+    model = tmp_path / "model"
+    model.mkdir()
+    (model / "config.json").write_text("{}")
+    before = fingerprint([model])
+    assert fingerprint([model]) == before
+    (model / "adapter.safetensors").write_bytes(b"\0" * 10)
+    assert fingerprint([model]) != before
+    assert fingerprint([tmp_path / "absent"]) != fingerprint([model])
