@@ -76,6 +76,14 @@ def list_tasks() -> None:
 )
 @click.option("--max-tokens", type=click.IntRange(min=1), default=None)
 @click.option(
+    "--mismatch",
+    type=click.Choice(["stop", "score"]),
+    default=None,
+    help="Exams whose gold answers have the other answer count than the task (multi-letter "
+    "gold in a single-answer task, or the reverse): stop with advice (default) or score them "
+    "and count them in the summary.",
+)
+@click.option(
     "--concurrency",
     type=click.IntRange(1, 256),
     default=16,
@@ -128,6 +136,7 @@ def run(
     top_k,
     scoring,
     max_tokens,
+    mismatch,
     concurrency,
     timeout,
     retries,
@@ -151,6 +160,7 @@ def run(
         "rag.top_k": top_k,
         "scoring": scoring,
         "decoding.max_tokens": max_tokens,
+        "mismatch": mismatch,
     }
     options = RunOptions(
         endpoints=list(endpoints) or None,

@@ -15,23 +15,49 @@ from eval.rag import BM25Retriever, format_rag_prompt, is_hit
 from eval.taskspec import Task
 
 
+def answer_count_mismatch(items: list[McqItem], task: Task) -> int:
+    """How many gold answers disagree with the task's single/multi-answer setting: multi-letter
+    gold in a single-answer task, or (reverse) a multi-answer task whose gold is all single.
+    With ``mismatch: stop`` (the default) any such item stops the run with advice."""
+    if task.multi_answer:
+        multi = [i for i in items if len(i.answer) > 1]
+        count = len(items) if items and not multi else 0
+        example, what = (items[0] if items else None), "has a single correct answer"
+        advice = "use a single-answer task (multi_answer: false)"
+    else:
+        wrong = [i for i in items if len(i.answer) > 1]
+        count, example = len(wrong), (wrong[0] if wrong else None)
+        what = "has more than one correct answer"
+        advice = "use a multi-answer task (multi_answer: true, e.g. --task mcq_multi)"
+    if count and task.mismatch == "stop":
+        kind = "multi-answer" if task.multi_answer else "single-answer"
+        raise ValueError(
+            f"{task.data['path']}: {count} of {len(items)} questions do not fit task "
+            f"{task.name!r}, which is {kind} (e.g. {example.id} {what}: {example.answer!r}). "
+            f"Either {advice}, or pass --mismatch score to score them as they are (the summary "
+            "counts them as answer_count_mismatch)."
+        )
+    return count
+
+
 class ExamKind:
     """``type: mcq`` tasks."""
 
     def __init__(self, task: Task, retriever: BM25Retriever | None = None) -> None:
         self.task = task
-        self.items: list[McqItem] = load_mcq(task.data["path"], task.data["split"])
+        self.items: list[McqItem] = load_mcq(task.data["path"], task.data["split"], task.fields)
         if task.data.get("subjects"):
             keep = set(task.data["subjects"])
             self.items = [item for item in self.items if item.subject in keep]
             if not self.items:
                 raise ValueError(f"{task.data['path']}: no questions of subjects {sorted(keep)}")
+        self.mismatched = answer_count_mismatch(self.items, task)
         shots = task.fewshot["shots"]
         dev: list[McqItem] = []
         if shots:
             if not task.fewshot.get("path"):
                 raise ValueError(f"{task.source}: fewshot.shots={shots} needs fewshot.path")
-            dev = load_mcq(task.fewshot["path"], task.fewshot["split"])
+            dev = load_mcq(task.fewshot["path"], task.fewshot["split"], task.fields)
         self.pool = FewShotPool(dev, shots)
         self.retriever = retriever
         self.template = task.prompt.get("template") or DEFAULT_TEMPLATE
@@ -127,6 +153,8 @@ class ExamKind:
 
     def summarize(self, results: list[dict[str, Any]]) -> dict[str, Any]:
         summary = mcq_summary(results)
+        if self.mismatched:
+            summary["answer_count_mismatch"] = self.mismatched
         hits = [r["rag_hit"] for r in results if "rag_hit" in r]
         if hits:
             summary["retrieval_hit_rate"] = round(sum(hits) / len(hits), 4)

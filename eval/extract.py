@@ -1,18 +1,21 @@
 """Answer extraction: option letters from a model's free-text answer to a multiple-choice question.
 
-``extract_choice(text, options, multi=False)`` returns the chosen letters (sorted, e.g. "C" or
-"ACE") or None when the answer cannot be read. Steps:
+``read_choice(text, options, multi=False)`` returns a ``Reading``: the chosen letters (sorted,
+"C" or "ACE", or None when no answer can be read) and the *form* they were read from, so a run
+can count how its answers were read. ``extract_choice`` returns the letters only. Steps:
 
-1. ``<think>…</think>`` blocks are removed (and everything before a lone ``</think>``; an answer
-   still inside an unclosed ``<think>`` is unparsed). Full-width letters and punctuation are
-   normalised, markdown emphasis and LaTeX ``\\boxed{}`` unwrapped.
-2. Ordered patterns, strongest first; for each, the *last* match in the text wins (a final
-   answer follows the reasoning): explicit statements (答案是C / 正确答案：C、E / 答案为(C) /
-   Answer: C / 【答案】C / 答：C), choice verbs (故选C / 本题选C / 应选择C项 / 我选C), "C选项正确" /
-   "正确的是C", a reply that is only letters ("C", "(C)", "C.", "AC"), a reply that starts with a
-   lettered option ("C. 24小时内").
-3. Option text instead of the letter: an answer statement (答案是…, 最合适的药物是…) or the whole
-   reply naming exactly one option's text (the longest when one option's text contains another's).
+1. ``<think>…</think>`` blocks are removed (and everything before a lone ``</think>``); an answer
+   still inside an unclosed ``<think>`` is unparsed. Full-width letters and punctuation are
+   normalised, markdown emphasis removed. Quoted passages longer than a few words (a quoted
+   other question, a textbook sentence) are blanked out.
+2. Explicit commitments, wherever they stand — 答案是C / 正确答案：C、E / 答：<B> / ``<{D}>`` /
+   Answer: C / ``{"answer": "B"}`` / \\boxed{C} / 故选C / 我决定选A / 对应选项C / C为正确答案:
+   the **last** one in the text wins (a final answer follows the reasoning, and a cut-off
+   reasoning's latest decision is its current one). A commitment in a hypothetical or reported
+   clause (如果选A…, 很多考试的标准答案是B, 答案是A吗？) is not one.
+3. Only when there is none: evaluations (正确的是C, 最可能的诊断是C, C选项正确, 不属于…的是选项B),
+   again the last wins; then the reply's shape (only letters: "C", "(C)", "AC"; or starting with a
+   lettered option: "C. 24小时内"); then an option's text (答案是24小时内, or the whole reply).
 
 It never falls back to "any letter anywhere": "维生素A缺乏……" yields None. Only letters among the
 question's options count; a multi-answer reading of a single-answer question is returned as read
@@ -22,17 +25,44 @@ question's options count; a multi-answer reading of a single-answer question is 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from functools import lru_cache
 
 _FULLWIDTH = str.maketrans(
-    "ＡＢＣＤＥＦＧＨａｂｃｄｅｆｇｈ（）：，、．　",
-    "ABCDEFGHabcdefgh():,、. ",
+    "ＡＢＣＤＥＦＧＨＩＪＫＬａｂｃｄｅｆｇｈｉｊｋｌ（）：，、．　＜＞‹›｛｝［］",
+    "ABCDEFGHIJKLabcdefghijkl():,、. <><>{}[]",
 )
+_SPECIAL_TOKEN = re.compile(r"<\|[a-z_]+\|>")
 _THINK = re.compile(r"<think>.*?</think>", re.S)
 _BOXED = re.compile(r"\\boxed\{\s*(?:\\text\{)?([^{}]*?)\}?\s*\}")
-_SEP = r"(?:\s*(?:[、,，/和与及]|and|以及)?\s*)"
+_SEP = r"(?:\s*(?:[、,，/和与及+]|and|以及)?\s*)"
 # A letter followed by these is a medical term (A型血, B超, B族维生素, C反应蛋白), not an option.
 _NOT_OPTION = r"\s*(?:型|超|族|类|组|级|期|肝|蛋白|受体|链|淋巴|细胞|群|因子|波|药|素)"
+# A clause with these is hypothetical or reported, not the model's own commitment.
+_NOT_MINE = re.compile(
+    r"如果|假如|假设|倘若|要是|万一|若|有人|很多|许多|有些|一些|部分|网上|题库|教材|是否|或者|"
+    r"还是|并非|而非|难道|以为|误选|容易选|不能选|不应选|不选|或许|也许|\bif\b|\bsuppose\b",
+    re.I,
+)
+# A paragraph that cites another question (真题, 例题, 示例 …) reports that question's answer.
+_OTHER_QUESTION = re.compile(
+    r"真题|例题|一道题|另一道|另一题|有一题|有题|题里|题中|模拟题|考试网|文库|百度|网上|示例|例子|"
+    r"例如|比如|类似题|原题|同类题|有些地方|有的地方"
+)
+_CUT_SHORT = re.compile(rf"{_SEP}[A-Z](?![A-Za-z\u4e00-\u9fff])")
+_QUESTIONED = re.compile(r"^\s*[)\]】>]?\s*(?:吗|呢|？|\?|还是|或|or\b)")
+_SENTENCE_END = re.compile(r"[。！？!?\n；;]")
+_QUOTED = re.compile(r"“[^”]{13,800}”|「[^」]{13,800}」|『[^』]{13,800}』|\"[^\"]{13,800}\"")
+
+UNPARSED = "unparsed"
+
+
+@dataclass(frozen=True)
+class Reading:
+    """What was read from one reply: letters (None: nothing) and the form they came from."""
+
+    letters: str | None
+    form: str
 
 
 def strip_thinking(text: str) -> str | None:
@@ -61,43 +91,137 @@ def split_thinking(text: str) -> tuple[str, str]:
 
 
 def normalize(text: str) -> str:
-    """Full-width → half-width, markdown emphasis and ``\\boxed{X}`` removed."""
-    text = text.translate(_FULLWIDTH)
-    text = _BOXED.sub(r"\1", text)
+    """Full-width → half-width, markdown emphasis removed (``\\boxed{}`` is kept)."""
+    text = _SPECIAL_TOKEN.sub("", text.translate(_FULLWIDTH))
     return re.sub(r"\*\*|__|`|\$", "", text)
 
 
+def _blank_quotes(text: str) -> str:
+    """Long quoted passages replaced by spaces (positions kept)."""
+    return _QUOTED.sub(lambda m: " " * len(m.group(0)), text)
+
+
 @lru_cache(maxsize=64)
-def _patterns(letters: str) -> tuple[re.Pattern, ...]:
-    """Patterns for the option letters ``letters`` (e.g. "ABCDE"), strongest first."""
+def _patterns(letters: str) -> tuple[tuple[tuple[str, re.Pattern], ...], ...]:
+    """``(form, pattern)`` tiers for the option letters ``letters``, strongest tier first; each
+    pattern's group 1 holds the letters."""
     L = f"[{letters}]"
-    group = rf"({L}(?:{_SEP}{L})*)(?![A-Za-z]|{_NOT_OPTION})"
+    end = rf"(?![A-Za-z0-9]|{_NOT_OPTION})"
+    group = rf"({L}(?:{_SEP}{L})*){end}"
     low = f"[{letters.lower()}{letters}]"
-    lower_group = rf"({low}(?:{_SEP}{low})*)(?![A-Za-z]|{_NOT_OPTION})"
-    cue = r"(?:(?:最终|正确|最佳|标准|参考)?答案[】\]」]?|答(?=\s*:)|(?:我的)?选择(?=\s*(?:是|为)))"
-    lead = r"\s*(?:应该|应当|应|可能|最可能|就|则|即)?\s*(?:是|为|选|选择|选项|:)?\s*(?:是|为)?\s*"
-    opt = r"[:：]?\s*(?:选项|选)?\s*[(\[【「]?\s*"
-    verb_lead = r"(?:故|所以|因此|因而|综上所述|综上|结论\s*:|我|应|应该|应当|则|答)"
-    topic = r"(?:本题|此题|这题|该题|这道题)"
+    lower_group = rf"({low}(?:{_SEP}{low})*){end}"
+    bracket_group = rf"({L}(?:{_SEP}{L})*|[{letters.lower()}](?:{_SEP}[{letters.lower()}])*){end}"
+    cue = (
+        r"(?:(?:最终|正确|最佳|标准|参考|最后)?的?答案[】\]」]?|答(?=\s*[:<(\[【])"
+        r"|(?:我的|最终的?)?选择(?=\s*(?:是|为|:))|结论(?=\s*[:是为]))"
+    )
+    lead = r"\s*(?:应该|应当|应|可能|最可能|就|则|即|确定|选定)?\s*(?:是|为|选|选择|选项|:)?\s*(?:是|为)?"
+    opt = r"\s*[:：]?\s*(?:[-–—•]\s*)?(?:选项|选)?\s*[(\[【「<{]?\s*[{(\[]?\s*"
+    verb_lead = (
+        r"(?:(?<![不未没别再能可所若])(?:故|所以|因此|因而|综上所述|综上|结论\s*:|我|应|应该|应当|则|答"
+        r"|决定|最终|只能|倾向于?|会|就|宜|当|本题|此题|这题|该题|这道题|笔者|还是应?)"
+        r"[,，]?\s*(?:本题|此题|这题|该题|这道题)?\s*(?:应|要|会|可以)?\s*)"
+    )
+    explicit = (
+        ("statement", rf"{cue}{lead}{opt}{lower_group}"),
+        (
+            "english",
+            rf"(?:the\s+)?(?:correct\s+|final\s+|best\s+)?answer\s*(?:is|:|should be)\s*"
+            rf"(?:option\s*)?[(\[]?\s*{lower_group}",
+        ),
+        ("json", rf"[\"']?(?:answer|final_answer|答案)[\"']?\s*[:=]\s*[\"'\[]\s*{lower_group}"),
+        ("boxed", rf"\\boxed\{{\s*(?:\\text\{{)?\s*(?:选项)?\s*{group}"),
+        (
+            "brackets",
+            rf"<\s*[{{(\[]?\s*(?:选项\s*)?{bracket_group}\s*[}})\]]?\s*"
+            r"(?:[.、:：]\s*[^<>\n]{0,60})?>",
+        ),
+        (
+            "choice-verb",
+            rf"{verb_lead}(?:选择|选用|选)\s*[:：]?\s*(?:选项|答案)?\s*[(\[【<]?\s*{group}",
+        ),
+        ("names-option", rf"(?:对应|即为?|就是|应为|应是)(?:的)?\s*选项\s*[(\[【]?\s*{group}"),
+        (
+            "is-correct-answer",
+            rf"(?<![A-Za-z0-9])[(\[【]?{group}[)\]】]?\s*(?:选项|项)?\s*(?:是|为)\s*"
+            r"(?:正确|最佳|最合适|最恰当|最终)的?(?:答案|选项|选择)",
+        ),
+        (
+            "correct-is",
+            rf"(?:正确|最佳|最合适|符合题意|最恰当)的?(?:选项|答案|一项|是)?\s*(?:是|为|:)\s*"
+            rf"(?:选项)?\s*[(\[【]?\s*{group}",
+        ),
+        (
+            "most-likely",
+            rf"(?:最可能|最有可能|首选|首先考虑|应首选|最恰当|最适宜|最合适|最佳)的?"
+            rf"[\u4e00-\u9fff]{{0,8}}(?:是|为)\s*[:：]?\s*(?:选项)?\s*[(\[【]?\s*{group}",
+        ),
+    )
+    evaluation = (
+        ("the-one-is", rf"[的者](?:是|为)\s*(?:选项)\s*[(\[【]?\s*{group}"),
+        (
+            "option-correct",
+            rf"(?:选项\s*|(?<![A-Za-z0-9\u4e00-\u9fff]))[(\[【]?{group}[)\]】]?\s*(?:选项|项)?\s*"
+            rf"(?:是|为)?\s*(?:正确|最佳|最合适|符合题意|最恰当|对)(?!.{{0,2}}(?:吗|否))",
+        ),
+    )
+    shape = (
+        ("only-letters", rf"^\s*(?:选项|选)?\s*[(\[【<]?\s*{group}\s*[)\]】>]?\s*[.。:：]?\s*$"),
+        (
+            "leading-letter",
+            rf"^\s*(?:选项|选)?\s*[(\[【]?{group}(?:\s*[)\]】.。,，:：、]|\s+(?=\S))",
+        ),
+        (
+            "last-line",
+            rf"\n\s*(?:[-–—•>#]+\s*)?[(\[【<]?\s*{group}\s*[)\]】>]?\s*(?:[.。:：、]\s*)?"
+            rf"(?P<said>[^\n]{{0,60}}?)\s*$",
+        ),
+    )
+    flags = {"statement": re.I, "english": re.I, "json": re.I}
     return tuple(
-        re.compile(p, re.I if i in (0, 1) else 0)
-        for i, p in enumerate(
-            (
-                rf"{cue}{lead}{opt}{lower_group}",
-                rf"(?:the\s+)?(?:correct\s+|final\s+)?answer\s*(?:is|:)\s*(?:option\s*)?\(?{lower_group}",
-                rf"(?:{verb_lead}[,，]?\s*(?:{topic})?|{topic})\s*(?:应)?\s*(?:选择|选用|选)\s*[:：]?\s*(?:选项)?\s*[(\[【]?\s*{group}",
-                rf"(?:正确|最佳|最合适|符合题意|最恰当)的?(?:选项|答案|一项|是)?\s*(?:是|为|:)\s*(?:选项)?\s*[(\[【]?\s*{group}",
-                rf"(?:最可能|最有可能|首选|首先考虑|应首选|最恰当|最适宜|最合适|最佳)的?[\u4e00-\u9fff]{{0,8}}(?:是|为)\s*[:：]?\s*(?:选项)?\s*[(\[【]?\s*{group}",
-                rf"(?:选项\s*|(?<![A-Za-z0-9\u4e00-\u9fff]))[(\[【]?{group}[)\]】]?\s*(?:选项|项)?\s*(?:是|为)?\s*(?:正确|最佳|最合适|符合题意|最恰当|对)(?!.{{0,2}}(?:吗|否))",
-                rf"^\s*(?:选项|选)?\s*[(\[【]?\s*{group}\s*[)\]】]?\s*[.。:：]?\s*$",
-                rf"^\s*(?:选项|选)?\s*[(\[【]?{group}(?:\s*[)\]】.。,，:：、]|\s+(?=\S))",
-            )
-        )
+        tuple((form, re.compile(p, flags.get(form, 0))) for form, p in tier)
+        for tier in (explicit, evaluation, shape)
     )
 
 
 def _letters(found: str, letters: str) -> str:
     return "".join(sorted(set(c for c in found.upper() if c in letters)))
+
+
+def _own_commitment(text: str, match: re.Match, options: dict[str, str], letters: str) -> bool:
+    """Not in a hypothetical/reported clause or a paragraph citing another question, not asked
+    as a question, not cut short before a letter that is no option ("A,E,J" of A–E), and on a
+    last line, nothing after the letter but that option's text."""
+    start = match.start()
+    sentence_start = max((m.end() for m in _SENTENCE_END.finditer(text, 0, start)), default=0)
+    if _NOT_MINE.search(text, sentence_start, start + 2):
+        return False
+    paragraph_start = text.rfind("\n", 0, start) + 1
+    if _OTHER_QUESTION.search(text, paragraph_start, start):
+        return False
+    if _QUESTIONED.match(text, match.end()) or re.match(
+        rf"{_SEP}[A-Z](?![A-Za-z])", text[match.end() :]
+    ):
+        return False
+    said = match.groupdict().get("said")
+    if said:
+        found = _letters(match.group(1), letters)
+        return len(found) == 1 and _clean_option(said) == _clean_option(options.get(found, ""))
+    return True
+
+
+def _last(
+    text: str, tier: tuple[tuple[str, re.Pattern], ...], options: dict[str, str], letters: str
+) -> Reading | None:
+    best: tuple[int, Reading] | None = None
+    for form, pattern in tier:
+        for match in pattern.finditer(text):
+            found = _letters(match.group(1), letters)
+            if not found or (best is not None and match.start() < best[0]):
+                continue
+            if _own_commitment(text, match, options, letters):
+                best = (match.start(), Reading(found, form))
+    return best[1] if best else None
 
 
 _TEXT_CUE = re.compile(
@@ -108,11 +232,12 @@ _TEXT_CUE = re.compile(
 
 
 def _clean_option(text: str) -> str:
-    return re.sub(r"[\s。.,，;；:：!！\"'“”‘’「」『』《》()（）]", "", text)
+    return re.sub(r"[\s。.,，;；:：!！\"'“”‘’「」『』《》()（）<>]", "", text)
 
 
 def _by_option_text(text: str, options: dict[str, str]) -> str | None:
     """The one option whose text the answer names (statement or the whole reply)."""
+    text = _BOXED.sub(r"\1", text)
     candidates = [m.group(1) for m in _TEXT_CUE.finditer(text)]
     candidates = candidates[-1:] + [text]
     cleaned = {k: _clean_option(v) for k, v in options.items() if _clean_option(v)}
@@ -132,21 +257,25 @@ def _by_option_text(text: str, options: dict[str, str]) -> str | None:
     return None
 
 
+def read_choice(text: str | None, options: dict[str, str], multi: bool = False) -> Reading:
+    """The letters chosen in ``text`` and the form they were read from (module docs)."""
+    if not text or not text.strip():
+        return Reading(None, "empty")
+    body = strip_thinking(text)
+    if body is None:
+        return Reading(None, "unfinished-thinking")
+    body = _blank_quotes(normalize(body).replace("```", "").strip())
+    letters = "".join(sorted(k for k in options if len(k) == 1 and k.isalpha())).upper()
+    if not body.strip() or not letters:
+        return Reading(None, "empty" if not body.strip() else UNPARSED)
+    for tier in _patterns(letters):
+        reading = _last(body, tier, options, letters)
+        if reading:
+            return reading
+    by_text = _by_option_text(body, options)
+    return Reading(by_text, "option-text") if by_text else Reading(None, UNPARSED)
+
+
 def extract_choice(text: str | None, options: dict[str, str], multi: bool = False) -> str | None:
     """Letters chosen in ``text`` (sorted), or None when no answer can be read (module docs)."""
-    if not text:
-        return None
-    body = strip_thinking(text)
-    if body is None or not body.strip():
-        return None
-    body = normalize(body).strip()
-    letters = "".join(sorted(k for k in options if len(k) == 1 and k.isalpha())).upper()
-    if not letters:
-        return None
-    for pattern in _patterns(letters):
-        matches = list(pattern.finditer(body))
-        if matches:
-            found = _letters(matches[-1].group(1), letters)
-            if found:
-                return found
-    return _by_option_text(body, options)
+    return read_choice(text, options, multi).letters

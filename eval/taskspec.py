@@ -9,7 +9,11 @@ Sections and their keys (defaults below in ``SCHEMA``)::
     data:     {path, split, subjects}  # path relative to the current directory (or absolute);
                                    # subjects: keep only these (e.g. CMMLU's medical ones)
     fewshot:  {path, split, shots} # dev split for few-shot examples
+    fields:   {question, options, answer, explanation, subject, id, index_base}
+                                   # the exam file's own field names (medqa.mcq knows the usual
+                                   # English/Chinese ones); index_base 1 for 1-based answers
     multi_answer: false            # answers like "ACD": exact set match + partial credit
+    mismatch: stop                 # gold with the other answer count: stop | score (and count)
     prompt:   {system, instruction, template, example}
     decoding: {temperature, max_tokens, top_p, seed, stop}
     scoring:  generate             # mcq: generate | loglik | both
@@ -30,6 +34,7 @@ from typing import Any
 import yaml
 
 from eval.prompts import check_template
+from medqa.mcq import McqError, check_fields
 
 TASKS_DIR = Path(__file__).resolve().parent / "tasks"
 TYPES = ("mcq", "open_qa", "safety")
@@ -43,7 +48,18 @@ SCHEMA: dict[str, dict[str, Any]] = {
     "rag": {"knowledge": None, "top_k": 3, "chunk_chars": 400, "overlap": 80},
     "judge": {"max_tokens": 256, "temperature": 0.0},
 }
-TOP_LEVEL = {"name", "type", "description", "multi_answer", "scoring", "probes", *SCHEMA}
+TOP_LEVEL = {
+    "name",
+    "type",
+    "description",
+    "multi_answer",
+    "mismatch",
+    "scoring",
+    "probes",
+    "fields",
+    *SCHEMA,
+}
+MISMATCH = ("stop", "score")
 
 
 class TaskError(ValueError):
@@ -59,7 +75,9 @@ class Task:
     source: Path
     description: str = ""
     multi_answer: bool = False
+    mismatch: str = "stop"
     scoring: str = "generate"
+    fields: dict = field(default_factory=dict)
     data: dict = field(default_factory=dict)
     fewshot: dict = field(default_factory=dict)
     prompt: dict = field(default_factory=dict)
@@ -186,6 +204,16 @@ def parse_task(raw: Any, source: Path) -> Task:
         )
     if raw.get("scoring", "generate") not in SCORING:
         raise TaskError(f"{where}: 'scoring' must be one of {', '.join(SCORING)}")
+    if raw.get("mismatch", "stop") not in MISMATCH:
+        raise TaskError(
+            f"{where}: 'mismatch' must be one of {', '.join(MISMATCH)}, got {raw['mismatch']!r}"
+        )
+    if raw.get("fields") is not None and not isinstance(raw["fields"], dict):
+        raise TaskError(f"{where}: 'fields' must map question/options/answer/… to the file's names")
+    try:
+        fields = check_fields(raw.get("fields"), where)
+    except McqError as exc:
+        raise TaskError(str(exc)) from None
     probes = raw.get("probes") or []
     if not isinstance(probes, list):
         raise TaskError(f"{where}: 'probes' must be a list of {{id, flag, question}}")
@@ -195,7 +223,9 @@ def parse_task(raw: Any, source: Path) -> Task:
         source=source,
         description=str(raw.get("description") or ""),
         multi_answer=raw.get("multi_answer", False),
+        mismatch=raw.get("mismatch", "stop"),
         scoring=raw.get("scoring", "generate"),
+        fields=fields,
         probes=list(probes),
         **{name: _section(raw, name, where) for name in SCHEMA},
     )

@@ -28,27 +28,45 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-LETTERS = "ABCDEFGH"
+LETTERS = "ABCDEFGHIJKL"
 FIELD_KEYS = ("question", "options", "answer", "explanation", "subject", "id", "index_base")
 CANDIDATES: dict[str, tuple[str, ...]] = {
     "question": ("question", "Question", "题目", "题干", "问题", "stem", "query", "试题"),
     "options": ("options", "Options", "option", "choices", "选项", "options_text"),
     "answer": (
-        "answer_idx", "answer", "Answer", "答案", "正确答案", "标准答案", "label", "gold",
-        "correct_answer", "target",
+        "answer_idx",
+        "answer",
+        "Answer",
+        "答案",
+        "正确答案",
+        "标准答案",
+        "label",
+        "gold",
+        "correct_answer",
+        "target",
     ),
-    "explanation": ("explanation", "Explanation", "analysis", "解析", "答案解析", "rationale", "exp"),
+    "explanation": (
+        "explanation",
+        "Explanation",
+        "analysis",
+        "解析",
+        "答案解析",
+        "rationale",
+        "exp",
+    ),
     "subject": ("subject", "Subject", "meta_info", "科目", "学科", "category", "subject_name"),
     "id": ("id", "ID", "Id", "qid", "编号", "题号", "Number", "number", "index", ""),
 }
 OPTIONS_EXAMPLE = '{"A": "肝", "B": "肾"}, ["A. 肝", "B. 肾"] or "(A) 肝\\n(B) 肾"'
 ANSWER_EXAMPLE = '"C", "AC", "(D)", an option\'s text, or an index'
-_LETTER_KEY = re.compile(r"^\s*(?:选项|option[_ ]?|op)?\s*[(（]?([A-Ha-h])[)）]?\s*[.．、:：]?\s*(?:选项)?$", re.I)
+_LETTER_KEY = re.compile(
+    r"^\s*(?:选项|option[_ ]?|op)?\s*[(（]?([A-La-l])[)）]?\s*[.．、:：]?\s*(?:选项)?$", re.I
+)
 _ANSWER = re.compile(
     r"^[\s(（\[【<＜〈《{\"'“‘]*(?:(?:正确|标准)?答案\s*[:：]?\s*)?"
-    r"([A-Ha-h](?:[\s,，、/;；和及与+]*[A-Ha-h])*)[\s)）\]】>＞〉》}\"'”’.。]*$"
+    r"([A-La-l](?:[\s,，、/;；和及与+]*[A-La-l])*)[\s)）\]】>＞〉》}\"'”’.。]*$"
 )
-_FULLWIDTH = str.maketrans("ＡＢＣＤＥＦＧＨ（）．：、", "ABCDEFGH().:、")
+_FULLWIDTH = str.maketrans("ＡＢＣＤＥＦＧＨＩＪＫＬ（）．：、", "ABCDEFGHIJKL().:、")
 
 
 class McqError(ValueError):
@@ -132,7 +150,7 @@ def _one_answer(value: Any, options: dict[str, str], base: int) -> str | None:
     text = value.strip().translate(_FULLWIDTH)
     match = _ANSWER.match(text)
     if match:
-        return "".join(sorted(set(re.sub(r"[^A-H]", "", match.group(1).upper()))))
+        return "".join(sorted(set(re.sub(r"[^A-L]", "", match.group(1).upper()))))
     if text.isdigit():
         return _index(int(text), options, base)
     same = [k for k, v in options.items() if v == text]
@@ -211,7 +229,9 @@ def record_from_mapping(
     """One canonical MCQ record from a JSON object, CSV row or sheet row (module docs); keys in
     ``keep`` (e.g. eval's ``gold_passages``) are copied through when present."""
     if not isinstance(obj, Mapping):
-        raise McqError(f"{where}: expected an object with question/options/answer, got {_found(obj)}")
+        raise McqError(
+            f"{where}: expected an object with question/options/answer, got {_found(obj)}"
+        )
     fields = fields or {}
     key, question = _pick(obj, "question", fields)
     if not isinstance(question, str | int | float) or not str(question).strip():
@@ -228,7 +248,7 @@ def record_from_mapping(
     if answer is None:
         raise McqError(
             f"{where}: no answer field (looked for {', '.join(CANDIDATES['answer'][:4])}, …); "
-            f"expected e.g. \"answer\": \"C\" (other names: map them with fields.answer)"
+            f'expected e.g. "answer": "C" (other names: map them with fields.answer)'
         )
     answer = parse_answer(answer, options, where, key or "answer", int(fields.get("index_base", 0)))
     record: dict[str, Any] = {"id": rid, "question": str(question).strip(), "options": options}
@@ -386,4 +406,3 @@ def read_exam(
     if not records:
         raise McqError(f"{path}: no questions in this file")
     return records
-
