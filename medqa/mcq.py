@@ -192,15 +192,16 @@ def check_fields(fields: Mapping[str, Any] | None, where: str) -> dict[str, Any]
 
 
 def _pick(obj: Mapping[str, Any], name: str, fields: Mapping[str, Any]) -> tuple[str | None, Any]:
-    """The (key, value) of field ``name``: the mapped key, else the first known name present."""
+    """The (key, value) of field ``name``: the mapped key, else the first known name with a
+    value (else the first known name present, empty)."""
     if name in fields:
         key = fields[name]
         return key, obj.get(key)
-    for key in CANDIDATES[name]:
-        value = obj.get(key)
-        if value is not None and value != "":
-            return key, value
-    return None, None
+    present = [key for key in CANDIDATES[name] if key in obj]
+    for key in present:
+        if obj[key] is not None and obj[key] != "":
+            return key, obj[key]
+    return (present[0], obj[present[0]]) if present else (None, None)
 
 
 def _letter_columns(obj: Mapping[str, Any]) -> dict[str, Any]:
