@@ -36,12 +36,16 @@ def load(folder: Path, sources: set[str] | None) -> list[dict]:
     return rows
 
 
-def handchecks(folder: Path) -> dict[str, str | None]:
+def handchecks(folder: Path) -> dict[str, dict[str, str | None]]:
+    """``{reply id: {check set: letters a person reads (None: none)}}``."""
     path = folder / "handcheck.jsonl"
-    if not path.exists():
-        return {}
-    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
-    return {r["id"]: r["read"] for r in rows}
+    read: dict[str, dict[str, str | None]] = defaultdict(dict)
+    if path.exists():
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if line.strip():
+                r = json.loads(line)
+                read[r["id"]][r.get("set", "hand-checked")] = r["read"]
+    return read
 
 
 def measure(rows: list[dict], read: dict[str, str | None]) -> dict[str, dict]:
@@ -57,50 +61,57 @@ def measure(rows: list[dict], read: dict[str, str | None]) -> dict[str, dict]:
         if "gold" in row:
             s["gold_n"] = s.get("gold_n", 0) + 1
             s["gold_right"] = s.get("gold_right", 0) + (got.letters == row["gold"])
-        if row["id"] in read:
-            person = read[row["id"]]
-            s["checked"] = s.get("checked", 0) + 1
-            s["agree"] = s.get("agree", 0) + (got.letters == person)
-            if person is None and got.letters is not None:
-                s["wrong_where_none"] = s.get("wrong_where_none", 0) + 1
+        for check_set, person in read.get(row["id"], {}).items():
+            c = s.setdefault("checks", {}).setdefault(check_set, Counter())
+            c["checked"] += 1
+            c["agree"] += got.letters == person
+            c["wrong_where_none"] += person is None and got.letters is not None
+            c["misread"] += None not in (person, got.letters) and got.letters != person
+            c["unparsed_where_read"] += person is not None and got.letters is None
             if got.letters != person:
                 s.setdefault("disagreements", []).append((row["id"], person, got.letters))
-        elif got.letters is None:
+        if got.letters is None and row["id"] not in read:
             s.setdefault("unparsed_ids", []).append(row["id"])
     return stats
 
 
+def _checks_line(checks: dict[str, Counter]) -> str:
+    parts = []
+    for name, c in sorted(checks.items()):
+        parts.append(
+            f"{name} {c['checked']}: agree {c['agree'] / c['checked']:.1%}, misread "
+            f"{c['misread']}, unparsed where read {c['unparsed_where_read']}, wrong letter where "
+            f"none read {c['wrong_where_none']}"
+        )
+    return " | ".join(parts)
+
+
 def report(stats: dict[str, dict], show_unparsed: int, rows: list[dict]) -> None:
-    total = Counter()
+    total, checks = Counter(), defaultdict(Counter)
     by_id = {r["id"]: r for r in rows}
     for source, s in sorted(stats.items()):
         line = (
             f"{source:24s} n={s['n']:5d} models={len(s['models']):2d} "
             f"parsed={s['parsed'] / s['n']:.1%}"
         )
-        if s.get("checked"):
-            line += (
-                f" | hand-checked {s['checked']}: agree {s['agree'] / s['checked']:.1%}, "
-                f"wrong letter where none read: {s.get('wrong_where_none', 0)}"
-            )
         if s.get("gold_n"):
             line += f" | accuracy vs gold {s['gold_right'] / s['gold_n']:.1%}"
         print(line)
+        if s.get("checks"):
+            print("    hand-checked:", _checks_line(s["checks"]))
         print("    forms:", dict(s["forms"].most_common()))
-        for key in ("n", "parsed", "checked", "agree", "wrong_where_none"):
-            total[key] += s.get(key, 0)
+        total["n"] += s["n"]
+        total["parsed"] += s["parsed"]
+        for name, c in s.get("checks", {}).items():
+            checks[name].update(c)
         for rid, person, got in s.get("disagreements", []):
             print(f"    disagree {rid}: person {person!r}, extractor {got!r}")
         for rid in s.get("unparsed_ids", [])[:show_unparsed]:
             print(f"    unparsed {rid}: {by_id[rid]['reply'][-300:]!r}")
     if total["n"]:
-        line = f"{'all':24s} n={total['n']:5d} parsed={total['parsed'] / total['n']:.1%}"
-        if total["checked"]:
-            line += (
-                f" | hand-checked {total['checked']}: agree {total['agree'] / total['checked']:.1%}"
-                f", wrong letter where none read: {total['wrong_where_none']}"
-            )
-        print(line)
+        print(f"{'all':24s} n={total['n']:5d} parsed={total['parsed'] / total['n']:.1%}")
+        if checks:
+            print("    hand-checked:", _checks_line(checks))
 
 
 def main() -> None:

@@ -50,6 +50,7 @@ _OTHER_QUESTION = re.compile(
     r"例如|比如|类似题|原题|同类题|有些地方|有的地方"
 )
 _CUT_SHORT = re.compile(rf"{_SEP}[A-Z](?![A-Za-z\u4e00-\u9fff])")
+_CUT_LEFT = re.compile(r"(?<![A-Za-z])[A-Z]\s*[、,，/和与及+]\s*$")
 _QUESTIONED = re.compile(r"^\s*[)\]】>]?\s*(?:吗|呢|？|\?|还是|或|or\b)")
 _SENTENCE_END = re.compile(r"[。！？!?\n；;]")
 _QUOTED = re.compile(r"“[^”]{13,800}”|「[^」]{13,800}」|『[^』]{13,800}』|\"[^\"]{13,800}\"")
@@ -189,8 +190,8 @@ def _letters(found: str, letters: str) -> str:
 
 
 def _own_commitment(text: str, match: re.Match, options: dict[str, str], letters: str) -> bool:
-    """Not in a hypothetical/reported clause or a paragraph citing another question, not asked
-    as a question, not cut short before a letter that is no option ("A,E,J" of A–E), and on a
+    """Not in a hypothetical/reported sentence or a paragraph citing another question, not asked
+    as a question, not a list cut short on either side ("A,E,J" of A–E, "D、E、F…"), and on a
     last line, nothing after the letter but that option's text."""
     start = match.start()
     sentence_start = max((m.end() for m in _SENTENCE_END.finditer(text, 0, start)), default=0)
@@ -199,10 +200,10 @@ def _own_commitment(text: str, match: re.Match, options: dict[str, str], letters
     paragraph_start = text.rfind("\n", 0, start) + 1
     if _OTHER_QUESTION.search(text, paragraph_start, start):
         return False
-    if _QUESTIONED.match(text, match.end()) or re.match(
-        rf"{_SEP}[A-Z](?![A-Za-z])", text[match.end() :]
-    ):
+    if _QUESTIONED.match(text, match.end()) or _CUT_SHORT.match(text, match.end(1)):
         return False
+    if _CUT_LEFT.search(text[max(0, match.start(1) - 6) : match.start(1)]):
+        return False  # the letters are the tail of a longer list ("D、E、F是正确的")
     said = match.groupdict().get("said")
     if said:
         found = _letters(match.group(1), letters)
