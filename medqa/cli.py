@@ -7,6 +7,7 @@ dependencies are not installed does not break the others.
 from __future__ import annotations
 
 import importlib
+import importlib.util
 
 import click
 
