@@ -22,14 +22,14 @@ def seed_payloads(
     for profile in profiles:
         modes = {entry.mode for entry in profile.entries}
         mode = "date" if since and not departments and "date" in modes else "department"
-        for entry in profile.entries:
-            if entry.mode == mode:
-                meta = {
-                    "medqa_site": profile.name,
-                    "medqa_kind": entry.kind,
-                    "medqa_dept_ok": False,
-                }
-                yield {"url": profile.url(entry.path), "meta": meta}
+        for entry in profile.entries_for(mode):  # fallbacks start only when these fail
+            meta = {
+                "medqa_site": profile.name,
+                "medqa_kind": entry.kind,
+                "medqa_dept_ok": False,
+                "medqa_entry": True,
+            }
+            yield {"url": profile.url(entry.path), "meta": meta}
 
 
 def push_seeds(server, key: str, payloads: Iterable[dict]) -> int:

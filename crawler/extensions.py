@@ -12,7 +12,9 @@
 * :class:`ProgressLog` — every ``MEDQA_PROGRESS_INTERVAL`` seconds: items and pages per minute,
   drops by reason, skips, blocks.
 * :class:`RunSummary` — at the end, ``<feed>.stats.json`` beside the feed (``MEDQA_STATS_FILE``
-  to move it): close reason, counts by reason, and every Scrapy stat.
+  to move it): close reason, counts by reason, the alarms of :mod:`crawler.alarms` (logged as
+  errors; ``scrapy crawl`` then exits non-zero), which selector alternative each field matched
+  how often, and every Scrapy stat.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from scrapy.exceptions import NotConfigured
 from scrapy.utils.asyncio import create_looping_call
 from scrapy.utils.job import job_dir
 
+from crawler.alarms import describe, find_alarms, nothing_new
 from crawler.seenstore import HOST, pid_alive
 from medqa.io import write_json
 
@@ -159,7 +162,25 @@ class RunSummary:
     def from_crawler(cls, crawler: Crawler) -> RunSummary:
         return cls(crawler)
 
+    def _alarms(self, spider: Spider, reason: str) -> list[dict]:
+        stats = self.crawler.stats.get_stats()
+        profiles = getattr(spider, "profiles", {})
+        alarms = find_alarms(stats, profiles, reason, getattr(spider, "distributed", False))
+        for alarm in alarms:
+            logger.error("Nothing usable came back: %(what)s", {"what": describe(alarm)})
+        self.crawler.stats.set_value("medqa/alarms", len(alarms))
+        if not alarms and nothing_new(stats):
+            logger.info(
+                "Nothing new since the last crawl: %(n)d question(s) were exported before",
+                {
+                    "n": stats.get("medqa/skipped_seen", 0)
+                    + stats.get("medqa/dropped/already_seen", 0)
+                },
+            )
+        return alarms
+
     def spider_closed(self, spider: Spider, reason: str) -> None:
+        alarms = self._alarms(spider, reason)
         stats = self.crawler.stats.get_stats()
         feed = stats.get("medqa/feed")
         target = self.crawler.settings.get("MEDQA_STATS_FILE") or (
@@ -177,6 +198,9 @@ class RunSummary:
             "blocked": _by_prefix(stats, "medqa/blocked/"),
             "skipped_seen": stats.get("medqa/skipped_seen", 0),
             "robots_forbidden": stats.get("robotstxt/forbidden", 0),
+            "alarms": alarms,
+            "nothing_new": not alarms and nothing_new(stats),
+            "selectors": _by_prefix(stats, "medqa/selector/"),
             "stats": {
                 k: v if isinstance(v, int | float) else str(v) for k, v in sorted(stats.items())
             },

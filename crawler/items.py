@@ -1,6 +1,7 @@
 """The raw crawl record (``../shared/DESIGN.md`` §3) as a Scrapy item, plus age grouping.
 
-Only the fields in :data:`RAW_FIELDS` are ever written, in that order. ``issues`` and
+Only the fields in :data:`RAW_FIELDS` are ever written, in that order, plus ``turns`` after
+``answers`` when a consultation has follow-ups. ``issues`` and
 ``asked_on`` are internal: the parser notes problems (deleted question, truncated page) for the
 validation pipeline, and the question date for ``since`` filtering. Nothing that identifies the
 asker (user name, user id, profile URL, exact age) has a field here.
@@ -24,6 +25,8 @@ RAW_FIELDS: tuple[str, ...] = (
     "answers",
 )
 ANSWER_FIELDS: tuple[str, ...] = ("doctor_title", "text", "time", "accepted", "likes")
+# written after ``answers`` only when the page has follow-ups (a multi-turn consultation)
+TURNS_FIELD = "turns"
 
 
 class QuestionItem(scrapy.Item):
@@ -38,6 +41,7 @@ class QuestionItem(scrapy.Item):
     question = scrapy.Field()
     patient = scrapy.Field()  # {"gender": "女"|"男"|None, "age_group": "30-39"|None}
     answers = scrapy.Field()  # [{doctor_title, text, time, accepted, likes}]
+    turns = scrapy.Field()  # [{role: "patient"|"doctor", text, time?}] in page order, or []
     issues = scrapy.Field()  # internal: parser findings, e.g. ["question_deleted"]
     asked_on = scrapy.Field()  # internal: "YYYY-MM-DD" when known
 
@@ -47,6 +51,11 @@ def raw_record(item: QuestionItem | dict, keep_doctor_names: bool = False) -> di
     record = {name: item.get(name) for name in RAW_FIELDS}
     answer_fields = ANSWER_FIELDS + (("doctor_name",) if keep_doctor_names else ())
     record["answers"] = [{k: a.get(k) for k in answer_fields} for a in item.get("answers") or []]
+    turns = item.get(TURNS_FIELD) or []
+    if turns:
+        record[TURNS_FIELD] = [
+            {k: t[k] for k in ("role", "text", "time") if t.get(k)} for t in turns if t.get("text")
+        ]
     return record
 
 

@@ -29,6 +29,11 @@ logger = logging.getLogger(__name__)
 
 def _drop(crawler: Crawler, reason: str, item: QuestionItem) -> DropItem:
     crawler.stats.inc_value(f"medqa/dropped/{reason}")
+    site = item.get("source")
+    crawler.stats.inc_value(f"medqa/site_dropped/{site}/{reason}")
+    example = f"medqa/example/{site}/{reason}"
+    if crawler.stats.get_value(example) is None:  # one URL per reason, for the alarms
+        crawler.stats.set_value(example, item.get("url"))
     return DropItem(f"{reason}: {item.get('source')} {item.get('qid')} {item.get('url')}", "INFO")
 
 
@@ -37,6 +42,8 @@ def _text_fields(item: QuestionItem, transform) -> None:
     item["question"] = transform(item.get("question") or "")
     for answer in item.get("answers") or []:
         answer["text"] = transform(answer.get("text") or "")
+    for turn in item.get("turns") or []:
+        turn["text"] = transform(turn.get("text") or "")
 
 
 class NormalisePipeline:

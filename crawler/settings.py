@@ -7,6 +7,8 @@ Override any of them with ``-s NAME=value``; ``-s MEDQA_FAST_LOCAL=1`` lifts the
 crawl of the local sample site (refused for any non-loopback host). See crawler/README.md.
 """
 
+import os
+
 BOT_NAME = "medqa-factory"
 SPIDER_MODULES = ["crawler.spiders"]
 NEWSPIDER_MODULE = "crawler.spiders"
@@ -99,3 +101,11 @@ MAX_IDLE_TIME_BEFORE_CLOSE = 60  # a worker exits after this many idle seconds
 TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
 LOG_LEVEL = "INFO"
 LOG_FORMATTER = "crawler.logformatter.MedqaLogFormatter"  # dropped records: reason only
+
+# --- project commands and profiles ------------------------------------------------------------
+# `scrapy crawl` checks arguments up front (one-line errors), merges repeated -a profile=, and exits
+# non-zero when the crawl raised an alarm (crawler/alarms.py).
+COMMANDS_MODULE = "crawler.commands"
+# Folders (os.pathsep separated) searched for <site>.yaml profiles before crawler/sites/; also read
+# from the environment variable of the same name.
+MEDQA_SITES_DIR = os.environ.get("MEDQA_SITES_DIR", "")

@@ -1,40 +1,72 @@
-"""Site profiles: a site's URL patterns and selectors, loaded from ``crawler/sites/<name>.yaml``.
+"""Site profiles: a site's URL patterns and selectors, loaded from YAML.
 
 A profile is data: where to start (``entries``), which links each page kind follows (``pages``),
 how pagination works (``next``) and how a question page maps to the raw record (``detail``).
-A new site needs a new YAML file, not a new spider. Every XPath and regex is compiled when the
-profile loads, so a typo fails fast with a message naming the file and the key.
+A new site needs a new YAML file, not a new spider; it may live in the user's own folder
+(``-a profile=PATH.yaml`` or ``MEDQA_SITES_DIR``). Every key is checked (unknown keys fail with a
+did-you-mean), every XPath and regex compiled when the profile loads. Any selector may be a list
+of alternatives tried in order. Shared defaults (doctor titles, patient-line patterns, deleted
+notices, the page-complete check) come from ``defaults.yaml`` beside this file.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import os
 import re
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
-from typing import Any
 from urllib.parse import urlsplit
 
 import yaml
 from lxml import etree
 
+from crawler.sites.fields import (
+    FIELD_KEYS,
+    AnswerRule,
+    DetailRule,
+    FieldSpec,
+    PageCheck,
+    PatientPatterns,
+    Selector,
+    TurnRule,
+    field_spec,
+)
+from crawler.sites.reader import ProfileError, Reader, did_you_mean
+
+__all__ = [
+    "AnswerRule",
+    "DetailRule",
+    "FieldSpec",
+    "ProfileError",
+    "SiteProfile",
+    "available_sites",
+    "load_profile",
+    "load_profile_file",
+]
+
 SITES_DIR = Path(__file__).resolve().parent
+DEFAULTS_FILE = SITES_DIR / "defaults.yaml"
 DEPARTMENT_MODES = ("none", "match", "explore")
 ENTRY_MODES = ("department", "date")
-
-
-class ProfileError(ValueError):
-    """A site profile is missing a key or has an invalid XPath/regex; the message names both."""
+TOP_KEYS = (
+    "name", "title", "root", "hosts", "encoding", "newest_first", "login_patterns",
+    "entries", "pages", "detail", "doctor_titles", "patient_patterns",
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
 class Entry:
-    """A start page: ``path`` below the site root, its page ``kind``, and the crawl ``mode`` it
-    serves (``department`` walks department lists, ``date`` walks day lists for ``since``)."""
+    """A start page: ``path`` below the site root, its page ``kind``, the crawl ``mode`` it serves
+    (``department`` walks department lists, ``date`` walks day lists for ``since``), and whether it
+    is a ``fallback``: requested only when the site's other entries of that mode failed or led
+    nowhere."""
 
     path: str
     kind: str
     mode: str = "department"
+    fallback: bool = False
 
 
 @dataclass(frozen=True)
@@ -47,10 +79,10 @@ class FollowRule:
     XPath relative to the link) names the parent department when both levels share one page.
     """
 
-    links: etree.XPath
+    links: Selector
     kind: str
     departments: str = "none"
-    group: etree.XPath | None = None  # the parent department's name, relative to the link
+    group: etree.XPath | None = None
 
 
 @dataclass(frozen=True)
@@ -60,7 +92,7 @@ class PageRule:
 
     kind: str
     follow: tuple[FollowRule, ...]
-    next: etree.XPath | None = None
+    next: Selector | None = None
     url: tuple[re.Pattern, ...] = ()
 
     def url_groups(self, path: str) -> dict[str, str]:
@@ -71,52 +103,17 @@ class PageRule:
 
 
 @dataclass(frozen=True)
-class FieldSpec:
-    """One record field: an XPath plus an optional slice of its results and, for the question,
-    the labels of the sections to keep (in that order, labels dropped)."""
-
-    xpath: etree.XPath
-    slice: tuple[int | None, int | None] | None = None
-    sections: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class AnswerRule:
-    """How to find answers (``each``) and their fields, relative to each answer element."""
-
-    each: etree.XPath
-    text: etree.XPath
-    doctor_title: etree.XPath | None = None
-    doctor_name: etree.XPath | None = None
-    time: etree.XPath | None = None
-    likes: etree.XPath | None = None
-    accepted: etree.XPath | None = None
-
-
-@dataclass(frozen=True)
-class DetailRule:
-    """The question page: URL patterns (group ``qid`` required, ``date`` optional), the canonical
-    URL template, page-state checks and the field selectors."""
-
-    url: tuple[re.Pattern, ...]
-    title: FieldSpec
-    question: FieldSpec
-    answers: AnswerRule
-    canonical: str | None = None
-    department: FieldSpec | None = None
-    patient: FieldSpec | None = None
-    asked_on: FieldSpec | None = None
-    complete: etree.XPath | None = None
-    deleted: etree.XPath | None = None
-
-
-@dataclass(frozen=True)
 class DetailLink:
     """A detail URL recognised by a profile."""
 
     qid: str
     url: str
     date: str | None = None  # "YYYY-MM-DD" when the URL carries it
+
+
+def _host_key(netloc: str) -> str:
+    netloc = netloc.lower()
+    return netloc[4:] if netloc.startswith("www.") else netloc
 
 
 @dataclass(frozen=True)
@@ -130,44 +127,55 @@ class SiteProfile:
     entries: tuple[Entry, ...]
     pages: dict[str, PageRule]
     detail: DetailRule
+    hosts: tuple[str, ...] = ()  # more roots of the same site (https, bare/www, mobile host)
     login_patterns: tuple[re.Pattern, ...] = ()
     newest_first: bool = True
     source_file: str = field(default="", compare=False)
 
     def with_root(self, root: str) -> SiteProfile:
-        """The same profile pointed at another host/prefix (a mirror or the sample site)."""
-        return dataclasses.replace(self, root=normalise_root(root))
+        """The same profile pointed at another host/prefix (a mirror or the sample site); the
+        real site's other hosts no longer count as this site."""
+        return dataclasses.replace(self, root=normalise_root(root), hosts=())
 
     def url(self, path: str) -> str:
         return self.root + path
 
     def relative(self, url: str) -> str | None:
-        """``url`` relative to the site root (``/path?query``), or None when outside the site."""
-        root = self.root
-        if not url.startswith(root):
+        """``url`` relative to the site (``/path?query``), or None when off-site. Any of the
+        profile's roots counts, http or https, with or without ``www.``."""
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https"):
             return None
-        rest = url[len(root) :]
-        if rest and rest[0] not in "/?#":
-            return None
-        return rest or "/"
+        host = _host_key(parts.netloc)
+        rest = parts.path or "/"
+        for root in (self.root, *self.hosts):
+            base = urlsplit(root)
+            if _host_key(base.netloc) != host:
+                continue
+            prefix = base.path
+            if prefix and not (rest == prefix or rest.startswith(prefix + "/")):
+                continue
+            path = rest[len(prefix) :] or "/"
+            return path + (f"?{parts.query}" if parts.query else "")
+        return None
 
     def match_detail(self, url: str) -> DetailLink | None:
-        """Recognise a question URL; return its qid, canonical URL and date (if any)."""
+        """Recognise a question URL; return its qid, canonical URL (on the main root) and date."""
         rel = self.relative(url)
         if rel is None:
             return None
-        path = rel.split("#", 1)[0]
         for pattern in self.detail.url:
-            if match := pattern.search(path):
+            if match := pattern.search(rel):
                 groups = match.groupdict()
-                canonical = url.split("#", 1)[0]
-                if self.detail.canonical:
-                    canonical = self.url(self.detail.canonical.format(**groups))
-                return DetailLink(groups["qid"], canonical, _iso_date(groups.get("date")))
+                path = self.detail.canonical.format(**groups) if self.detail.canonical else rel
+                return DetailLink(groups["qid"], self.url(path), _iso_date(groups.get("date")))
         return None
 
     def is_login_redirect(self, location: str) -> bool:
         return any(p.search(location) for p in self.login_patterns)
+
+    def entries_for(self, mode: str, fallback: bool = False) -> list[Entry]:
+        return [e for e in self.entries if e.mode == mode and e.fallback == fallback]
 
 
 def normalise_root(root: str) -> str:
@@ -186,182 +194,267 @@ def _iso_date(value: str | None) -> str | None:
     return f"{digits[:4]}-{digits[4:6]}-{digits[6:]}"
 
 
-class _Reader:
-    """Typed access to a YAML mapping with errors that name the file and the key path."""
-
-    def __init__(self, source: str, data: Any, where: str = "") -> None:
-        if not isinstance(data, dict):
-            raise ProfileError(f"{source}: {where or 'top level'} must be a mapping")
-        self.source, self.data, self.where = source, data, where
-
-    def _key(self, key: str) -> str:
-        return f"{self.where}.{key}" if self.where else key
-
-    def fail(self, key: str, message: str) -> ProfileError:
-        return ProfileError(f"{self.source}: {self._key(key)}: {message}")
-
-    def get(self, key: str, default: Any = ..., kind: type | tuple = object) -> Any:
-        if key not in self.data:
-            if default is ...:
-                raise self.fail(key, "required key is missing")
-            return default
-        value = self.data[key]
-        if not isinstance(value, kind):
-            raise self.fail(key, f"expected {getattr(kind, '__name__', kind)}, got {value!r}")
-        return value
-
-    def sub(self, key: str) -> _Reader:
-        return _Reader(self.source, self.get(key, kind=dict), self._key(key))
-
-    def xpath(self, key: str, required: bool = True) -> etree.XPath | None:
-        expr = self.get(key, ... if required else None, kind=(str, type(None)))
-        if expr is None:
-            return None
-        try:
-            return etree.XPath(expr)
-        except etree.XPathSyntaxError as exc:
-            raise self.fail(key, f"invalid XPath {expr!r} ({exc})") from exc
-
-    def regexes(self, key: str, required: bool = True) -> tuple[re.Pattern, ...]:
-        value = self.get(key, ... if required else [], kind=(str, list))
-        patterns = [value] if isinstance(value, str) else value
-        compiled = []
-        for pattern in patterns:
-            try:
-                compiled.append(re.compile(pattern))
-            except (re.error, TypeError) as exc:
-                raise self.fail(key, f"invalid regex {pattern!r} ({exc})") from exc
-        return tuple(compiled)
+def _selector(reader: Reader, key: str, required: bool = True) -> Selector | None:
+    xpaths, sources = reader.xpaths(key, required)
+    return Selector(xpaths, sources) if xpaths else None
 
 
-def _field(reader: _Reader, key: str, required: bool = True) -> FieldSpec | None:
-    if key not in reader.data and not required:
-        return None
-    if isinstance(reader.data.get(key), str):
-        return FieldSpec(reader.xpath(key))
-    spec = reader.sub(key)
-    bounds = spec.get("slice", None, kind=(list, type(None)))
-    if bounds is not None and (
-        len(bounds) != 2 or not all(isinstance(b, int | None) for b in bounds)
-    ):
-        raise spec.fail("slice", "must be [start, stop] integers")
-    return FieldSpec(
-        xpath=spec.xpath("xpath"),
-        slice=tuple(bounds) if bounds else None,
-        sections=tuple(spec.get("sections", [], kind=list)),
-    )
+def _follow_rule(reader: Reader) -> FollowRule:
+    mode = reader.get("departments", "none", kind=str)
+    if mode not in DEPARTMENT_MODES:
+        raise reader.fail("departments", f"must be one of {DEPARTMENT_MODES}")
+    group = _selector(reader, "group", required=False)
+    return FollowRule(
+        _selector(reader, "links"), reader.get("kind", kind=str), mode,
+        group.xpaths[0] if group else None,
+    )  # fmt: skip
 
 
-def _answers(reader: _Reader) -> AnswerRule:
-    return AnswerRule(
-        each=reader.xpath("each"),
-        text=reader.xpath("text"),
-        doctor_title=reader.xpath("doctor_title", required=False),
-        doctor_name=reader.xpath("doctor_name", required=False),
-        time=reader.xpath("time", required=False),
-        likes=reader.xpath("likes", required=False),
-        accepted=reader.xpath("accepted", required=False),
-    )
-
-
-def _detail(reader: _Reader) -> DetailRule:
-    urls = reader.regexes("url")
-    for pattern in urls:
-        if "qid" not in pattern.groupindex:
-            raise reader.fail("url", f"pattern {pattern.pattern!r} has no (?P<qid>…) group")
-    return DetailRule(
-        url=urls,
-        canonical=reader.get("canonical", None, kind=(str, type(None))),
-        title=_field(reader, "title"),
-        question=_field(reader, "question"),
-        department=_field(reader, "department", required=False),
-        patient=_field(reader, "patient", required=False),
-        asked_on=_field(reader, "asked_on", required=False),
-        complete=reader.xpath("complete", required=False),
-        deleted=reader.xpath("deleted", required=False),
-        answers=_answers(reader.sub("answers")),
-    )
-
-
-def _pages(reader: _Reader) -> dict[str, PageRule]:
+def _pages(reader: Reader) -> dict[str, PageRule]:
     pages: dict[str, PageRule] = {}
     for kind in reader.data:
-        page = reader.sub(kind)
-        rules = []
-        for i, raw in enumerate(page.get("follow", [], kind=list)):
-            rule = _Reader(reader.source, raw, f"{page.where}.follow[{i}]")
-            mode = rule.get("departments", "none", kind=str)
-            if mode not in DEPARTMENT_MODES:
-                raise rule.fail("departments", f"must be one of {DEPARTMENT_MODES}")
-            rules.append(
-                FollowRule(
-                    rule.xpath("links"),
-                    rule.get("kind", kind=str),
-                    mode,
-                    rule.xpath("group", required=False),
-                )
-            )
+        if kind == "detail":
+            raise reader.fail(kind, "'detail' is the question page: describe it under detail:")
+        page = reader.sub(kind, ("follow", "next", "url"))
+        rules = [
+            _follow_rule(Reader(reader.source, raw, f"{page.where}.follow[{i}]", FOLLOW_KEYS))
+            for i, raw in enumerate(page.get("follow", [], kind=list))
+        ]
         pages[kind] = PageRule(
-            kind, tuple(rules), page.xpath("next", required=False), page.regexes("url", False)
+            kind, tuple(rules), _selector(page, "next", False), page.regexes("url", False)
         )
     known = set(pages) | {"detail"}
     for kind, page in pages.items():
         for i, rule in enumerate(page.follow):
             if rule.kind not in known:
-                raise reader.fail(f"{kind}.follow[{i}].kind", f"unknown page kind {rule.kind!r}")
+                hint = did_you_mean(rule.kind, known)
+                raise reader.fail(
+                    f"{kind}.follow[{i}].kind", f"unknown page kind {rule.kind!r}{hint}"
+                )
     return pages
 
 
-def load_profile_file(path: Path) -> SiteProfile:
-    """Load and validate one profile YAML file."""
+FOLLOW_KEYS = ("links", "kind", "departments", "group")
+ENTRY_KEYS = ("path", "kind", "mode", "fallback")
+
+
+def _entries(top: Reader, pages: dict[str, PageRule]) -> tuple[Entry, ...]:
+    entries = []
+    for i, raw in enumerate(top.get("entries", kind=list)):
+        entry = Reader(top.source, raw, f"entries[{i}]", ENTRY_KEYS)
+        kind, mode = entry.get("kind", kind=str), entry.get("mode", "department", kind=str)
+        if kind not in pages:
+            raise entry.fail("kind", f"unknown page kind {kind!r}{did_you_mean(kind, pages)}")
+        if mode not in ENTRY_MODES:
+            raise entry.fail("mode", f"must be one of {ENTRY_MODES}")
+        path = entry.get("path", kind=str)
+        if not path.startswith("/"):
+            raise entry.fail("path", f"must start with '/', got {path!r}")
+        entries.append(Entry(path, kind, mode, entry.get("fallback", False, kind=bool)))
+    if not any(not e.fallback for e in entries):
+        raise top.fail("entries", "needs at least one entry that is not a fallback")
+    return tuple(entries)
+
+
+def _patterns(top: Reader, defaults: dict) -> PatientPatterns:
+    base = Reader(str(DEFAULTS_FILE), defaults["patient_patterns"], "patient_patterns")
+    own = top.sub("patient_patterns", ("gender", "age")) if "patient_patterns" in top.data else None
+    gender = own.regexes("gender") if own and "gender" in own.data else base.regexes("gender")
+    age = own.regexes("age") if own and "age" in own.data else base.regexes("age")
+    for reader, patterns, group in ((own, gender, {"gender"}), (own, age, {"years", "months"})):
+        for pattern in patterns:
+            if not group & set(pattern.groupindex):
+                where = reader or base
+                raise where.fail(
+                    "gender" if "gender" in group else "age",
+                    f"pattern {pattern.pattern!r} needs a group named {' or '.join(sorted(group))}",
+                )
+    return PatientPatterns(gender, age)
+
+
+def _doctor_titles(top: Reader, defaults: dict) -> tuple[str, ...]:
+    titles = top.strings("doctor_titles", None) or tuple(defaults["doctor_titles"])
+    # longest first, so 副主任医师 wins over 主任医师 and 实习医生 over 医生
+    return tuple(sorted(dict.fromkeys(titles), key=len, reverse=True))
+
+
+@cache
+def _defaults() -> dict:
+    return yaml.safe_load(DEFAULTS_FILE.read_text(encoding="utf-8"))
+
+
+def load_profile_file(path: Path | str) -> SiteProfile:
+    """Load and validate one profile YAML file (errors name the file and the key)."""
+    path = Path(path).expanduser()
     source = str(path)
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ProfileError(f"{source}: cannot read the profile ({exc.strerror or exc})") from exc
     except yaml.YAMLError as exc:
         raise ProfileError(f"{source}: not valid YAML ({exc})") from exc
-    top = _Reader(source, data)
+    top = Reader(source, data, "", TOP_KEYS)
+    defaults = _defaults()
     pages = _pages(top.sub("pages"))
-    entries = []
-    for i, raw in enumerate(top.get("entries", kind=list)):
-        entry = _Reader(source, raw, f"entries[{i}]")
-        kind, mode = entry.get("kind", kind=str), entry.get("mode", "department", kind=str)
-        if kind not in pages:
-            raise entry.fail("kind", f"unknown page kind {kind!r}")
-        if mode not in ENTRY_MODES:
-            raise entry.fail("mode", f"must be one of {ENTRY_MODES}")
-        entries.append(Entry(entry.get("path", kind=str), kind, mode))
+    detail = _detail_rule(top.sub("detail"), defaults)
     return SiteProfile(
-        name=top.get("name", kind=str),
+        name=top.get("name", kind=(str, int)).__str__(),
         title=top.get("title", kind=str),
         root=normalise_root(top.get("root", kind=str)),
+        hosts=tuple(_host_root(top, i, h) for i, h in enumerate(top.strings("hosts", None))),
         encoding=top.get("encoding", "utf-8", kind=str),
-        entries=tuple(entries),
+        entries=_entries(top, pages),
         pages=pages,
-        detail=_detail(top.sub("detail")),
+        detail=dataclasses.replace(
+            detail,
+            doctor_titles=_doctor_titles(top, defaults),
+            patient_patterns=_patterns(top, defaults),
+        ),
         login_patterns=top.regexes("login_patterns", required=False),
         newest_first=top.get("newest_first", True, kind=bool),
         source_file=source,
     )
 
 
-def available_sites() -> list[str]:
-    """Names of the bundled profiles (``crawler/sites/*.yaml``)."""
-    return sorted(p.stem for p in SITES_DIR.glob("*.yaml"))
+def _host_root(top: Reader, index: int, host: str) -> str:
+    try:
+        return normalise_root(host if "://" in host else f"http://{host}")
+    except ProfileError as exc:
+        raise top.fail(f"hosts[{index}]", str(exc)) from exc
 
 
-_CACHE: dict[str, SiteProfile] = {}
+DETAIL_KEYS = (
+    "url", "canonical", "page", "deleted", "title", "question", "department", "patient",
+    "asked_on", "answers", "turns",
+)  # fmt: skip
+ANSWER_KEYS = (
+    "each", "card", "text", "doctor_title", "doctor_name", "time", "likes", "accepted", "required",
+)  # fmt: skip
+TURN_KEYS = ("each", "patient", "text", "time")
 
 
-def load_profile(name: str) -> SiteProfile:
-    """The bundled profile called ``name`` (e.g. ``xywy``, ``120ask``, ``39``)."""
-    if name not in _CACHE:
-        path = SITES_DIR / f"{name}.yaml"
-        if not path.is_file():
-            raise ProfileError(
-                f"unknown site {name!r}; bundled profiles: {', '.join(available_sites())}"
-            )
-        profile = load_profile_file(path)
-        if profile.name != name:
-            raise ProfileError(f"{path}: name: {profile.name!r} must match the file name")
-        _CACHE[name] = profile
-    return _CACHE[name]
+def _detail_rule(reader: Reader, defaults: dict) -> DetailRule:
+    reader.only(DETAIL_KEYS)
+    urls = reader.regexes("url")
+    for pattern in urls:
+        if "qid" not in pattern.groupindex:
+            raise reader.fail("url", f"pattern {pattern.pattern!r} has no (?P<qid>…) group")
+    canonical = reader.get("canonical", None, kind=(str, type(None)))
+    if canonical:
+        for pattern in urls:
+            missing = set(re.findall(r"{(\w+)}", canonical)) - set(pattern.groupindex)
+            if missing:
+                raise reader.fail(
+                    "canonical", f"uses {sorted(missing)}, not groups of {pattern.pattern!r}"
+                )
+    return DetailRule(
+        url=urls,
+        canonical=canonical,
+        page=_page_check(reader, defaults["detail"]["page"]),
+        deleted=_deleted(reader, defaults["detail"]["deleted"]),
+        title=field_spec(reader, "title"),
+        question=field_spec(reader, "question"),
+        department=field_spec(reader, "department", required=False),
+        patient=field_spec(reader, "patient", required=False),
+        asked_on=field_spec(reader, "asked_on", required=False),
+        answers=_answers(reader.sub("answers", ANSWER_KEYS)),
+        turns=_turns(reader.sub("turns", TURN_KEYS)) if "turns" in reader.data else None,
+    )
+
+
+def _page_check(reader: Reader, default: dict) -> PageCheck:
+    page = reader.sub("page", ("closed", "min_bytes", "marker")) if "page" in reader.data else None
+    closed = page.get("closed", default["closed"], kind=bool) if page else default["closed"]
+    min_bytes = (
+        page.get("min_bytes", default["min_bytes"], kind=int) if page else default["min_bytes"]
+    )
+    marker = _selector(page, "marker", required=False) if page else None
+    return PageCheck(closed, min_bytes, marker.xpaths if marker else ())
+
+
+def _deleted(reader: Reader, default: dict) -> tuple[tuple, tuple]:
+    if "deleted" not in reader.data:
+        return (), tuple(default["text"])
+    value = reader.data["deleted"]
+    if isinstance(value, dict):
+        own = reader.sub("deleted", ("xpath", "text"))
+        xpaths, _ = own.xpaths("xpath", required=False)
+        text = own.strings("text", None) if "text" in own.data else tuple(default["text"])
+        return xpaths, text
+    xpaths, _ = reader.xpaths("deleted")
+    return xpaths, tuple(default["text"])
+
+
+def _answers(reader: Reader) -> AnswerRule:
+    has_each, has_card = "each" in reader.data, "card" in reader.data
+    if has_each == has_card:
+        raise reader.fail(
+            "each", "give either each: (one element per answer) or card: (a doctor card whose "
+            "answer text follows it in the page; text: then selects the text elements)",
+        )  # fmt: skip
+    nodes = _selector(reader, "each" if has_each else "card")
+    return AnswerRule(
+        each=nodes,
+        paired=has_card,
+        text=field_spec(reader, "text"),
+        doctor_title=field_spec(reader, "doctor_title", required=False),
+        doctor_name=field_spec(reader, "doctor_name", required=False),
+        time=field_spec(reader, "time", required=False),
+        likes=field_spec(reader, "likes", required=False),
+        accepted=_selector(reader, "accepted", required=False),
+        required=reader.get("required", True, kind=bool),
+    )
+
+
+def _turns(reader: Reader) -> TurnRule:
+    return TurnRule(
+        each=_selector(reader, "each"),
+        patient=_selector(reader, "patient"),
+        text=field_spec(reader, "text"),
+        time=field_spec(reader, "time", required=False),
+    )
+
+
+def sites_dirs(extra: str | os.PathLike | None = None) -> list[Path]:
+    """Where named profiles are looked up: ``extra`` (``MEDQA_SITES_DIR``; several folders
+    separated by ``os.pathsep``), then the bundled ``crawler/sites/``."""
+    dirs = [Path(p).expanduser() for p in str(extra or "").split(os.pathsep) if p.strip()]
+    return [*dirs, SITES_DIR]
+
+
+def _profile_files(extra: str | None) -> dict[str, Path]:
+    found: dict[str, Path] = {}
+    for folder in reversed(sites_dirs(extra)):  # the user's folders win over the bundled ones
+        for path in sorted(folder.glob("*.yaml")) if folder.is_dir() else ():
+            if path.resolve() != DEFAULTS_FILE:
+                found[path.stem] = path
+    return found
+
+
+def available_sites(extra: str | None = None) -> list[str]:
+    """Names of the profiles found in ``MEDQA_SITES_DIR`` folders and ``crawler/sites/``."""
+    return sorted(_profile_files(extra))
+
+
+@cache
+def _load_cached(path: Path, mtime: float) -> SiteProfile:
+    return load_profile_file(path)
+
+
+def load_profile(name: str, extra: str | None = None) -> SiteProfile:
+    """The profile called ``name`` (``xywy``, ``120ask``, ``39`` or one in ``MEDQA_SITES_DIR``)."""
+    files = _profile_files(extra)
+    if name not in files:
+        where = ", ".join(str(d) for d in sites_dirs(extra))
+        raise ProfileError(
+            f"unknown site {name!r}{did_you_mean(name, files)}; profiles: "
+            f"{', '.join(sorted(files))} (looked in {where})"
+        )
+    path = files[name]
+    profile = _load_cached(path, path.stat().st_mtime)
+    if profile.name != name:
+        raise ProfileError(f"{path}: name: {profile.name!r} must match the file name {name!r}")
+    return profile
+
+
+__all__ += ["Entry", "FIELD_KEYS", "FollowRule", "PageRule", "Selector", "sites_dirs"]

@@ -28,7 +28,9 @@ Switches are settings (``-s``): ``MEDQA_FAST_LOCAL=1`` (sample site only), ``MED
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import re
 import zlib
 from collections.abc import AsyncIterator, Iterator
@@ -47,18 +49,33 @@ from crawler import runconfig
 from crawler.distributed import seed_payloads
 from crawler.items import QuestionItem
 from crawler.sites.extract import extract_detail
-from crawler.sites.profile import FollowRule, SiteProfile, available_sites, load_profile
+from crawler.sites.profile import (
+    FollowRule,
+    SiteProfile,
+    available_sites,
+    load_profile,
+    load_profile_file,
+)
+from crawler.sites.reader import ProfileError, did_you_mean
 from crawler.textclean import normalise
 
 DETAIL_PRIORITY = 10  # finish questions before opening more lists: a small queue, early records
 
 
-def parse_sites(value: str | None) -> list[str]:
-    names = [s.strip() for s in (value or ",".join(available_sites())).split(",") if s.strip()]
-    unknown = [n for n in names if n not in available_sites()]
+def parse_sites(
+    value: str | None, sites_dir: str | None = None, own: dict[str, SiteProfile] | None = None
+) -> list[str]:
+    """``-a site=`` as profile names: found in ``MEDQA_SITES_DIR``, ``crawler/sites/`` or the
+    ``-a profile=`` files (``own``). Without it: the ``profile=`` files, else every profile."""
+    own = own or {}
+    known = sorted(set(available_sites(sites_dir)) | set(own))
+    default = ",".join(own) if own else ",".join(available_sites(sites_dir))
+    names = [s.strip() for s in (value or default).split(",") if s.strip()]
+    unknown = [n for n in names if n not in known]
     if unknown or not names:
+        hint = did_you_mean(unknown[0], known) if unknown else ""
         raise runconfig.CrawlConfigError(
-            f"unknown site(s) {unknown or value!r}; bundled profiles: {', '.join(available_sites())}"
+            f"unknown site(s) {unknown or value!r}{hint}; bundled profiles: {', '.join(known)}"
         )
     return list(dict.fromkeys(names))
 
@@ -95,30 +112,73 @@ def parse_since(value: str | None) -> str | None:
         raise runconfig.CrawlConfigError(f"since must be YYYY-MM-DD, got {value!r}") from exc
 
 
-def load_sites(site: str | None, base_url: str | None) -> dict[str, SiteProfile]:
-    """The profiles named by ``-a site=``, pointed at ``-a base_url=`` where given."""
-    names = parse_sites(site)
+def own_profiles(value: str | None) -> dict[str, SiteProfile]:
+    """The ``-a profile=PATH.yaml`` files (comma separated; the option may be repeated)."""
+    profiles: dict[str, SiteProfile] = {}
+    for path in (p.strip() for p in (value or "").split(",")):
+        if path:
+            profile = load_profile_file(path)
+            if profile.name in profiles:
+                raise runconfig.CrawlConfigError(
+                    f"profile: two files define the site {profile.name!r} "
+                    f"({profiles[profile.name].source_file}, {path})"
+                )
+            profiles[profile.name] = profile
+    return profiles
+
+
+def load_sites(
+    site: str | None,
+    base_url: str | None,
+    profile: str | None = None,
+    sites_dir: str | None = None,
+) -> dict[str, SiteProfile]:
+    """The profiles named by ``-a site=`` (and given by ``-a profile=``), pointed at
+    ``-a base_url=`` where given. ``sites_dir`` is the ``MEDQA_SITES_DIR`` setting."""
+    own = own_profiles(profile)
+    names = parse_sites(site, sites_dir, own)
     roots = site_roots(names, base_url)
-    return {
-        n: load_profile(n).with_root(roots[n]) if n in roots else load_profile(n) for n in names
-    }
+    profiles = {n: own[n] if n in own else load_profile(n, sites_dir) for n in names}
+    return {n: p.with_root(roots[n]) if n in roots else p for n, p in profiles.items()}
 
 
-def _positive_int(name: str, value: Any) -> int | None:
+def _count(name: str, value: Any, minimum: int) -> int | None:
     if value in (None, ""):
         return None
     try:
         number = int(value)
     except (TypeError, ValueError):
-        number = -1
-    if number < 0:
-        raise runconfig.CrawlConfigError(f"{name} must be a whole number >= 0, got {value!r}")
-    return number or None
+        number = minimum - 1
+    if number < minimum:
+        hint = " (leave it out for no limit)" if minimum == 1 else ""
+        raise runconfig.CrawlConfigError(
+            f"{name} must be a whole number >= {minimum}{hint}, got {value!r}"
+        )
+    return number
 
 
 def shard_of(qid: str, shards: int) -> int:
     """Stable shard of a question id: the number itself when numeric, else its CRC32."""
     return (int(qid) if qid.isdigit() else zlib.crc32(qid.encode())) % shards
+
+
+SPIDER_ARGUMENTS = (
+    "site", "profile", "base_url", "departments", "max_items", "max_pages", "since",
+    "shard", "shards",
+)  # fmt: skip
+# attributes scrapy-redis lets a spider argument set
+REDIS_ARGUMENTS = ("redis_key", "redis_batch_size", "redis_encoding", "max_idle_time")
+
+
+def check_argument_names(kwargs: dict) -> None:
+    """Refuse misspelt ``-a`` arguments (``sitee=xywy`` would otherwise crawl every site)."""
+    for key in kwargs:
+        if key.startswith("_") or key in REDIS_ARGUMENTS:
+            continue  # scrapyd's _job, scrapy-redis settings
+        raise runconfig.CrawlConfigError(
+            f"unknown spider argument {key!r}{did_you_mean(key, SPIDER_ARGUMENTS)}; "
+            f"arguments: {', '.join(SPIDER_ARGUMENTS)}"
+        )
 
 
 class MedqaSpider(RedisMixin, scrapy.Spider):
@@ -130,6 +190,7 @@ class MedqaSpider(RedisMixin, scrapy.Spider):
     def __init__(
         self,
         site: str | None = None,
+        profile: str | None = None,
         base_url: str | None = None,
         departments: str | None = None,
         max_items: str | None = None,
@@ -139,24 +200,38 @@ class MedqaSpider(RedisMixin, scrapy.Spider):
         shards: str | None = None,
         **kwargs: Any,
     ) -> None:
+        check_argument_names(kwargs)
         super().__init__(**kwargs)
-        self.profiles: dict[str, SiteProfile] = load_sites(site, base_url)
-        self.site_names = list(self.profiles)
+        self.site_arg, self.profile_arg, self.base_url = site, profile, base_url
+        self.profiles: dict[str, SiteProfile] = {}
+        self.site_names: list[str] = []
         self.departments = parse_departments(departments)
-        self.max_items = _positive_int("max_items", max_items)
-        self.max_pages = _positive_int("max_pages", max_pages)
+        self.max_items = _count("max_items", max_items, 1)
+        self.max_pages = _count("max_pages", max_pages, 1)
         self.since = parse_since(since)
-        self.shards = _positive_int("shards", shards) or 1
-        self.shard = _positive_int("shard", shard) or 0
+        self.shards = _count("shards", shards, 1) or 1
+        self.shard = _count("shard", shard, 0) or 0
         if self.shard >= self.shards:
             raise runconfig.CrawlConfigError(
                 f"shard must be in 0..{self.shards - 1}, got {self.shard}"
             )
         self._visited: set[str] = set()
+        self._fallbacks_done: set[str] = set()
+        # usable without a crawler (tests, scripts); from_crawler loads them for real
+        with contextlib.suppress(runconfig.CrawlConfigError, ProfileError):
+            self.load_profiles(None)
+
+    def load_profiles(self, settings) -> None:
+        """Load the profiles the arguments name; ``MEDQA_SITES_DIR`` comes from the settings
+        (or, without settings, the environment)."""
+        folders = settings.get("MEDQA_SITES_DIR") if settings else os.environ.get("MEDQA_SITES_DIR")
+        self.profiles = load_sites(self.site_arg, self.base_url, self.profile_arg, folders)
+        self.site_names = list(self.profiles)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> MedqaSpider:
         spider = super().from_crawler(crawler, *args, **kwargs)
+        spider.load_profiles(crawler.settings)
         runconfig.configure(crawler.settings, list(spider.profiles.values()), spider.max_items)
         spider.distributed = crawler.settings.getbool("MEDQA_DISTRIBUTED")
         if spider.distributed:
@@ -228,18 +303,27 @@ class MedqaSpider(RedisMixin, scrapy.Spider):
         response = self._text_response(response, profile)
         if response is None:
             return
-        rule = profile.pages[meta["medqa_kind"]]
+        kind = meta["medqa_kind"]
+        rule = profile.pages[kind]
         root = response.selector.root
-        fresh = older = 0
-        for follow in rule.follow:
-            for link in follow.links(root):
-                href = (link.get("href") or "").strip()
+        stats = self.crawler.stats
+        stats.inc_value(f"medqa/parsed/{profile.name}/{kind}")
+        fresh = older = found = 0
+        for number, follow in enumerate(rule.follow):
+            links, alternative = follow.links.select(root)
+            self._note_selector(profile.name, f"{kind}.follow[{number}]", alternative)
+            for link in links:
+                href = (link.get("href") or "").strip() if hasattr(link, "get") else ""
                 if not href or href.startswith(("javascript:", "#")):
                     continue
                 url = response.urljoin(href)
                 if profile.relative(url) is None:
-                    self.crawler.stats.inc_value("medqa/links/offsite")
+                    stats.inc_value("medqa/links/offsite")
                     continue
+                if follow.kind == "detail" and profile.match_detail(url) is None:
+                    stats.inc_value("medqa/links/unrecognised")
+                    continue
+                found += 1
                 day = self._link_date(profile, follow, url) if self.since else None
                 if day and day < self.since:  # an older question or day list: never fetched
                     older += 1
@@ -254,7 +338,39 @@ class MedqaSpider(RedisMixin, scrapy.Spider):
                 if request is not None:
                     fresh += 1
                     yield request
+        stats.inc_value(f"medqa/links/{profile.name}/{kind}", found)
+        if not found and rule.follow:
+            self._note_example(f"medqa/example/{profile.name}/{kind}", response.url)
+            if meta.get("medqa_entry"):
+                yield from self._fallback(profile, "its entry page yielded no links", response.url)
         yield from self._next_page(response, profile, rule, fresh, older)
+
+    def _note_selector(self, site: str, name: str, alternative: int | None) -> None:
+        label = "none" if alternative is None else str(alternative)
+        self.crawler.stats.inc_value(f"medqa/selector/{site}/{name}/{label}")
+
+    def _note_example(self, key: str, url: str) -> None:
+        if self.crawler.stats.get_value(key) is None:
+            self.crawler.stats.set_value(key, url)
+
+    def _fallback(self, profile: SiteProfile, why: str, url: str) -> Iterator[scrapy.Request]:
+        """Request the site's fallback entries (once, and never under a department filter)."""
+        if profile.name in self._fallbacks_done or self.departments is not None:
+            return
+        self._fallbacks_done.add(profile.name)
+        entries = [e for e in profile.entries if e.fallback]
+        if not entries:
+            return
+        self.logger.warning(
+            "%s: %s (%s); trying its fallback entries: %s",
+            profile.name, why, url, ", ".join(e.path for e in entries),
+        )  # fmt: skip
+        self.crawler.stats.inc_value(f"medqa/entry_fallback/{profile.name}")
+        for entry in entries:
+            meta = {"medqa_site": profile.name, "medqa_kind": entry.kind, "medqa_dept_ok": False}
+            request = self._list_request(profile.url(entry.path), meta)
+            if request is not None:
+                yield request
 
     def _next_page(
         self, response, profile, rule, fresh: int, older: int
@@ -266,11 +382,14 @@ class MedqaSpider(RedisMixin, scrapy.Spider):
             return
         if self.since and profile.newest_first and older and not fresh:
             return  # everything on this page predates `since`; later pages are older still
-        for link in rule.next(response.selector.root):
-            href = (link.get("href") or "").strip()
+        links, _ = rule.next.select(response.selector.root)
+        for link in links:
+            href = (link.get("href") or "").strip() if hasattr(link, "get") else ""
             if href:
                 meta = {**response.meta, "medqa_page_no": page_no + 1}
-                meta = {k: v for k, v in meta.items() if k.startswith("medqa_")}
+                meta = {
+                    k: v for k, v in meta.items() if k.startswith("medqa_") and k != "medqa_entry"
+                }
                 request = self._list_request(response.urljoin(href), meta)
                 if request is not None:
                     yield request
@@ -342,7 +461,11 @@ class MedqaSpider(RedisMixin, scrapy.Spider):
             response.selector.root,
             meta.get("medqa_date"),
             self.crawler.settings.getbool("MEDQA_KEEP_DOCTOR_NAMES"),
+            body=response.body,
         )
+        self.crawler.stats.inc_value(f"medqa/parsed/{profile.name}/detail")
+        for name, alternative in fields["matched"].items():
+            self._note_selector(profile.name, name, alternative)
         yield QuestionItem(
             source=profile.name,
             qid=meta["medqa_qid"],
@@ -353,13 +476,15 @@ class MedqaSpider(RedisMixin, scrapy.Spider):
             question=fields["question"],
             patient=fields["patient"],
             answers=fields["answers"],
+            turns=fields["turns"],
             issues=fields["issues"],
             asked_on=fields["asked_on"],
         )
 
-    def on_error(self, failure: Failure) -> None:
-        """Count failed requests by reason. Requests dropped on purpose (already exported,
-        robots.txt, blocks, open breaker) are counted where they are dropped, not here."""
+    def on_error(self, failure: Failure) -> Iterator[scrapy.Request]:
+        """Count failed requests by reason; a failed entry page starts the site's fallback
+        entries. Requests dropped on purpose (already exported, robots.txt, blocks, open
+        breaker) are counted where they are dropped, not here."""
         response = getattr(failure.value, "response", None)
         if response is not None:
             key = f"http_{response.status}"
@@ -368,9 +493,16 @@ class MedqaSpider(RedisMixin, scrapy.Spider):
             return
         else:
             key = re.sub(r"\W+", "_", type(failure.value).__name__).lower()
-        site = failure.request.meta.get("medqa_site", "unknown")
+        meta = failure.request.meta
+        site = meta.get("medqa_site", "unknown")
         self.crawler.stats.inc_value(f"medqa/failed/{site}/{key}")
         self.logger.info("Not crawled: %s (%s)", failure.request.url, failure.getErrorMessage())
+        if meta.get("medqa_kind") != "detail":
+            self._note_example(f"medqa/example/{site}/failed", f"{failure.request.url} ({key})")
+        if meta.get("medqa_entry") and site in self.profiles:
+            yield from self._fallback(
+                self.profiles[site], f"its entry page failed ({key})", failure.request.url
+            )
 
     def closed(self, reason: str) -> None:
         """A finished crawl forgets which list pages it read (JOBDIR keeps ``state``), so the

@@ -31,7 +31,9 @@ def response_for(pages, question) -> HtmlResponse:
 def parse(question, response):
     profile = load_profile(question.site)
     date = profile.with_root(f"http://127.0.0.1:1/{question.site}").match_detail(response.url).date
-    return extract_detail(profile.detail, response.selector.root, date, keep_doctor_names=True)
+    return extract_detail(
+        profile.detail, response.selector.root, date, keep_doctor_names=True, body=response.body
+    )
 
 
 def plain(site: str, count: int):

@@ -66,7 +66,7 @@ def test_profile_mistakes_name_the_file_and_key(tmp_path, old, new, message):
 
 
 def test_unknown_site_lists_the_bundled_ones():
-    with pytest.raises(ProfileError, match="bundled profiles: 120ask, 39, xywy"):
+    with pytest.raises(ProfileError, match="profiles: 120ask, 39, xywy"):
         load_profile("haodf")
 
 
