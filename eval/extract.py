@@ -41,21 +41,28 @@ _NOT_OPTION = r"\s*(?:型|超|族|类|组|级|期|肝|蛋白|受体|链|淋巴|�
 # A clause with these is hypothetical or reported, not the model's own commitment.
 _NOT_MINE = re.compile(
     r"如果|假如|假设|倘若|要是|万一|若|有人|很多|许多|有些|一些|部分|网上|题库|教材|是否|或者|"
-    r"还是|并非|而非|难道|以为|误选|容易选|不能选|不应选|不选|或许|也许|\bif\b|\bsuppose\b",
+    r"还是|并非|而非|难道|以为|误选|容易选|不能选|不应选|不选|或许|也许|期望|出题者|\bif\b|\bsuppose\b",
     re.I,
 )
 # A paragraph that cites another question (真题, 例题, 示例 …) reports that question's answer.
 _OTHER_QUESTION = re.compile(
     r"真题|例题|一道题|另一道|另一题|有一题|有题|题里|题中|模拟题|考试网|文库|百度|网上|示例|例子|"
-    r"例如|比如|类似题|原题|同类题|有些地方|有的地方"
+    r"例如|比如|类似题|原题|同类题|有些地方|有的地方|考试题|考过"
 )
 _CUT_SHORT = re.compile(rf"{_SEP}[A-Z](?![A-Za-z\u4e00-\u9fff])")
 _CUT_LEFT = re.compile(r"(?<![A-Za-z])[A-Z]\s*[、,，/和与及+]\s*$")
+# … but a turn after the marker (很多考试的答案是B，但结合本题，我决定选A) ends it.
+_TURN = re.compile(r"但|不过|然而|可是|所以|因此|故|综上|最终|结合本题|对于本题")
 _QUESTIONED = re.compile(r"^\s*[)\]】>]?\s*(?:吗|呢|？|\?|还是|或|or\b)")
 _SENTENCE_END = re.compile(r"[。！？!?\n；;]")
-_QUOTED = re.compile(r"“[^”]{13,800}”|「[^」]{13,800}」|『[^』]{13,800}』|\"[^\"]{13,800}\"")
+# Every quote pair is consumed (so ASCII quotes pair up left to right); long ones are blanked.
+_QUOTED = re.compile(r"“[^”]{0,800}”|「[^」]{0,800}」|『[^』]{0,800}』|\"[^\"\n]{0,300}\"")
+_LONG_QUOTE = 15
 
 UNPARSED = "unparsed"
+_BLANK = "\x00"  # fills a blanked quote; an answer right after one is the quoted question's
+_AFTER_QUOTE = re.compile(rf"{_BLANK}[\s:：,，。]*$")
+_OPEN_QUOTE_BEFORE = re.compile(r"[“「『][^”」』]{0,6}$")
 
 
 @dataclass(frozen=True)
@@ -98,8 +105,10 @@ def normalize(text: str) -> str:
 
 
 def _blank_quotes(text: str) -> str:
-    """Long quoted passages replaced by spaces (positions kept)."""
-    return _QUOTED.sub(lambda m: " " * len(m.group(0)), text)
+    """Long quoted passages blanked out with ``_BLANK`` (positions kept)."""
+    return _QUOTED.sub(
+        lambda m: _BLANK * len(m.group(0)) if len(m.group(0)) >= _LONG_QUOTE else m.group(0), text
+    )
 
 
 @lru_cache(maxsize=64)
@@ -116,7 +125,10 @@ def _patterns(letters: str) -> tuple[tuple[tuple[str, re.Pattern], ...], ...]:
         r"(?:(?:最终|正确|最佳|标准|参考|最后)?的?答案[】\]」]?|答(?=\s*[:<(\[【])"
         r"|(?:我的|最终的?)?选择(?=\s*(?:是|为|:))|结论(?=\s*[:是为]))"
     )
-    lead = r"\s*(?:应该|应当|应|可能|最可能|就|则|即|确定|选定)?\s*(?:是|为|选|选择|选项|:)?\s*(?:是|为)?"
+    lead = (
+        r"\s*(?:应该|应当|应|可能|最可能|就|则|即|确定|选定)?\s*(?:是|为|选|选择|选项|包括|包含|:)?"
+        r"\s*(?:是|为)?"
+    )
     opt = r"\s*[:：]?\s*(?:[-–—•]\s*)?(?:选项|选)?\s*[(\[【「<{]?\s*[{(\[]?\s*"
     verb_lead = (
         r"(?:(?<![不未没别再能可所若])(?:故|所以|因此|因而|综上所述|综上|结论\s*:|我|应|应该|应当|则|答"
@@ -144,8 +156,12 @@ def _patterns(letters: str) -> tuple[tuple[tuple[str, re.Pattern], ...], ...]:
         ("names-option", rf"(?:对应|即为?|就是|应为|应是)(?:的)?\s*选项\s*[(\[【]?\s*{group}"),
         (
             "is-correct-answer",
-            rf"(?<![A-Za-z0-9])[(\[【]?{group}[)\]】]?\s*(?:选项|项)?\s*(?:是|为)\s*"
-            r"(?:正确|最佳|最合适|最恰当|最终)的?(?:答案|选项|选择)",
+            rf"(?<![A-Za-z0-9])(?<!可能)(?<!也许)[(\[【]?{group}[)\]】]?\s*(?:选项|项)?\s*(?:是|为)\s*"
+            r"(?:(?:正确|最佳|最合适|最恰当|最终)的?(?:答案|选项|选择)|(?:本题的?|正确的?)?答案(?![是为]))",
+        ),
+        (
+            "options-are",
+            rf"(?:的|认为)[\u4e00-\u9fff]{{0,6}}?选项(?:应该|应)?(?:是|为|包括)\s*[:：]?\s*{group}",
         ),
         (
             "correct-is",
@@ -195,7 +211,8 @@ def _own_commitment(text: str, match: re.Match, options: dict[str, str], letters
     last line, nothing after the letter but that option's text."""
     start = match.start()
     sentence_start = max((m.end() for m in _SENTENCE_END.finditer(text, 0, start)), default=0)
-    if _NOT_MINE.search(text, sentence_start, start + 2):
+    markers = list(_NOT_MINE.finditer(text, sentence_start, start + 2))
+    if markers and not _TURN.search(text, markers[-1].end(), start):
         return False
     paragraph_start = text.rfind("\n", 0, start) + 1
     if _OTHER_QUESTION.search(text, paragraph_start, start):
@@ -204,11 +221,31 @@ def _own_commitment(text: str, match: re.Match, options: dict[str, str], letters
         return False
     if _CUT_LEFT.search(text[max(0, match.start(1) - 6) : match.start(1)]):
         return False  # the letters are the tail of a longer list ("D、E、F是正确的")
+    quoted = _OPEN_QUOTE_BEFORE.search(text, max(0, start - 8), start) is not None
+    if quoted or _AFTER_QUOTE.search(text, max(0, start - 12), start):
+        return False  # quoted (有“答：<E>”) or the answer of a quoted question
+    if _names_other_text(text, match, options, letters):
+        return False
     said = match.groupdict().get("said")
     if said:
         found = _letters(match.group(1), letters)
         return len(found) == 1 and _clean_option(said) == _clean_option(options.get(found, ""))
     return True
+
+
+_SAID_TEXT = re.compile(r"\s*[.、:：]\s*([\u4e00-\u9fff][^,，。;；\n()（）]{1,30})")
+
+
+def _names_other_text(text: str, match: re.Match, options: dict[str, str], letters: str) -> bool:
+    """ "C. 每月" where option C is 年度汇总: the letter belongs to another question."""
+    found = _letters(match.group(1), letters)
+    said = _SAID_TEXT.match(text, match.end(1))
+    if len(found) != 1 or not said or "said" in match.groupdict():
+        return False
+    said_text, option = _clean_option(said.group(1)), _clean_option(options.get(found, ""))
+    if not option or said_text in option or option in said_text:
+        return False
+    return len(set(said_text) & set(option)) < 0.5 * min(len(set(said_text)), len(set(option)))
 
 
 def _last(
