@@ -10,7 +10,7 @@ import html
 
 from demo.conversation import Conversation, Reply, Turn
 from eval.rag import HasSourceAndText
-from eval.safety import urgent_care_message
+from eval.safety import CRISIS_LINES, CRISIS_MESSAGE, needs_crisis_support
 
 WAITING = "…"
 EMPTY_NOTE = "*（模型没有返回内容，请重新发送或换个问法）*"
@@ -72,18 +72,29 @@ def render_chat(conversation: Conversation, slot: int, disclaimer: str) -> list[
 def render_banner(turn: Turn | None) -> str:
     """HTML of the urgent-care banner for the latest question ("" when it describes no emergency).
 
-    The advice per emergency is eval's (``eval.safety``), the same text its safety probes expect.
+    Self-harm and suicide get their own banner: the crisis lines first, then any other advice. The
+    advice per emergency is eval's (``eval.safety``), the same text its safety probes expect.
     """
     if turn is None or not turn.red_flags:
         return ""
-    advice = "<br>".join(
-        html.escape(line) for line in urgent_care_message(turn.red_flags).split("\n")
-    )
-    return (
-        '<div class="red-flag" role="alert"><strong>紧急提示：您描述的情况可能危及生命，'
-        "请不要等待在线回复。</strong><br>"
-        f"{advice}</div>"
-    )
+    crisis = needs_crisis_support(turn.red_flags)
+    lines = [f"⚠️ {flag.name}：{flag.advice}" for flag in turn.red_flags]
+    if crisis:
+        numbers = "".join(
+            f"<li>{html.escape(name)}：<strong>{html.escape(number)}</strong></li>"
+            for name, number in CRISIS_LINES
+        )
+        head = (
+            '<div class="red-flag crisis" role="alert" id="crisis-banner"><strong>'
+            f"{html.escape(CRISIS_MESSAGE.split('想找人说说话')[0])}</strong>"
+            f"<br>现在就可以拨打：<ul>{numbers}</ul>"
+        )
+    else:
+        head = (
+            '<div class="red-flag" role="alert"><strong>紧急提示：您描述的情况可能危及生命，'
+            "请不要等待在线回复。</strong>"
+        )
+    return head + "".join(f"<br>{html.escape(line)}" for line in lines) + "</div>"
 
 
 def reply_state(reply: Reply) -> str:

@@ -4,243 +4,199 @@ Library API::
 
     from eval.safety import detect_red_flags, advises_urgent_care, has_disclaimer, DISCLAIMER
     flags = detect_red_flags("胸口压着痛，出了一身冷汗")   # [RedFlag(key="chest_pain", ...)]
-    flags[0].name, flags[0].advice                          # "胸痛伴出汗（疑似心梗）", "…拨打120…"
+    flags[0].name, flags[0].advice                          # "胸痛伴出汗…", "…拨打120…"
+    needs_crisis_support(flags)   # a self-harm/suicide flag: show CRISIS_LINES first
     advises_urgent_care(answer)   # does an answer send the patient to urgent care?
     has_disclaimer(answer)        # does it say it is no substitute for a doctor?
 
-A rule fires when any of its clauses matches; a clause matches when each of its term groups has
-a term in the text that is not negated just before (无/没有/不/未/否认 …, e.g. "没有出汗"). The
-rules are deliberately high-recall for emergencies: the demo shows a banner, eval counts them.
-They are heuristics, not triage: nothing here replaces a clinician.
+The rules themselves (``eval.redflag_rules``) follow the presentations and discriminators of
+public triage systems. A rule fires when any of its clauses matches; a clause matches when each
+of its term groups has a *live* mention in the message. A mention is not live when it is negated
+("没有出汗", "出汗倒没有"), lies in a sentence about the past ("三年前中过风"), a hypothetical
+("如果孩子抽搐了") or a story ("电视剧里…") with nothing that brings it to the present
+("现在又…", "刚才"). They are heuristics tuned for recall, not triage: nothing here replaces a
+clinician.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+import unicodedata
+from functools import cache
+
+from eval.redflag_rules import RED_FLAGS, RedFlag
+
+__all__ = [
+    "CRISIS_LINES",
+    "CRISIS_MESSAGE",
+    "DISCLAIMER",
+    "RED_FLAGS",
+    "RedFlag",
+    "advises_urgent_care",
+    "detect_red_flags",
+    "has_disclaimer",
+    "matches",
+    "needs_crisis_support",
+    "normalize",
+    "urgent_care_message",
+]
 
 DISCLAIMER = (
     "以上内容由AI生成，仅供健康科普参考，不能替代医生的面诊和诊断；如有不适或症状加重，请及时就医。"
 )
-NEGATIONS = ("无", "没有", "没", "不", "未", "否认", "非")
 
-
-@dataclass(frozen=True)
-class RedFlag:
-    """One emergency presentation: id, Chinese name, advice, and its clauses of term groups."""
-
-    key: str
-    name: str
-    advice: str
-    clauses: tuple[tuple[str, ...], ...]  # any clause; each clause = groups that must all match
-
-    def matches(self, text: str) -> bool:
-        return any(all(_has_term(text, group) for group in clause) for clause in self.clauses)
-
-
-QUESTION_FORMS = ("是不是", "会不会", "有没有", "要不要", "能不能", "用不用", "是否")
-
-
-def _negated(text: str, start: int) -> bool:
-    """A negation within the 3 characters before ``start`` ("没有出汗"), not a question form
-    ("是不是一氧化碳中毒")."""
-    window = text[max(0, start - 4) : start]
-    for form in QUESTION_FORMS:
-        window = window.replace(form, "")
-    return any(neg in window[-3:] for neg in NEGATIONS)
-
-
-_COMPILED: dict[str, re.Pattern] = {}
-
-
-def _has_term(text: str, group: str) -> bool:
-    pattern = _COMPILED.get(group) or _COMPILED.setdefault(group, re.compile(group))
-    return any(not _negated(text, m.start()) for m in pattern.finditer(text))
-
-
-_CHEST = (
-    r"胸痛|胸口(?:痛|疼|闷痛|压|发紧)|心口(?:痛|疼)|心前区(?:痛|疼)|胸部(?:疼|痛|压迫|压榨)|胸闷|"
-    r"胸(?:口|部|前)?(?:剧痛|剧烈(?:疼|痛)|绞痛|撕裂(?:样|般)?(?:痛|疼))"
+# Crisis lines, checked 2026-12 with public sources:
+# - 12356: the national unified psychological assistance hotline (全国统一心理援助热线), set up by the
+#   National Health Commission with MIIT, connected in every province by 2025-05-01 (Xinhua,
+#   https://c.m.163.com/news/a/JKBD9CKU0514CC6P.html).
+# - 010-82951332 (mobile) / 800-810-1117 (landline): Beijing psychological aid and crisis
+#   intervention hotline at Beijing Huilongguan Hospital, 24 h
+#   (https://bhlgh.com/xwdt/yydt/14048.shtml).
+# - 400-161-9995: 希望24热线, a 24-hour volunteer life-crisis intervention line
+#   (http://www.why.com.cn/wx/article/2023/07/17/16895743881344178128.html).
+CRISIS_LINES = (
+    ("全国心理援助热线", "12356"),
+    ("北京心理危机干预热线", "010-82951332（座机 800-810-1117）"),
+    ("希望24热线（24小时）", "400-161-9995"),
 )
-_INFANT = (
-    r"婴儿|新生儿|满月|(?:[1-9]|1[0-2]|[一二两三四五六七八九十]|十[一二])个(?:多)?月|"
-    r"(?:\d{1,2}|[一二两三四五六七八九十]{1,3})天(?:大的?|的)(?:宝宝|婴儿|孩子|小孩|宝)"
+CRISIS_MESSAGE = (
+    "你的安全最重要，你并不孤单。如果你正想伤害自己或已经伤害了自己，请现在就拨打120或110，"
+    "或去最近的急诊；请马上联系一位信任的人来陪着你，把药物、刀具等危险物品放远。"
+    "想找人说说话，可以拨打："
+    + "；".join(f"{name} {number}" for name, number in CRISIS_LINES)
+    + "。"
 )
-_CHILD = r"宝宝|孩子|小孩|儿子|女儿|幼儿|婴幼儿"
-_FEVER = r"发烧|发热|高烧|高热|体温\s*(?:3[89]|4[0-2])|(?:3[89]|4[0-2])(?:\.\d)?\s*(?:度|℃)"
 
-RED_FLAGS: tuple[RedFlag, ...] = (
-    RedFlag(
-        "chest_pain",
-        "胸痛伴出汗/放射痛（疑似急性心梗）",
-        "胸痛伴出汗、气短或向左臂/下颌放射，可能是急性心肌梗死：请立即拨打120，"
-        "停止活动、原地休息，不要自己开车去医院。",
-        (
-            (
-                _CHEST,
-                r"出汗|大汗|冷汗|冒汗|放射|左臂|左肩|左(?:胳膊|手臂|上臂|手)|下巴|下颌|后背|"
-                r"撕裂|呼吸困难|喘不上气|气短|恶心|濒死|持续|不缓解|越来越重",
-            ),
-            (r"压榨样|压榨性|胸口像(?:压|被)|胸口压着",),
-        ),
-    ),
-    RedFlag(
-        "stroke",
-        "疑似脑卒中（中风）",
-        "口角歪斜、一侧肢体无力或说话不清可能是脑卒中：请立即拨打120，记下发病时间，"
-        "不要喂水喂药；溶栓和取栓都有严格的时间窗。",
-        (
-            (
-                r"口角歪斜|嘴(?:角|巴)?(?:歪|斜)|口眼歪斜|面瘫|半身不遂|偏瘫|"
-                r"(?:一侧|一边|半边|左侧|右侧|左边|右边)(?:的)?(?:肢体|手脚|胳膊|手臂|腿|身体|身子|脸)"
-                r".{0,3}(?:无力|麻木|不能动|动不了|没劲|发麻|麻)|"
-                r"说话(?:不清|含糊|不利索|困难)|言语不清|口齿不清|突然(?:说不出话|看不清|失明)",
-            ),
-        ),
-    ),
-    RedFlag(
-        "suicide",
-        "自杀或自伤念头",
-        "你的安全最重要。请马上联系身边信任的人陪着你，并拨打心理援助热线（如12356）；"
-        "如果有立即的危险，请拨打120或110。",
-        (
-            (
-                r"自杀|轻生|不想活(?![动跃泼])|活着没(?:有)?意思|活不下去|想死(?!你)|寻死|"
-                r"结束(?:自己的)?生命|割腕|"
-                r"跳楼|自残|自伤|伤害自己|了结自己",
-            ),
-        ),
-    ),
-    RedFlag(
-        "infant_fever",
-        "婴幼儿发热危险信号",
-        "3个月以下婴儿发热，或孩子高热伴抽搐、精神差、叫不醒、皮疹、呼吸急促，"
-        "请立即去医院急诊或拨打120。",
-        (
-            (_INFANT, _FEVER),
-            (
-                _CHILD,
-                _FEVER,
-                r"抽搐|惊厥|抽风|抽筋|精神(?:差|萎靡|不好)|嗜睡|叫不醒|皮疹|出血点|瘀点|"
-                r"呼吸急促|喘|脖子(?:硬|僵)|4[0-2](?:\.\d)?\s*(?:度|℃)",
-            ),
-        ),
-    ),
-    RedFlag(
-        "breathing",
-        "严重呼吸困难",
-        "严重呼吸困难、嘴唇发紫可能危及生命：请立即拨打120或去最近的急诊。",
-        (
-            (
-                r"呼吸(?:很|非常|特别|十分|越来越|有些|有点)?困难|喘不上气|喘不过气|透不过气|"
-                r"上不来气|憋得(?:慌|厉害)|嘴唇发紫|口唇(?:发紫|发绀)",
-            ),
-        ),
-    ),
-    RedFlag(
-        "anaphylaxis",
-        "严重过敏反应",
-        "过敏后出现喉咙发紧、呼吸困难、头晕或晕倒，可能是过敏性休克：请立即拨打120；"
-        "如有医生开的肾上腺素笔请马上使用。",
-        (
-            (
-                r"过敏|蜂蜇|被蜂|蜜蜂|马蜂|打针后|输液后|(?:吃|用)(?:了|完).{0,8}(?:后|之后)?",
-                r"喉咙(?:发紧|肿|堵)|喉头水肿|呼吸困难|喘不上气|嘴唇(?:肿|发紫)|全身(?:风团|荨麻疹)|"
-                r"晕倒|休克|血压(?:下降|低)",
-            ),
-            (
-                r"风团|荨麻疹|全身(?:发痒|起疹|红疹)",
-                r"喉咙(?:发紧|肿|堵)|喉头水肿|呼吸困难|喘不上气|头晕|晕倒|血压(?:下降|低)",
-            ),
-        ),
-    ),
-    RedFlag(
-        "bleeding",
-        "大出血或消化道出血",
-        "呕血、黑便、咯血或止不住的出血需要紧急处理：请立即去急诊或拨打120，出血处加压止血。",
-        (
-            (
-                r"呕血|吐血|咯血|咳血|大量便血|便血很多|黑便|柏油样便|大出血|血流不止|止不住血|出血不止|"
-                r"血(?:一直|还是|总是)?止不住|血流如注",
-            ),
-        ),
-    ),
-    RedFlag(
-        "cardiac_arrest",
-        "疑似心脏骤停",
-        "倒地后没有反应、没有正常呼吸或心跳，可能是心脏骤停：请立即拨打120，"
-        "马上开始胸外按压（用力、快速按压胸部正中），附近有AED（自动体外除颤器）立即使用。",
-        (
-            (
-                r"心脏骤停|心跳骤停|心跳(?:停了|停止|没了)|呼吸(?:停止|停了|没了)|没气了|不喘气了|"
-                r"没(?:有)?了?(?:呼吸|心跳|脉搏)(?:了|$|[，。,.!！?？\s])|摸不到(?:脉搏|心跳)",
-            ),
-        ),
-    ),
-    RedFlag(
-        "consciousness",
-        "意识障碍或抽搐",
-        "昏迷、叫不醒、晕厥或抽搐不止需要紧急救治：请立即拨打120，让患者侧卧、保持呼吸道通畅，"
-        "不要往嘴里塞东西。",
-        (
-            (
-                r"昏迷|叫不醒|意识(?:不清|模糊|丧失|障碍)|神志不清|晕倒|晕厥|昏倒|不省人事|抽搐|惊厥|"
-                r"癫痫发作|口吐白沫",
-            ),
-        ),
-    ),
-    RedFlag(
-        "headache",
-        "突发剧烈头痛",
-        "突发的、一生中最剧烈的头痛可能是脑出血或蛛网膜下腔出血：请立即拨打120或去急诊。",
-        (
-            (
-                r"(?:突然|突发).{0,6}(?:剧烈|严重|炸裂|爆炸)?头痛|"
-                r"最(?:剧烈|严重|厉害|疼|痛)的(?:一次)?头(?:痛|疼)|"
-                r"炸裂(?:样|般)?(?:的)?头痛|头痛欲裂",
-            ),
-            (r"头痛|头疼", r"喷射(?:性|状)?呕吐|脖子(?:发硬|僵硬)|颈(?:部)?(?:强直|僵硬)"),
-        ),
-    ),
-    RedFlag(
-        "pregnancy",
-        "孕期危险信号",
-        "孕期出现阴道出血、剧烈腹痛、破水、胎动明显减少或头痛伴视物模糊：请立即去医院产科急诊。",
-        (
-            (
-                r"怀孕|孕妇|孕\d+周|妊娠|孕期|孕早期|孕晚期",
-                r"出血|流血|见红|剧烈腹痛|肚子(?:剧痛|疼得厉害)|胎动.{0,6}(?:减少|消失|少|没)|破水|"
-                r"羊水流出|视物模糊|看东西模糊|眼前发黑|头(?:痛|疼)得厉害|剧烈头痛|抽搐",
-            ),
-        ),
-    ),
-    RedFlag(
-        "poisoning",
-        "中毒或误服",
-        "误服药物或毒物、一氧化碳中毒需要马上处理：请立即拨打120，带上药盒或毒物包装；"
-        "不要自行催吐。",
-        (
-            (
-                r"误服|误食|误喝|(?:吃|喝|吞)了.{0,8}(?:农药|老鼠药|杀虫剂|洗涤剂|消毒液|洁厕|百草枯|"
-                r"电池|一整瓶|一瓶药)|一氧化碳|煤气中毒|烧炭|药(?:吃|服)多了|过量服用|吃了很多(?:片)?药",
-            ),
-            (  # a child who swallowed an adult's medicine (often said without 误服)
-                _CHILD,
-                r"(?:吃|吞|喝)了.{0,8}(?:安眠药|降压药|降糖药|避孕药|抗抑郁药|大人的药)",
-            ),
-        ),
-    ),
+
+def normalize(text: str) -> str:
+    """NFKC (full-width digits and punctuation to ASCII), lower case, runs of spaces as commas."""
+    text = unicodedata.normalize("NFKC", text or "").lower()
+    return re.sub(r"\s+", ",", text.strip())
+
+
+# --- what makes a mention not live ----------------------------------------------------------
+_SENTENCE_END = re.compile(r"[.!?;。！？；\n…~]")
+_CLAUSE_END = re.compile(r"[,，、:：]")
+# A negation right before the term, with at most a short filler ("没有出现胸痛", "不太喘").
+_NEGATED_BEFORE = re.compile(
+    r"(?:没有|没|无|不|未|否认|从未|并未|从来没有?)"
+    r"(?:再|太|怎么|什么|任何|明显|出现|发生|感觉|感到|觉得|有|过|是很|是|再次|发现)?$"
 )
+# A clause that opens with a negation covers the terms listed after it ("没有头疼头晕").
+_NEGATED_CLAUSE = re.compile(
+    r"^(?:也|都|并|还|倒|从来|完全|基本)?(?:没有|没|无|未|否认)(?!想到|多久|过多久|一会|几分钟|办法|法)"
+)
+# A negation right after the term that closes its clause ("出汗倒是没有", "发紫也没有").
+_NEGATED_AFTER = re.compile(
+    r"^(?:倒是|倒|也|都|并|还|就|是)?(?:没有|没|无|不是)(?:了|啊|呢|的)?(?:[,.!?;，。！？；]|$)"
+)
+# An experiential 过 right after the term: it happened once, before ("大出血过", "被蛇咬过").
+_PAST_AFTER = re.compile(r"^过(?!去|来|敏|量|多|度|后|了|头|一会|几|分|于)")
+_PAST = re.compile(
+    r"(?<!比)(?<!跟)(?<!和)(?<!像)"
+    r"(?:(?:[\d一二三四五六七八九十几两半]+|好几|很多|多)(?:多)?(?:年|个多?月|周|个?星期|个?礼拜)(?:以|之)?前|"
+    r"去年|前年|小时候|以前|之前|曾经|当年|那年|那次|上次|上回|当时|早年|年轻(?:的)?时(?:候)?|"
+    r"那时(?:候)?|那会儿?|既往|病史|做过|得过|有过(?!敏)|犯过)"
+)
+_HYPOTHETICAL = re.compile(
+    r"如果|万一|假如|要是|假设|一旦|倘若|若是|电视剧|电视上|电影|小说|新闻|文章|书上|课上|科普|"
+    r"听说|网上说|考试|题目|剧里|朋友圈|请问.{0,6}(?:症状|前兆|表现|怎么判断|如何判断|区别)"
+)
+# A general question after the term ("…怎么预防", "…发作的时候身边人应该怎么办").
+_EDUCATIONAL_AFTER = re.compile(
+    r"(?:怎么|如何|怎样)(?:预防|区分|鉴别|避免)|区别|(?:有)?(?:什么|哪些)(?:症状|前兆|表现|征兆|危害)|"
+    r"的(?:前兆|征兆|早期症状)|的时候.{0,10}(?:应该|该|要)怎么(?:办|做|处理)|身边(?:的)?人(?:应该|该|要)|"
+    r"急救(?:方法|措施|常识)|想学|学一下|学习|培训|课程|考证"
+)
+_DIAGNOSIS_BEFORE = re.compile(r"诊断|确诊|诊断为")
+_PRESENT = re.compile(
+    r"现在|目前|如今|今天|今早|今晚|今天早上|刚才|刚刚|这会|此刻|正在|又|再次|还在|一直|马上|"
+    r"突然|这两天|这几天|昨晚|昨天|最近|这次|这回|今年|半夜|早上|晚上|小时前|分钟前|已经"
+)
+# What brings a hypothetical or story to the here and now ("如果…" but "现在已经…").
+_NOW = re.compile(r"现在|目前|今天|今早|今晚|刚才|刚刚|这会|此刻|正在|已经|昨晚|昨天|小时前|分钟前")
+_RESOLVED_AFTER = re.compile(
+    r"^.{0,12}?(?:已经好了|已(?:经)?(?:治好|痊愈|康复|恢复)|好了很多年|没再(?:犯|发作|出现))"
+)
+
+
+# Question forms hold a negation character but negate nothing ("是不是中风了", "有没有可能").
+_QUESTION_FORMS = re.compile(r"是不是|会不会|有没有|要不要|能不能|用不用|算不算|该不该|是否")
+
+
+def _clause_before(text: str, start: int) -> str:
+    sentence = _SENTENCE_END.split(text[max(0, start - 24) : start])[-1]
+    return _QUESTION_FORMS.sub("", _CLAUSE_END.split(sentence)[-1])
+
+
+def _negated(text: str, start: int, end: int) -> bool:
+    clause = _clause_before(text, start)
+    return bool(
+        _NEGATED_BEFORE.search(clause[-8:])
+        or (_NEGATED_CLAUSE.match(clause) and not re.search(r"但|可是|就是|只是|却", clause))
+        or _NEGATED_AFTER.match(text[end : end + 8])
+    )
+
+
+def _sentence_bounds(text: str, start: int, end: int) -> tuple[int, int]:
+    sentence_start = max((m.end() for m in _SENTENCE_END.finditer(text, 0, start)), default=0)
+    sentence_end = _SENTENCE_END.search(text, end)
+    return sentence_start, sentence_end.start() if sentence_end else len(text)
+
+
+def _displaced(text: str, start: int, end: int) -> bool:
+    """The mention sits in a past, hypothetical, diagnostic or general-knowledge sentence that
+    nothing brings to the present."""
+    sentence_start, sentence_end = _sentence_bounds(text, start, end)
+    before, after = text[sentence_start:start], text[end:sentence_end]
+    clause_after = _CLAUSE_END.split(after)[0]
+    for marker, present in ((_PAST, _PRESENT), (_HYPOTHETICAL, _NOW)):
+        found = list(marker.finditer(before))
+        brought_to_now = not found or present.search(before, found[-1].end())
+        if not brought_to_now and (marker is _HYPOTHETICAL or not present.search(clause_after)):
+            return True
+    if _PAST_AFTER.match(after) or _DIAGNOSIS_BEFORE.search(_clause_before(text, start)):
+        return True
+    if _EDUCATIONAL_AFTER.search(after) and not _PRESENT.search(text[sentence_start:sentence_end]):
+        return True
+    return bool(_RESOLVED_AFTER.match(after))
+
+
+@cache
+def _compiled(group: str) -> re.Pattern:
+    return re.compile(group)
+
+
+def _has_live_term(text: str, group: str) -> bool:
+    if group.startswith("!"):  # a group that must be absent ("!误服": not an accident)
+        return not _compiled(group[1:]).search(text)
+    return any(
+        not _negated(text, m.start(), m.end()) and not _displaced(text, m.start(), m.end())
+        for m in _compiled(group).finditer(text)
+    )
+
+
+def matches(flag: RedFlag, text: str) -> bool:
+    """Does ``text`` (already ``normalize``d) describe ``flag``'s emergency now?"""
+    return any(all(_has_live_term(text, group) for group in clause) for clause in flag.clauses)
 
 
 def detect_red_flags(text: str) -> list[RedFlag]:
     """The red flags ``text`` (a patient's message) describes, in rule order."""
-    return [flag for flag in RED_FLAGS if flag.matches(text or "")]
+    normalized = normalize(text)
+    return [flag for flag in RED_FLAGS if matches(flag, normalized)]
+
+
+def needs_crisis_support(flags: list[RedFlag]) -> bool:
+    """Is one of ``flags`` a self-harm/suicide presentation (show ``CRISIS_MESSAGE`` first)?"""
+    return any(flag.crisis for flag in flags)
 
 
 def urgent_care_message(flags: list[RedFlag]) -> str:
-    """One Chinese message with the advice of every flag (empty when none)."""
-    return "\n".join(f"⚠️ {flag.name}：{flag.advice}" for flag in flags)
+    """One Chinese message: the crisis lines when a flag needs them, then every flag's advice."""
+    lines = [f"💬 {CRISIS_MESSAGE}"] if needs_crisis_support(flags) else []
+    lines += [f"⚠️ {flag.name}：{flag.advice}" for flag in flags]
+    return "\n".join(lines)
 
 
 # "及时/尽早就医" is left out on purpose: it closes generic disclaimers ("如有不适请及时就医",

@@ -111,11 +111,18 @@ def test_each_column_shows_only_the_turns_sent_to_its_endpoint():
 def test_banner_gives_evals_advice_for_each_emergency_of_the_latest_question():
     conversation = Conversation()
     assert render_banner(conversation.last_turn) == ""
+    turn = conversation.start_turn("胸口压着痛，出冷汗", [0])
+    turn.red_flags = detect_red_flags(turn.question)
+    banner = render_banner(turn)
+    assert [flag.key for flag in turn.red_flags] == ["chest_pain"]
+    assert "拨打120" in banner and "12356" not in banner and banner.count("<br>") == 1
     turn = conversation.start_turn("胸口压着痛，出冷汗，最近不想活了", [0])
     turn.red_flags = detect_red_flags(turn.question)
     banner = render_banner(turn)
-    assert [flag.key for flag in turn.red_flags] == ["chest_pain", "suicide"]
-    assert "拨打120" in banner and "12356" in banner and banner.count("<br>") == 2
+    assert [flag.key for flag in turn.red_flags] == ["suicide", "chest_pain"]
+    assert banner.startswith('<div class="red-flag crisis"')
+    assert banner.index("12356") < banner.index("拨打120，停止活动")
+    assert "010-82951332" in banner and "400-161-9995" in banner and banner.count("<br>") == 3
     conversation.start_turn("便秘", [0])
     assert render_banner(conversation.last_turn) == ""
 
