@@ -154,6 +154,8 @@ def _column_problem(file: Path, entry: dict) -> tuple[str, str] | None:
         records = _sample_records(file)
     except (ValueError, OSError) as exc:
         return "dataset-malformed", str(exc)
+    except RecursionError:
+        return "dataset-malformed", f"{file}: JSON nested too deeply to read"
     if not records:
         return "dataset-empty", f"{file} has no records"
     columns = entry.get("columns", {})

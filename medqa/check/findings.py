@@ -10,11 +10,14 @@ class Level(StrEnum):
     """``error``: the config is wrong and will fail or train the wrong thing.
     ``env``: the config is fine but this machine lacks the hardware or a package it needs.
     ``warning``: likely a mistake or a waste of GPU time; the run would still start.
+    ``skipped``: a rule that could not run here (missing token stats, adapter, model files …);
+    the message says why and the fix says what enables it. Never fails the check.
     """
 
     ERROR = "error"
     ENV = "env"
     WARNING = "warning"
+    SKIPPED = "skipped"
 
 
 @dataclass(frozen=True)

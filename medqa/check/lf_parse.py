@@ -108,7 +108,19 @@ def _quiet_parse(parse, args: dict[str, Any]) -> None:
 
 def parser_findings(cfg: RunConfig) -> list[Finding]:
     """Findings from LLaMA-Factory's own parser (``get_train_args`` or ``get_infer_args``)."""
-    from llamafactory.hparams import get_infer_args, get_train_args
+    try:
+        from llamafactory.hparams import get_infer_args, get_train_args
+    except ImportError as exc:
+        return [
+            Finding(
+                str(cfg.path),
+                Level.SKIPPED,
+                "llamafactory-parser",
+                "(config)",
+                f"LLaMA-Factory's own parser not run: it cannot be imported ({exc})",
+                "pip install -e '.[train]' (LLaMA-Factory 0.9.5), then check again",
+            )
+        ]
 
     parse = get_train_args if cfg.kind == TRAIN else get_infer_args
     args = neutralised_args(cfg.args)

@@ -33,7 +33,21 @@ def check_template(cfg: RunConfig) -> list[Finding]:
                 f"set template: {family.templates[0] if family and family.templates else 'qwen'}",
             )
         ]
-    if family is None or not family.templates or template in family.templates:
+    if family is None:
+        return [
+            Finding(
+                where,
+                Level.SKIPPED,
+                "template-family",
+                "template",
+                f"template {template!r} not checked: the family of model "
+                f"{cfg.get('model_name_or_path')!r} is unknown (no local config.json, and the "
+                "name is not a known Qwen release)",
+                "point model_name_or_path at the local model folder (its config.json tells), "
+                "then check again",
+            )
+        ]
+    if not family.templates or template in family.templates:
         return []
     why = ""
     if family.variant == "instruct-2507":
@@ -158,12 +172,16 @@ def check_packing_batch(cfg: RunConfig) -> list[Finding]:
 
 
 def check_cutoff_len(cfg: RunConfig) -> list[Finding]:
-    """``cutoff_len`` against the token-length p95 in the stats.json that ``medqa prep`` writes."""
+    """``cutoff_len`` against the token-length p95 in the stats.json that ``medqa prep`` writes;
+    ``skipped`` (saying how to get token stats) for a dataset that has none."""
     if cfg.kind != TRAIN or not cfg.get("do_train"):
         return []
     cutoff = int(cfg.get("cutoff_len", 2048))
     found = []
-    for stats_path, p95 in _token_p95s(cfg):
+    for name, stats_path, p95 in _token_p95s(cfg):
+        if p95 is None:
+            found.append(_cutoff_skipped(cfg, name, stats_path))
+            continue
         if cutoff >= p95:
             continue
         level = Level.ERROR if cutoff < p95 / 2 else Level.WARNING
@@ -181,7 +199,26 @@ def check_cutoff_len(cfg: RunConfig) -> list[Finding]:
     return found
 
 
-def _token_p95s(cfg: RunConfig) -> list[tuple[Path, float]]:
+def _cutoff_skipped(cfg: RunConfig, name: str, stats_path: Path | None) -> Finding:
+    tokenizer = cfg.get("model_name_or_path") or "PATH/TO/TOKENIZER"
+    if stats_path is None:
+        why = f"dataset {name!r} has no stats.json beside its files (not a `medqa prep` output)"
+    else:
+        why = f"{stats_path} has no token lengths (prepared without --tokenizer)"
+    return Finding(
+        str(cfg.path),
+        Level.SKIPPED,
+        "cutoff-len",
+        "cutoff_len",
+        f"cutoff_len not checked against {name!r}: {why}",
+        f"medqa prep run --input … --tokenizer {tokenizer} (a local tokenizer path), "
+        "then check again",
+    )
+
+
+def _token_p95s(cfg: RunConfig) -> list[tuple[str, Path | None, float | None]]:
+    """``(dataset, stats.json or None, token p95 or None)`` for each registered train dataset
+    with files on disk (missing ones are the dataset rules' errors)."""
     try:
         info = load_dataset_info(cfg.dataset_dir) or {}
     except (ValueError, OSError):
@@ -189,12 +226,15 @@ def _token_p95s(cfg: RunConfig) -> list[tuple[Path, float]]:
     out = []
     for key, name in dataset_names(cfg):
         entry = info.get(name)
-        if key != "dataset" or not entry or "file_name" not in entry:
+        if key != "dataset" or not isinstance(entry, dict) or "file_name" not in entry:
             continue
-        stats = _stats_near(dataset_files(cfg.dataset_dir, entry)[0])
+        files = dataset_files(cfg.dataset_dir, entry)
+        if not files or not files[0].is_file():
+            continue
+        stats = _stats_near(files[0])
         p95 = _nested(stats[1], "length", "tokens", "total", "p95") if stats else None
-        if isinstance(p95, int | float):
-            out.append((stats[0], float(p95)))
+        number = float(p95) if isinstance(p95, int | float) else None
+        out.append((name, stats[0] if stats else None, number))
     return out
 
 
@@ -228,13 +268,27 @@ def adapter_rank(adapter_path: str | None) -> int | None:
 
 
 def check_vllm_lora_rank(cfg: RunConfig, trained_rank: int | None = None) -> list[Finding]:
-    """vLLM refuses LoRA adapters whose rank exceeds ``vllm_max_lora_rank`` (default 32)."""
+    """vLLM refuses LoRA adapters whose rank exceeds ``vllm_max_lora_rank`` (default 32);
+    ``skipped`` when the adapter's rank is unknown (not on disk, no train config given)."""
     adapter = cfg.get("adapter_name_or_path")
     if cfg.kind != INFER or cfg.get("infer_backend") != "vllm" or not adapter:
         return []
     rank = adapter_rank(adapter) or trained_rank
     limit = int(cfg.get("vllm_max_lora_rank", LF_DEFAULT_VLLM_MAX_LORA_RANK))
-    if rank is None or rank <= limit:
+    if rank is None:
+        return [
+            Finding(
+                str(cfg.path),
+                Level.SKIPPED,
+                "vllm-lora-rank",
+                "vllm_max_lora_rank",
+                f"LoRA rank not checked against vllm_max_lora_rank {limit}: "
+                f"{Path(adapter) / 'adapter_config.json'} does not exist yet",
+                f"check again once the adapter is trained, or now with its train config: "
+                f"medqa check TRAIN.yaml {cfg.path}",
+            )
+        ]
+    if rank <= limit:
         return []
     return [
         Finding(

@@ -154,3 +154,69 @@ def test_unreadable_config_names_the_file(tmp_path):
     broken.write_text("model_name_or_path: [unclosed\n")
     findings = check_configs([str(broken)])
     assert findings[0].code == "unreadable" and str(broken) in findings[0].message
+
+
+def test_cutoff_len_unchecked_without_token_stats_says_skipped(workspace):
+    """Prep without --tokenizer (as the README's by-hand commands run it): `skipped`, naming
+    the flag that enables the rule, never a silent OK."""
+    stats = {"length": {"chars": {"total": {"p95": 900}}}}
+    (workspace / "data" / "medqa" / "stats.json").write_text(json.dumps(stats))
+    result = _medqa(
+        "check", str(PITFALLS / "cutoff_too_short.yaml"), "--set", "cutoff_len=64", cwd=workspace
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "SKIPPED [cutoff-len] cutoff_len: cutoff_len not checked" in result.stdout
+    assert "prepared without --tokenizer" in result.stdout and "--tokenizer" in result.stdout
+    assert result.stdout.strip().splitlines()[-1].endswith("1 skipped")
+    (workspace / "data" / "medqa" / "stats.json").unlink()
+    findings = check_configs([str(PITFALLS / "cutoff_too_short.yaml")])
+    skipped = [f for f in findings if f.level == Level.SKIPPED and f.code == "cutoff-len"]
+    assert skipped and "no stats.json" in skipped[0].message
+
+
+def test_vllm_rank_unknown_without_adapter_says_skipped(workspace):
+    findings = check_configs([str(PITFALLS / "run_rank" / "infer_vllm.yaml")])
+    [skipped] = [f for f in findings if f.level == Level.SKIPPED]
+    assert skipped.code == "vllm-lora-rank" and "adapter_config.json does not exist" in (
+        skipped.message
+    )
+    assert "medqa check TRAIN.yaml" in skipped.fix
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "words"),
+    [
+        ("binary.yaml", bytes(range(256)) * 8, "not UTF-8 text"),
+        ("nul.yaml", b"model_name_or_path: a\x00b\n", "NUL byte"),
+        ("flow_deep.yaml", b"a: " + b"[" * 5000 + b"]" * 5000 + b"\n", "not valid YAML"),
+        (
+            "block_deep.yaml",
+            "".join(f"{' ' * k}k{k}:\n" for k in range(3000)).encode() + b" " * 3000 + b"v\n",
+            "",
+        ),
+        ("list.yaml", b"- a\n- b\n", "top level must be a mapping"),
+    ],
+)
+def test_hostile_yaml_is_an_error_not_a_traceback(tmp_path, name, content, words):
+    path = tmp_path / name
+    path.write_bytes(content)
+    result = _medqa("check", str(path), cwd=tmp_path)
+    assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr
+    assert f"{path}: ERROR [unreadable]" in result.stdout and words in result.stdout
+
+
+def test_yaml_values_read_as_llamafactory_reads_them(tmp_path):
+    """`1e-4` is a float to OmegaConf (llamafactory-cli), a string to plain PyYAML 1.1."""
+    from medqa.check.config import load_config
+
+    path = tmp_path / "lr.yaml"
+    path.write_text("learning_rate: 1e-4\nwarmup_ratio: 1.0e-1\nlora_rank: 16\nflag: true\n")
+    args = load_config(path, ("weight_decay=5E-3", "lora_alpha=32")).args
+    assert args == {
+        "learning_rate": 1e-4,
+        "warmup_ratio": 0.1,
+        "lora_rank": 16,
+        "flag": True,
+        "weight_decay": 5e-3,
+        "lora_alpha": 32,
+    }
