@@ -2,8 +2,8 @@
 
 1. :class:`NormalisePipeline` — whitespace, entities, full-width digits in every text field.
 2. :class:`ValidatePipeline` — drop incomplete records with a reason (``medqa/dropped/<reason>``).
-3. :class:`DeidentifyPipeline` — replace phone numbers, ID numbers, e-mails, QQ/WeChat ids and
-   URLs in the text; counted per type (``medqa/deid/<type>``).
+3. :class:`DeidentifyPipeline` — replace personal identifiers in the text with the shared engine
+   (:mod:`medqa.deid`); counted per kind (``medqa/deid/<kind>``).
 4. :class:`DeduplicatePipeline` — drop questions this or an earlier run already exported.
 5. :class:`JsonLinesFeedPipeline` — append the raw record to this run's feed, then mark it seen.
 """
@@ -22,7 +22,8 @@ from scrapy.exceptions import DropItem
 from crawler.context import seen_store
 from crawler.feed import DEFAULT_FEED, FeedFile, feed_path, run_params
 from crawler.items import QuestionItem, raw_record
-from crawler.textclean import deidentify, normalise
+from crawler.textclean import normalise
+from medqa.deid import Deidentifier
 
 logger = logging.getLogger(__name__)
 
@@ -89,10 +90,18 @@ class ValidatePipeline:
 
 
 class DeidentifyPipeline:
-    """Replace contact details in title, question and answers; count them per type."""
+    """Replace identifiers in title, question and answers; count them per kind.
+
+    ``MEDQA_DEID_KINDS`` picks the kinds (empty: all); ``MEDQA_KEEP_DOCTOR_NAMES`` also keeps
+    doctors' names in the text."""
 
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
+        settings = crawler.settings
+        self.engine = Deidentifier(
+            settings.getlist("MEDQA_DEID_KINDS") or None,
+            keep_doctor_names=settings.getbool("MEDQA_KEEP_DOCTOR_NAMES"),
+        )
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> DeidentifyPipeline:
@@ -100,7 +109,7 @@ class DeidentifyPipeline:
 
     def process_item(self, item: QuestionItem) -> QuestionItem:
         counts: Counter[str] = Counter()
-        _text_fields(item, lambda text: deidentify(text, counts))
+        _text_fields(item, lambda text: self.engine.redact(text, counts))
         for kind, n in counts.items():
             self.crawler.stats.inc_value(f"medqa/deid/{kind}", n)
         if counts:

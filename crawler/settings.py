@@ -72,7 +72,10 @@ ITEM_PIPELINES = {
 MEDQA_FEED = "data/raw/%(site)s-%(time)s.jsonl"
 FEED_EXPORT_ENCODING = "utf-8"
 MEDQA_STATS_FILE = ""  # default: <feed>.stats.json
-MEDQA_KEEP_DOCTOR_NAMES = False  # doctor names are not needed for training
+MEDQA_KEEP_DOCTOR_NAMES = False  # doctor names are not needed for training (field and text)
+# Kinds of identifier replaced in every text field before the feed writes it (medqa.deid.KINDS);
+# empty: all of them. An unknown name stops the crawl at start-up.
+MEDQA_DEID_KINDS: list[str] = []
 # Questions exported by any earlier run are neither fetched nor written again. A SQLite path,
 # "redis" (distributed mode's default), or "" to remember nothing between runs.
 MEDQA_SEEN_STORE = "data/raw/.medqa-seen.sqlite"

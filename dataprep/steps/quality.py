@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from dataprep.relevance import relevance
 from dataprep.steps.base import RecordStep, StepStats
-from dataprep.steps.deidentify import DEFAULT_PLACEHOLDERS
+from medqa.deid import has_contact_placeholder
 
 # Greetings, pleasantries and template headings that carry no medical content.
 _TEMPLATE_RE = re.compile(
@@ -34,9 +34,6 @@ _AD_RE = re.compile(
     r"|免费(?:咨询|领取|诊断|治疗)|在线咨询|(?:到|来)我院|我院(?:专家|采用|引进|特色)"
     r"|包治|无效退款|优惠活动|特价"
     r")"
-)
-_CONTACT_PLACEHOLDERS = tuple(
-    DEFAULT_PLACEHOLDERS[k] for k in ("phone", "wechat", "qq", "url", "email")
 )
 _TRUNCATED_ENDINGS = (
     "…",
@@ -165,8 +162,9 @@ def is_truncated(answer: str) -> bool:
 
 
 def is_advertising(answer: str) -> bool:
-    """True if the answer solicits contact (a contact placeholder or an ad phrase)."""
-    return _AD_RE.search(answer) is not None or any(p in answer for p in _CONTACT_PLACEHOLDERS)
+    """True if the answer solicits contact: an ad phrase, or a placeholder the shared
+    de-identification engine wrote for a phone, WeChat, QQ, e-mail, URL or social handle."""
+    return _AD_RE.search(answer) is not None or has_contact_placeholder(answer)
 
 
 def quality_score(record: dict, relevance_score: float | None) -> float:

@@ -1,12 +1,13 @@
-"""Normalisation and de-identification of crawled text."""
+"""Normalisation of crawled text, and the crawler's de-identification pipeline (the shared
+engine in medqa.deid, configured by the crawl settings)."""
 
 from __future__ import annotations
 
-from collections import Counter
-
 import pytest
+from scrapy.utils.test import get_crawler
 
-from crawler.textclean import DEID_TYPES, deidentify, normalise
+from crawler.pipelines import DeidentifyPipeline, NormalisePipeline
+from crawler.textclean import normalise
 
 
 def test_normalise_fixes_what_html_leaves_behind():
@@ -18,37 +19,57 @@ def test_normalise_fixes_what_html_leaves_behind():
     assert normalise(None) == ""
 
 
-@pytest.mark.parametrize(
-    ("text", "expected", "kind"),
-    [
-        ("我的手机号是13812345678，", "我的手机号是[手机号]，", "mobile"),
-        ("电话138-1234-5678也行", "电话[手机号]也行", "mobile"),
-        ("+86 139 1234 5678", "[手机号]", "mobile"),
-        ("打021-20657506预约", "打[电话]预约", "landline"),
-        ("电话：0755-8888 8888，", "电话：[电话]，", "landline"),
-        ("座机（010）12345678", "座机[电话]", "landline"),
-        ("打(020) 8765-4321或", "打[电话]或", "landline"),
-        ("打010 1234 5678", "打[电话]", "landline"),
-        ("身份证号11010119900307123X，", "身份证号[身份证号]，", "id_card"),
-        ("报告发到patient11@163.com了", "报告发到[邮箱]了", "email"),
-        ("加我微信：dr_a1234。", "加我微信：[微信号]。", "wechat"),
-        ("加V信 wx_b12345 备注看病", "加V信 [微信号] 备注看病", "wechat"),
-        ("vx号是doctorLi88", "vx号是[微信号]", "wechat"),
-        ("微信 13812345678", "微信 [微信号]", "wechat"),
-        ("可以加我QQ：123456789，", "可以加我QQ：[QQ号]，", "qq"),
-        ("视频在http://www.kangfu12.cn/video/123.html。", "视频在[网址]。", "url"),
-        ("看 kangfu.com/a 就行", "看 [网址] 就行", "url"),
-    ],
-)
-def test_each_contact_type_is_replaced_and_counted(text, expected, kind):
-    counts: Counter[str] = Counter()
-    assert deidentify(text, counts) == expected
-    assert counts == Counter({kind: 1})
-    assert kind in DEID_TYPES
+def _item(question: str, answer: str = "多喝水，注意休息。") -> dict:
+    return {
+        "source": "xywy",
+        "qid": "1",
+        "title": "咨询",
+        "question": question,
+        "answers": [{"text": answer, "doctor_name": "王建国", "doctor_title": "主治医师"}],
+    }
 
 
-def test_full_width_numbers_are_caught_after_normalisation():
-    assert deidentify(normalise("电话：１３９１２３４５６７８。")) == "电话：[手机号]。"
+def _run(item: dict, **settings) -> tuple[dict, dict]:
+    crawler = get_crawler(settings_dict=settings)
+    pipeline = DeidentifyPipeline.from_crawler(crawler)
+    out = pipeline.process_item(NormalisePipeline().process_item(item))
+    return out, crawler.stats.get_stats()
+
+
+def test_every_text_field_is_deidentified_and_counted_per_kind():
+    item, stats = _run(
+        _item(
+            "我叫王建国，手机１３９ １２３４ ５６７８，住在幸福小区3栋2单元501",
+            "加我微信 doc_li88 详聊。——心内科 李志强 主治医师",
+        )
+    )
+    assert item["question"] == "我叫[姓名]，手机[电话]，住在[地址]"
+    assert item["answers"][0]["text"] == "加我微信 [微信号] 详聊。——心内科 [医生姓名]"
+    assert {k: v for k, v in stats.items() if k.startswith("medqa/deid/")} == {
+        "medqa/deid/person_name": 1,
+        "medqa/deid/phone": 1,
+        "medqa/deid/address": 1,
+        "medqa/deid/wechat": 1,
+        "medqa/deid/doctor_name": 1,
+        "medqa/deid/records": 1,
+    }
+
+
+def test_kinds_are_chosen_in_the_settings():
+    item, _ = _run(_item("电话13812345678，邮箱a_b@163.com，我叫王建国"), MEDQA_DEID_KINDS="phone")
+    assert item["question"] == "电话[电话]，邮箱a_b@163.com，我叫王建国"
+
+
+def test_doctor_names_stay_only_when_the_setting_keeps_them():
+    text = "李医生说要复查"
+    assert _run(_item(text))[0]["question"] == "[医生姓名]说要复查"
+    kept, _ = _run(_item(text), MEDQA_KEEP_DOCTOR_NAMES=True)
+    assert kept["question"] == text
+
+
+def test_an_unknown_kind_stops_the_pipeline_naming_it():
+    with pytest.raises(ValueError, match="unknown de-identification kind 'fax'"):
+        _run(_item("x"), MEDQA_DEID_KINDS="phone,fax")
 
 
 @pytest.mark.parametrize(
@@ -56,13 +77,12 @@ def test_full_width_numbers_are_caught_after_normalisation():
     [
         "血压150/95，血糖7.8mmol/L，糖化6.3%",
         "2026-11-01 10:23:45 复查，结节0.8×0.6厘米",
-        "白细胞12.5×10^9/L，体重84公斤，身高170",
-        "前列腺5.1×4.3×4.0厘米，PSA 4.12ng/ml",
+        "HBV-DNA 13800000000 copies/ml，上次15800000000 IU/ml",
         "每周150分钟运动，盐5克以内，20261101复诊",
         "布洛芬0.2g，每4到6小时一次",
     ],
 )
 def test_medical_numbers_are_left_alone(text):
-    counts: Counter[str] = Counter()
-    assert deidentify(text, counts) == text
-    assert not counts
+    item, stats = _run(_item(text))
+    assert item["question"] == text
+    assert not any(k.startswith("medqa/deid/") for k in stats)

@@ -100,7 +100,7 @@ def test_records_are_cleaned(sample_run) -> None:
         "email": 1,
         "id_card": 1,
         "phone": 2,
-        "record_no": 1,
+        "medical_record": 1,
         "wechat": 1,
     }
     quality = next(row for row in stats["funnel"] if row["step"] == "quality")

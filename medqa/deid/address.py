@@ -1,0 +1,82 @@
+"""Street and residential addresses: administrative prefixes, road + number, community +
+building/unit/room, town + village + group, and whatever follows ``住在`` / ``地址：``.
+
+A bare province or city (``我在广州``, ``河南老家``) is not an address and is left alone: a match
+needs a road with a number, a community with a building or room, a village with a group, or a
+keyword that says an address follows. Runs on the folded view, so ``三栋二单元`` is ``3栋2单元``.
+"""
+
+from __future__ import annotations
+
+import re
+
+from medqa.deid.rules import Rule
+
+# Characters that never sit inside a place name: function words, pronouns, verbs of moving
+# and living, punctuation. They stop a road or community name from reaching back into prose.
+_NOT_IN_PLACE = (
+    "我你他她它们的了是在住到去从往向与及或同间就都也还又很太最不没无未被把让给对为以因所而但"
+    "吗呢吧啊呀哦嘛着过来说讲问看做吃喝打要想会能可该得找请叫这那哪些每个位次岁年时"
+    "病痛医院诊查疗术检床患者孩爸妈老公婆儿女子省市县区"
+    "，。！？、；：（）()【】《》“”‘’…,.!?;: \n\t"
+)
+_P = "(?:(?![" + re.escape(_NOT_IN_PLACE) + "])[\u4e00-\u9fff])"
+_PN = rf"(?:{_P}|[0-9])"  # inside a name: 中山二路 is 中山2路 in the folded view
+_NUM = r"[0-9A-Za-z十]{1,5}"
+# Only the town level belongs to an address: province, city and district stay (我在广州, 海淀区).
+_ADMIN = rf"(?:{_PN}{{1,8}}?(?:镇|乡|街道))"
+_ROAD = rf"(?:{_P}{_PN}{{0,9}}?|[0-9]{{2,3}})(?:大街|大道|路|街|巷|弄|胡同)"
+_PLACE_SUFFIX = (
+    r"(?:小区|花园|家园|公寓|大厦|新村|新城|苑|庭|府|广场|公馆|山庄|社区|宿舍|家属院|家属楼|大院|"
+    r"家属区|生活区|村|屯|庄|湾|坊|园|里|城|楼盘)"
+)
+_PLACE = rf"{_P}{_PN}{{0,9}}?{_PLACE_SUFFIX}"
+# A housing estate, named without a number (住在阳光小区); not 石家庄 or 厦门湖里区.
+_ESTATE = (
+    rf"{_P}{_PN}{{1,9}}?(?:小区|花园|家园|公寓|大厦|新村|新城|山庄|社区|宿舍|家属院|家属楼|大院|苑|村)"
+    r"(?![市区县省镇乡])"
+)
+_UNIT_WORD = r"(?:号楼|号院|栋|幢|座|单元|层|楼|室|户|号|组|队|社|排|门|期|区)"
+_UNITS = rf"(?: ?{_NUM}(?:-{_NUM})? ?{_UNIT_WORD})+(?: ?-?[0-9]{{2,5}}(?:室|房|号)?)?"
+_ROOM = r"(?: ?[0-9]{1,4}-[0-9]{1,4}(?:-[0-9]{1,5})?| ?[0-9]{3,4}(?:室|房)?)"
+_NUMBER = rf" ?{_NUM} ?(?:号|弄|巷)(?:院|楼)?(?:附{_NUM}号)?"
+_BUILDING = (
+    rf"(?:{_P}{_PN}{{1,11}}?(?:{_PLACE_SUFFIX[3:-1]}|小学|中学|大学|学校|幼儿园|大楼|中心|公司)"
+    rf"|{_P}{_PN}{{1,9}}?(?={_UNITS}))"
+)
+_ADDRESS_CUE = (
+    r"(?:家住|住址|地址|现住|居住在|居住于|住在|住|家在|寄到|送到|收货地址|户籍地|户口在)"
+)
+
+ADDRESS_RULES = (
+    # road with a number, then maybe a community and units: 朝阳区建国路88号院3号楼
+    Rule(
+        "address",
+        re.compile(
+            rf"{_ADMIN}*{_ROAD}{_NUMBER}(?:{_NUMBER})?(?:{_BUILDING}){{0,2}}(?:{_UNITS}|{_ROOM})?"
+        ),
+        50,
+    ),
+    # community with building, unit or room: 幸福小区3栋2单元501, 阳光花园12-3-502
+    Rule(
+        "address",
+        re.compile(rf"{_ADMIN}*(?:{_ROAD})?{_PLACE}(?:{_UNITS}|{_ROOM})"),
+        50,
+    ),
+    # town and village, maybe a group: 城关镇李家村3组
+    Rule(
+        "address",
+        re.compile(rf"{_ADMIN}*{_P}{_PN}{{0,5}}?(?:镇|乡){_P}{_PN}{{0,5}}?村(?:{_UNITS})?"),
+        51,
+    ),
+    Rule("address", re.compile(rf"{_ADMIN}*{_P}{_PN}{{0,5}}?村 ?{_NUM} ?(?:组|队|社)"), 51),
+    # after a keyword that says an address follows: 住在阳光小区, 地址：某某路
+    Rule(
+        "address",
+        re.compile(
+            rf"{_ADDRESS_CUE}[ :：是]{{0,2}}(?P<v>{_ADMIN}*(?:{_ROAD}|{_ESTATE})"
+            rf"(?:{_NUMBER})?(?:{_BUILDING}){{0,2}}(?:{_UNITS}|{_ROOM})?)"
+        ),
+        52,
+    ),
+)

@@ -1,0 +1,180 @@
+"""The de-identification engine: find identifier spans, merge overlaps, replace, count.
+
+:class:`Deidentifier` is what the crawler's pipeline and dataprep's ``deidentify`` step both
+call: the same text gives the same output whichever stage runs it.
+"""
+
+from __future__ import annotations
+
+import re
+from bisect import bisect_right
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from medqa.deid.address import ADDRESS_RULES
+from medqa.deid.fold import fold
+from medqa.deid.names import NAME_RULES
+from medqa.deid.rules import ALL_RULES, Rule
+from medqa.deid.vocabulary import KINDS, PLACEHOLDER_RE, PLACEHOLDERS, canonical_kind
+
+FOLDED_RULES: tuple[Rule, ...] = (*ALL_RULES, *ADDRESS_RULES)  # run on the folded view
+TEXT_RULES: tuple[Rule, ...] = NAME_RULES  # run on the text as written (一 is a name character)
+# Every folded rule needs one of these in the folded view; texts without any skip those rules.
+_FOLDED_GATE = re.compile(r"[0-9@#]|[A-Za-z]{2}|住|址|家在|寄到|送到|户")
+# Overlaps are merged; the merged span takes the kind of its best-ranked part, so "微信
+# 13812345678" is one WeChat id, not a WeChat id and a phone number.
+
+
+@dataclass(frozen=True)
+class Span:
+    """One identifier: its kind and where it is in the text (``text[start:end]``)."""
+
+    kind: str
+    start: int
+    end: int
+
+
+class Deidentifier:
+    """Replace identifiers of the chosen ``kinds`` (all by default) with placeholders.
+
+    ``keep_doctor_names`` leaves doctors' names in place (their spans still shield them from
+    the person-name rules). ``placeholders`` overrides the text written for a kind.
+    """
+
+    def __init__(
+        self,
+        kinds: Iterable[str] | None = None,
+        *,
+        keep_doctor_names: bool = False,
+        placeholders: dict[str, str] | None = None,
+    ) -> None:
+        chosen = KINDS if kinds is None else tuple(canonical_kind(k) for k in kinds)
+        if keep_doctor_names:
+            chosen = tuple(k for k in chosen if k != "doctor_name")
+        self.kinds = frozenset(chosen)
+        self.placeholders = dict(PLACEHOLDERS)
+        for name, text in (placeholders or {}).items():
+            self.placeholders[canonical_kind(name)] = text
+
+    def find(self, text: str) -> list[Span]:
+        """Spans of the chosen kinds in ``text``, in order, never overlapping."""
+        if not text:
+            return []
+        return find_all(text, self.kinds)
+
+    def redact(self, text: str, counts: Counter[str] | None = None) -> str:
+        """``text`` with identifiers replaced; ``counts`` (if given) gains one per replacement."""
+        spans = self.find(text)
+        if not spans:
+            return text
+        out, pos = [], 0
+        for span in spans:
+            out.append(text[pos : span.start])
+            out.append(self.placeholders[span.kind])
+            pos = span.end
+            if counts is not None:
+                counts[span.kind] += 1
+        out.append(text[pos:])
+        return "".join(out)
+
+
+def find_all(text: str, kinds: frozenset[str] = frozenset(KINDS)) -> list[Span]:
+    """Identifier spans of ``kinds`` in ``text``, overlaps merged (see the module doc).
+
+    Doctors' names are always looked for: with ``doctor_name`` off they still keep the
+    person-name rules away from a doctor's name, and are then left in the text."""
+    folded = fold(text)
+    found: list[tuple[int, int, int, str]] = []  # (start, end, rank, kind)
+    if _FOLDED_GATE.search(folded):
+        view, shifts = _compact(folded)
+        _collect(FOLDED_RULES, view, found)
+        if shifts:
+            found[:] = [(_back(a, shifts), _back(b - 1, shifts) + 1, r, k) for a, b, r, k in found]
+    _collect(TEXT_RULES, text, found)
+    if not found:
+        return []
+    _shield_placeholders(text, found)
+    found = [f for f in found if f[3] in kinds or f[3] == "doctor_name"]
+    if not found:
+        return []
+    return [s for s in _merge(found) if s.kind in kinds]
+
+
+def _collect(rules: Iterable[Rule], view: str, found: list[tuple[int, int, int, str]]) -> None:
+    for rule in rules:
+        for match in rule.pattern.finditer(view):
+            start, end = match.span("v") if match.groupdict().get("v") else match.span()
+            start, end = _trim(view, start, end)
+            if end <= start:
+                continue
+            if rule.check is not None and not rule.check(view[start:end], view, start):
+                continue
+            found.append((start, end, rule.rank, rule.kind))
+
+
+# A space next to a lone Latin letter, digit or sign is spelling-out ("Q Q 2 7 7 6", "z h a o
+# @ 1 6 3 . c o m", "w x : abc"): the view the folded rules see drops it.
+_SPELLED_GAP = re.compile(
+    r"(?:(?<=^[0-9A-Za-z@._:#\-])|(?<=[^0-9A-Za-z@._:#\-][0-9A-Za-z@._:#\-])) (?=[0-9A-Za-z@._:#\-])"
+    r"|(?<=[0-9A-Za-z@._:#\-]) (?=[0-9A-Za-z@._:#\-](?:$|[^0-9A-Za-z@._:#\-]))"
+)
+
+
+def _compact(folded: str) -> tuple[str, list[int]]:
+    """``folded`` without spelling-out spaces, and where they were (see :func:`_back`)."""
+    gaps = [m.start() for m in _SPELLED_GAP.finditer(folded)]
+    if not gaps:
+        return folded, []
+    pieces, pos = [], 0
+    for gap in gaps:
+        pieces.append(folded[pos:gap])
+        pos = gap + 1
+    pieces.append(folded[pos:])
+    return "".join(pieces), [gap - i for i, gap in enumerate(gaps)]
+
+
+def _back(pos: int, shifts: list[int]) -> int:
+    """The position in the folded text of position ``pos`` of the compacted view."""
+    return pos + bisect_right(shifts, pos)
+
+
+_TRIM_START = " .,-:;!?)/"
+_TRIM_END = " .,-:;!?(/"
+
+
+def _trim(view: str, start: int, end: int) -> tuple[int, int]:
+    """Drop separators a pattern took at either end (a URL's closing full stop, an unopened
+    closing bracket)."""
+    while start < end and view[start] in _TRIM_START:
+        start += 1
+    while end > start and (
+        view[end - 1] in _TRIM_END or (view[end - 1] == ")" and "(" not in view[start:end])
+    ):
+        end -= 1
+    return start, end
+
+
+def _shield_placeholders(text: str, found: list[tuple[int, int, int, str]]) -> None:
+    """Drop spans that touch a placeholder already in the text (a second run changes nothing)."""
+    if "[" not in text:
+        return
+    taken = [m.span() for m in PLACEHOLDER_RE.finditer(text)]
+    if taken:
+        found[:] = [f for f in found if not any(f[0] < b and a < f[1] for a, b in taken)]
+
+
+def _merge(found: list[tuple[int, int, int, str]]) -> list[Span]:
+    found.sort()
+    spans: list[Span] = []
+    start, end, rank, kind = found[0]
+    for s, e, r, k in found[1:]:
+        if s < end:  # overlap: one span, the best-ranked kind
+            end = max(end, e)
+            if r < rank:
+                rank, kind = r, k
+            continue
+        spans.append(Span(kind, start, end))
+        start, end, rank, kind = s, e, r, k
+    spans.append(Span(kind, start, end))
+    return spans

@@ -1,0 +1,154 @@
+"""Person and doctor names in free text: a surname list, the words around a name, and the
+characters a given name never holds.
+
+A name is found only where the text says it is one: after ``我叫`` / ``我老公叫`` / ``患者``,
+before an honorific (``张先生``, ``陈阿姨``), before or after a doctor's title (``王主任``,
+``——刘建华 主治医师``). A bare surname with nothing around it is left alone (``我姓陈``).
+"""
+
+from __future__ import annotations
+
+import re
+
+from medqa.deid.rules import Rule
+
+# Common single-character surnames (about 400, covering well over 95% of people), minus the few
+# that are everyday function words in front of a title (向医生请教, 和阿姨一起, 小于, 时医生说).
+SINGLE_SURNAMES = (
+    "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘蒋蔡余杜叶程苏魏洪常"
+    "吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付傅方白邹孟熊秦邱江尹薛闫阎段雷侯龙史陶黎贺顾毛郝龚"
+    "邵万钱严覃武戴莫孔汤温康施文牛樊葛邢安齐易乔伍庞颜倪庄聂章鲁岳翟殷詹申欧耿关兰焦俞左柳"
+    "甘祝包宁尚符舒阮柯纪梅童凌毕单季裴霍涂成苗谷盛曲翁冉骆蓝路游辛靳柴蒙鲍华喻祁蒲房滕屈饶"
+    "牟艾尤穆农司卓古吉缪简车项连芦麦褚娄窦戚岑景党宫费卜冷晏席卫米柏宗瞿桂佟臧闵苟"
+    "邬卞姬仇栾隋商刁沙荣巫寇桑郎甄丛仲虞敖巩明佘池苑迟邝官封匡鞠惠荆乐冀郁胥南"
+    "储栗燕楚鄢劳谌奚皮粟冼蔺楼盘满闻厉伊仝郜阚花权帅屠豆朴盖练廉禹井祖漆巴丰支卿"
+    "狄索宣晋初门云容敬扈晁芮阙浦戈伏鹿薄邸雍辜羊乌裘亓修邰赫杭宿鲜印逯隆茹"
+    "诸慕危玉银亢嵇湛宾戎勾茅利於居揭尉冶斯束檀衣展昝智奉植衡富尧闭"
+)
+DOUBLE_SURNAMES = (
+    "欧阳|司马|上官|诸葛|东方|皇甫|尉迟|公孙|慕容|长孙|宇文|司徒|夏侯|轩辕|令狐|钟离|端木|南宫|"
+    "西门|独孤|百里|呼延|万俟|澹台|公冶|太史|申屠|赫连|第五"
+)
+# Characters that do not occur in given names: clinical words, function words, numerals,
+# kinship and masking characters (刘某某 is already masked).
+NOT_IN_GIVEN_NAME = (
+    "的了是在和与或及就都也还又再很太更最不没无未别已被把让给对从向往到于为以因所而且但却"
+    "吗呢吧啊呀哦嘛么着过去说讲问答看查做吃喝打用要想会能可该应得到找请叫姓名称某"
+    "我你他她它们这那哪谁什怎样今昨谢年月日号天时分秒周岁次个位些每各第"
+    "二三四五六七八九十百千万两几半多少大老男女先士姐哥弟妹爸妈爷奶叔姨伯舅姑婆公孩儿子"
+    "村病症痛疼炎癌瘤肿细胞侧疸带人烦苦血压糖脂尿便咳嗽喘烧热冷痒酸胀麻晕吐泻药片剂针液膏丸粒支盒"
+    "医院科室诊检验测治疗术输住床护主任师教授患者属"
+    "头脑眼耳鼻口牙舌喉颈肩胸背腹腰臀腿脚手臂肝胆胰脾肾胃肠肺骨皮肤"
+    "上下左右前后里外中间内高低正常异偏加减增降升服停止开始结果情况问题这样"
+    "，。！？、；：（）()【】《》“”‘’…—-·,.!?;: \n\t0123456789"
+)
+_GIVEN = "(?:(?![" + re.escape(NOT_IN_GIVEN_NAME) + "])[\u4e00-\u9fff])"
+_SURNAME = f"(?:{DOUBLE_SURNAMES}|[{SINGLE_SURNAMES}])"
+FULL_NAME = f"{_SURNAME}{_GIVEN}{{1,2}}"
+_AFTER_NAME = (
+    r"(?=$|[\s，。,.！!？?、；;：:）)（(0-9]|今年|现在|目前|最近|近来|之前|前几|上个|这几|从小|平时|一直|"
+    r"女士|先生|同志|是|的|在|有|得|患|被|因|于|，|男|女|岁|今天|昨天|去年|前天|和|与|跟|也|都|"
+    r"住|说|问|做|查|吃|去|来|刚|已|才|就|还|又|也|老|自|身|经|我|他|她|这|那|啊|呢|吗|今|出|没|不)"
+)
+_RELATIVE = (
+    r"(?:老公|老婆|爱人|丈夫|妻子|媳妇|儿子|女儿|孩子|宝宝|宝贝|闺女|小孩|爸爸|爸|妈妈|妈|父亲|母亲|"
+    r"爷爷|奶奶|外公|外婆|姥姥|姥爷|哥哥|哥|姐姐|姐|弟弟|弟|妹妹|妹|婆婆|公公|岳父|岳母|朋友|同事|"
+    r"舅舅|姑姑|叔叔|阿姨|侄子|侄女|外甥|外甥女|孙子|孙女|家属|对象|男朋友|女朋友|邻居|同学)"
+)
+_PERSON_CUE = (
+    r"(?:我是|本人叫|本人是|本人|名叫|名字叫|名字是|中文名叫|中文名字叫|中文名|"
+    r"(?<=[我他她俺你名字儿子女孩妈爸爹娘爷奶公婆友事哥姐弟妹夫妻叔姨舅姑机人，,\s])叫|姓名|"
+    r"(?:患者|病人|病患)(?=姓名|[ :：])|(?<=床)(?:患者|病人)|"
+    r"就诊人|联系人|收件人|收款人|收款户名|户名|开户人|开户名|持卡人|账户名|被保险人|投保人|参保人|伤者|"
+    r"委托人|签字人|家属|(?:我|他|她|俺|你)(?:的|家)?" + _RELATIVE + r")"
+    r"(?:姓名|的名字)?(?:叫|名叫|是|为)?[ :：]{0,2}"
+)
+_HONORIFIC = (
+    r"(?:先生|女士|小姐|阿姨|叔叔|大爷|大妈|大娘|大姐|大哥|奶奶|爷爷|婆婆|老师|师傅|同学|阿婆|伯伯|"
+    r"老太太|老爷子|老先生|姐|哥)"
+)
+_DOCTOR_TITLE = (
+    r"(?:主任医师|副主任医师|主治医师|主治医生|住院医师|医师|医生|大夫|副主任|主任|教授|副教授|"
+    r"院长|副院长|护士长)"
+)
+_DOCTOR_LEAD = (
+    r"(?:(?:主治医生|主管医生|主刀医生|主治医师|主任医师|副主任医师)(?:叫|是|姓名)?"
+    r"|(?:医生|医师|大夫|主诊|接诊|签名|回复人|答复人)(?:叫|是|姓名|(?=[ :：])))"
+)
+# A department or unit before a name signs an answer: 心理科 黄晓燕, ——生殖医学中心 吴瑾.
+_UNIT = r"[\u4e00-\u9fff]{0,12}?(?:科|中心|门诊|病区|专科|电生理)"
+
+# Words that start with a surname but are no name: places (我是宁波的) and clinical words (我爸房颤).
+_NOT_NAME_WORDS = (
+    "宁波 南宁 南京 南昌 南通 南充 南阳 温州 金华 成都 兰州 包头 吉林 "
+    "江门 江西 江苏 湛江 安徽 安庆 安阳 商丘 岳阳 衡阳 柳州 桂林 沈阳 "
+    "齐齐 龙岩 梅州 惠州 汤阴 黄山 黄冈 黄石 石家 秦皇 郑州 徐州 常州 "
+    "房颤 白带 黄疸 高血 高热 高烧 包块 毛发 甘油 单侧 周身 周围 孙子 "
+    "马上 林格 何时 江湖 金黄 石膏 叶酸 程度 谷丙 谷草 申请 尤其 杜冷 "
+    "雷贝 苏醒 温度 温水 康复 方面 方法 白天 白色 白细 蓝色 常规 常见 "
+    "常用 常常 农村 严重 乔迁 武汉 伍德 易感 邢台 余下 田间 姜黄 干咳 "
+    "干燥 干眼 祝您 祝你 华法 舒张 舒服 严格 阳性 谈判 常表 容易 危险 周边 冷感 高龄 干呕 "
+    "任何 祝健 母亲 钟爱 羊癫 羊角 沙棘 高危 高度 高发 高于 低于 常态 严禁 单纯 单独 单位 单次 "
+)
+NOT_NAMES = frozenset(_NOT_NAME_WORDS.split())
+
+
+# Words whose second character is a surname: 检查, 正常, 健康, 亲戚, 邻居 (检查医生, 亲戚叔叔).
+_WORDS_ENDING_IN_SURNAME_TEXT = (
+    "检查 理解 正常 疫苗 健康 情况 信任 体温 亲戚 邻居 清楚 父母 比较 严重 安全 发现 表现 出现 "
+    "容易 小时 同时 及时 按时 平时 时间 原因 另外 其他 以及 一般 很多 特别 明显 经常 通常 异常 "
+    "正在 帮助 保持 坚持 主要 需要 重要 一定 肯定 稳定 决定 规定 以后 然后 之后 最后 饭后 "
+    "胆红 血管 黄金 人民 农民 居民 东方 西方 南方 北方 地方 对方 处方 配方 药方 双方 上周 本周 下周 每周"
+)
+_WORDS_ENDING_IN_SURNAME = frozenset(_WORDS_ENDING_IN_SURNAME_TEXT.split())
+
+
+def _not_a_word(value: str, text: str, start: int) -> bool:
+    """A name candidate that is no word of prose: neither its first two characters nor the
+    character before it and its first one form a common word."""
+    before = text[max(0, start - 1) : start + 1]
+    return value[:2] not in NOT_NAMES and before not in _WORDS_ENDING_IN_SURNAME
+
+
+# Characters that make "X医生" a word, not a surname + title: 主任医生, 多谢医生, 男医生.
+_NOT_BEFORE_TITLE = "主副男女好名该位当这那各每谢感多一二两三几"
+
+NAME_RULES = (
+    # a doctor: 王主任, 李医生, 张伟教授, 刘建华 主治医师
+    Rule(
+        "doctor_name",
+        re.compile(
+            rf"(?<![{SINGLE_SURNAMES}{_NOT_BEFORE_TITLE}]){_SURNAME}{_GIVEN}{{0,2}} ?"
+            + _DOCTOR_TITLE
+        ),
+        40,
+        _not_a_word,
+    ),
+    # a signature or attribution: 医生：王建国, 主治医生雷振东, ——骨科 宋振华, 乳腺外科的袁丽萍
+    Rule(
+        "doctor_name",
+        re.compile(
+            rf"(?:{_DOCTOR_LEAD}[ :：]{{0,2}}|[—\-]{{1,2}} ?(?:{_UNIT} ?)?|{_UNIT}(?: |的))"
+            rf"(?P<v>{FULL_NAME}){_AFTER_NAME}"
+        ),
+        41,
+        _not_a_word,
+    ),
+    # a person with an honorific: 张先生, 李女士, 陈阿姨; a full name only at a word start
+    Rule("person_name", re.compile(rf"{_SURNAME}{_HONORIFIC}"), 42, _not_a_word),
+    Rule(
+        "person_name",
+        re.compile(
+            rf"(?:^|(?<=[^\u4e00-\u9fff]|[我他她你的和与跟是叫给]))(?:{FULL_NAME}){_HONORIFIC}"
+        ),
+        42,
+        _not_a_word,
+    ),
+    # a person introduced as one: 我叫王建国, 我老公叫李志强, 我儿子王小明, 患者：刘芳
+    Rule(
+        "person_name",
+        re.compile(rf"{_PERSON_CUE}(?P<v>{FULL_NAME}){_AFTER_NAME}"),
+        43,
+        _not_a_word,
+    ),
+)

@@ -1,0 +1,373 @@
+"""Patterns for the identifiers that are numbers, handles and links.
+
+Every pattern runs on the folded view (:mod:`medqa.deid.fold`), so ``１３８``, ``一三八`` and
+``①③⑧`` look like ``138`` and em-dashes like ``-``. A pattern's ``v`` group, where it has one, is
+the value; the keyword before it (``微信：``, ``住院号``) stays in the text. A rule's ``check``
+sees the value and may refuse it (a Luhn sum, a date inside an ID number).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One pattern of one kind. Lower ``rank`` wins when two kinds claim the same characters."""
+
+    kind: str
+    pattern: re.Pattern
+    rank: int
+    check: Callable[[str, str, int], bool] | None = None  # (value, folded text, start) -> keep?
+
+
+_SEP = r"[ \-.]?"  # one space, dash or dot between digits: 138 1234 5678, 138-1234-5678
+_NOT_ALNUM_BEFORE = r"(?<![0-9A-Za-z])"
+_NOT_ALNUM_AFTER = r"(?![0-9A-Za-z])"
+_LINK = r"[ :=是为加搜索填写的：]{0,4}"  # between a keyword and its value: "号码是：", "加"
+# Units that make an 11-digit number a count, not a phone: viral loads, cell counts, money.
+_COUNT_UNIT = r"(?!\s*(?:copies|copy|拷贝|cps|IU|iu|U/|u/|/m|/L|/l|个|次|元|万|mg|ml|mL|g/))"
+
+
+def _digits(n: int) -> str:
+    """``n`` digits with an optional separator between each."""
+    return rf"\d(?:{_SEP}\d){{{n - 1}}}"
+
+
+def _only_digits(value: str) -> str:
+    return re.sub(r"[^0-9Xx]", "", value)
+
+
+def _luhn(number: str) -> bool:
+    total = 0
+    for i, char in enumerate(reversed(number)):
+        d = int(char)
+        if i % 2:
+            d = d * 2 - 9 if d > 4 else d * 2
+        total += d
+    return total % 10 == 0
+
+
+def _id_card_shape(value: str, folded: str, start: int) -> bool:
+    """18 characters with a plausible region, birth date and a final digit or X."""
+    digits = _only_digits(value)
+    if len(digits) != 18 or not digits[:17].isdigit():
+        return False
+    year, month, day = int(digits[6:10]), int(digits[10:12]), int(digits[12:14])
+    return digits[0] in "123456789" and 1900 <= year <= 2030 and 1 <= month <= 12 and 1 <= day <= 31
+
+
+_BANK_WORDS = re.compile(
+    r"银行|卡号|储蓄卡|信用卡|借记卡|银联|账号|帐号|转账|打款|汇款|工行|农行|建行|中行|招行"
+)
+
+
+def _bank_card(value: str, folded: str, start: int) -> bool:
+    """16–19 digits that pass the Luhn check, or any such run after a bank keyword."""
+    digits = _only_digits(value)
+    if not 16 <= len(digits) <= 19 or not digits.isdigit():
+        return False
+    if _BANK_WORDS.search(folded, max(0, start - 16), start):
+        return True
+    return _luhn(digits) and not _id_card_shape(value, folded, start)
+
+
+_PHONE_WORDS = r"(?:电话|手机|手机号|座机|固话|联系方式|联系电话|号码|热线|致电|拨打|打给|打|call|tel|TEL|Tel|分机)"
+
+PHONE_RULES = (
+    # mobile, optionally +86 / 0086
+    Rule(
+        "phone",
+        re.compile(
+            _NOT_ALNUM_BEFORE
+            + r"(?:(?:\+|00)?86[ \-]?)?1"
+            + _SEP
+            + r"[3-9](?:"
+            + _SEP
+            + r"\d){9}"
+            + _NOT_ALNUM_AFTER
+            + _COUNT_UNIT
+        ),
+        30,
+    ),
+    # landline with area code: 0571-8723 6666, (010)12345678, +86 21 61234567, extension
+    Rule(
+        "phone",
+        re.compile(
+            r"(?<![0-9A-Za-z.\-/])(?:\(0[1-9]\d{1,2}\) ?|0[1-9]\d{1,2}[ \-]?|\+86[ \-]?\(?\d{2,3}\)?[ \-]?)"
+            r"[1-9]\d{2,3}[ \-]?\d{4}(?:[ \-]?(?:转|ext\.?|分机|-)[ ]?\d{1,5})?"
+            + _NOT_ALNUM_AFTER
+            + r"(?![.\-/]\d)"
+        ),
+        31,
+    ),
+    # service numbers 400/800
+    Rule(
+        "phone",
+        re.compile(
+            _NOT_ALNUM_BEFORE
+            + r"[48]00[ \-]?\d{3}[ \-]?\d{4}(?: ?(?:转|分机|ext\.?) ?\d{1,5})?"
+            + _NOT_ALNUM_AFTER
+        ),
+        31,
+    ),
+    # other countries: +60 12-381 7264, +1 (415) 555-0132
+    Rule(
+        "phone",
+        re.compile(
+            r"\+(?!86)[1-9]\d{0,2}[ \-]?\(?\d{1,4}\)?(?:[ \-]?\d{2,4}){2,3}" + _NOT_ALNUM_AFTER
+        ),
+        31,
+    ),
+    # a local number without area code, after a phone keyword
+    Rule(
+        "phone",
+        re.compile(
+            _PHONE_WORDS + r"[^\d\n]{0,6}?(?<![0-9A-Za-z])(?P<v>[2-9]\d{2,3}[ \-]?\d{4}"
+            r"(?:[ \-]?(?:转|分机)[ ]?\d{1,5})?)(?![0-9A-Za-z.%])"
+        ),
+        32,
+    ),
+)
+
+ID_RULES = (
+    Rule(
+        "id_card",
+        re.compile(
+            _NOT_ALNUM_BEFORE + r"[1-9](?:[ \-.]{0,2}\d){16}[ \-.]{0,2}[\dXx]" + _NOT_ALNUM_AFTER
+        ),
+        20,
+        _id_card_shape,
+    ),
+    Rule(
+        "bank_card",
+        re.compile(_NOT_ALNUM_BEFORE + r"\d(?:[ \-]?\d){15,18}" + _NOT_ALNUM_AFTER),
+        19,
+        _bank_card,
+    ),
+    Rule(
+        "passport",
+        re.compile(
+            r"(?:护照|通行证|台胞证|回乡证|港澳证|旅行证|证件号|パスポート|passport|Passport|PASSPORT)"
+            r"(?: ?(?:号码|号|番号|No\.?|no\.?|number|Number))?[^0-9A-Za-z\n]{0,6}?"
+            r"(?P<v>(?=[A-Za-z0-9]*\d{5})[A-Za-z0-9]{6,12}(?: \d{2}(?![0-9]))?)" + _NOT_ALNUM_AFTER
+        ),
+        18,
+    ),
+    Rule(
+        "passport",
+        re.compile(
+            _NOT_ALNUM_BEFORE
+            + r"(?:[EG] ?\d{4} ?\d{4}|[EGDSP][A-Z]\d{7}|[CHMK]\d{8,10}|[A-Z]\d{9})"
+            + _NOT_ALNUM_AFTER
+        ),
+        21,
+    ),
+)
+
+_RECORD_WORDS = (
+    r"(?:住院病历号|住院号|门诊号|病案号|病历号|病历编号|就诊卡号|就诊号|就诊卡|登记号|检查号|"
+    r"医保卡号|医保号|医保卡|医保账号|社保卡号|社保号|社保卡|社保账号|医疗卡号|健康卡号|居民健康卡|"
+    r"ID号|患者ID|病人ID|门诊ID|住院ID|就诊ID|条码号|申请单号|标本号|影像号|放射号|病理号|报告单号|"
+    r"档案号|患者编号|病人编号|体检编号|体检号|预约号|社会保障卡号|保障卡号|参保号|医保编号|住院编号|"
+    r"门诊病历号|检验号)"
+)
+RECORD_RULES = (
+    Rule(
+        "medical_record",
+        re.compile(
+            _RECORD_WORDS
+            + r"(?:码)?"
+            + _LINK
+            + r"(?P<v>[A-Za-z]{0,4}[\-]?\d(?:[ \-]?[A-Za-z0-9]){3,24})"
+            + _NOT_ALNUM_AFTER
+        ),
+        10,
+    ),
+    Rule(
+        "bed",
+        re.compile(
+            r"(?:床号|床位号|病床号|床位)[ :是为]{0,3}(?P<v>[A-Za-z]?[0-9十]{1,4}(?:号床|号|床)?)"
+            r"|(?<![0-9A-Za-z十])(?:(?:ICU|CCU|NICU|EICU|PICU|RICU|SICU|抢救室|监护室|观察室|留观室|病房|病区) ?)?"
+            r"(?:第 ?|加 ?)?[A-Za-z]?[0-9十]{1,3} ?(?:号)?(?:病床|床位|床)"
+            r"(?![上下单双被垫头位棉边旁铺罩])"
+            r"|加床 ?[0-9十]{1,3}号?"
+        ),
+        11,
+    ),
+    Rule(
+        "licence_plate",
+        re.compile(
+            r"[京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼][A-HJ-NP-Za-hj-np-z]"
+            r"[ .\-]?(?:[A-HJ-NP-Za-hj-np-z0-9]{4,5}挂|[A-HJ-NP-Za-hj-np-z0-9]{5,6}(?![0-9A-Za-z]))"
+        ),
+        12,
+    ),
+)
+
+_DAY = r"(?:[0-3]?\d|[1-3]?十\d?)"
+_MONTH = r"(?:[01]?\d|十[0-2]?)"
+_DATE = (
+    rf"(?:19|20)\d{{2}} ?[\-./年] ?{_MONTH} ?[\-./月] ?{_DAY} ?[日号]?"
+    r"|(?:19|20)\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])"
+)
+DOB_RULES = (
+    Rule(
+        "date_of_birth",
+        re.compile(
+            r"(?:出生日期|出生年月日?|出生于|出生在|出生时间|生日|出生|生于|DOB|D\.O\.B\.?|birthday|Birthday)"
+            rf"(?:{_LINK}|[（(，, ]{{1,2}}(?:具体|实际|准确)?(?:日子|日期)?[是为:]?)(?P<v>{_DATE})(?![0-9])"
+        ),
+        13,
+    ),
+    Rule(
+        "date_of_birth",
+        re.compile(rf"(?<![0-9])(?P<v>{_DATE}) ?(?=出生|生人|生的|的生日|生(?:[，,.；;\s)]|$))"),
+        13,
+    ),
+)
+
+_EMAIL_AT = r"(?: ?(?:@|#|\(at\)|\[at\]|<at>| at |艾特|圈a) ?)"
+_EMAIL_DOT = r"(?: ?(?:\.|\(dot\)|\[dot\]| dot |点) ?)"
+_TLD = r"(?:com|cn|net|org|edu|gov|cc|io|me|info|top|vip|xyz|hk|tw|uk|jp|fr|de|sg|au|ca)"
+_WECHAT_WORDS = (
+    r"(?:微信|威信|薇信|徽信|卫星|绿泡泡|微心|卫心|威心|徽心|维信|V信|v信|VX|Vx|vx|vX|WX|wx|Wx|weixin|"
+    r"wei ?xin|WeChat|wechat|Wechat|加微|(?<![A-Za-z])[Vv](?![A-Za-z]))"
+)
+CONTACT_RULES = (
+    Rule(
+        "email",
+        re.compile(
+            r"(?<![A-Za-z0-9._%+\-])[A-Za-z0-9][A-Za-z0-9._%+\-]* ?@ ?[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*"
+            r"\.[A-Za-z]{2,10}(?![A-Za-z])"
+        ),
+        1,
+    ),
+    # spelled out: "abc at 163 dot com", "abc#163.com", "abc艾特qq点com"
+    Rule(
+        "email",
+        re.compile(
+            r"(?<![A-Za-z0-9._%+\-])[A-Za-z0-9][A-Za-z0-9._%+\-]*"
+            + _EMAIL_AT
+            + r"[A-Za-z0-9\-]+(?:"
+            + _EMAIL_DOT
+            + r"[A-Za-z0-9\-]+)*"
+            + _EMAIL_DOT
+            + _TLD
+            + r"(?:\.cn)?(?![A-Za-z])",
+            re.I,
+        ),
+        1,
+    ),
+    Rule(
+        "qq",
+        re.compile(
+            r"(?:QQ|Q Q|qq|Qq|扣扣|抠抠|企鹅号?|球球|(?<![A-Za-z])[Qq](?![A-Za-z]))"
+            r"(?: ?(?:号码|号|账号))?(?:联系|联系我|私聊)?"
+            + _LINK
+            + r"(?P<v>(?:Q{1,2} ?(?:号码|号)? ?:?)?[1-9](?:"
+            + _SEP
+            + r"\d){4,11})(?![0-9A-Za-z])"
+        ),
+        3,
+    ),
+    Rule(
+        "wechat",
+        re.compile(
+            _WECHAT_WORDS + r"(?:号码|号|ID|id|账号)?(?:[ :=(是为加搜索：]|同号){0,4}"
+            r"(?P<v>[A-Za-z][\-_A-Za-z0-9]{5,19}|1"
+            + _SEP
+            + r"[3-9](?:"
+            + _SEP
+            + r"\d){9}|\d{5,11})"
+            r"(?![\-_A-Za-z0-9])"
+        ),
+        2,
+    ),
+    # a second id: 微信 leo_mom_us 或者 leo-dad-pumch
+    Rule(
+        "wechat",
+        re.compile(
+            _WECHAT_WORDS
+            + r"[^A-Za-z0-9\n]{0,4}[A-Za-z][\-_A-Za-z0-9]{5,19} ?(?:或者|或|和|、|/) ?"
+            r"(?P<v>[A-Za-z][\-_A-Za-z0-9]{5,19})(?![\-_A-Za-z0-9])"
+        ),
+        8,
+    ),
+    # a WeChat id a few words after the keyword: 能加你微信吗？我的是 sz_anxious_cat
+    Rule(
+        "wechat",
+        re.compile(
+            _WECHAT_WORDS + r"(?:(?!公众|小程序|群|视频号|支付)[^A-Za-z0-9\n。]){1,10}?"
+            r"(?<![A-Za-z0-9])(?P<v>[A-Za-z](?=[A-Za-z0-9_\-]*[_0-9])[A-Za-z0-9_\-]{5,19})(?![\-_A-Za-z0-9@.])"
+        ),
+        8,
+    ),
+)
+
+_SOCIAL_SITES = (
+    r"weibo\.com|weibo\.cn|douyin\.com|iesdouyin\.com|xiaohongshu\.com|xhslink\.com|bilibili\.com|"
+    r"b23\.tv|zhihu\.com|kuaishou\.com|douban\.com|instagram\.com|twitter\.com|x\.com|tiktok\.com"
+)
+_URL_CHARS = r"[A-Za-z0-9\-._~:/?#\[\]@!$&'*+,;=%]"
+# Public posts and videos on social sites name no one: only profiles and personal links count.
+_PUBLIC_CONTENT = re.compile(r"/(?:video|BV[0-9A-Za-z]|zvideo|topic|search)", re.I)
+
+
+def _personal_link(value: str, folded: str, start: int) -> bool:
+    return _PUBLIC_CONTENT.search(value) is None
+
+
+URL_RULES = (
+    Rule(
+        "social_handle",
+        re.compile(
+            r"(?:https?://)?(?:[A-Za-z0-9\-]+\.)*(?:"
+            + _SOCIAL_SITES
+            + r")(?:/"
+            + _URL_CHARS
+            + r"*)?",
+            re.I,
+        ),
+        4,
+        _personal_link,
+    ),
+    Rule(
+        "url",
+        re.compile(
+            r"(?:https?://|www\.)" + _URL_CHARS + r"+"
+            r"|(?<![A-Za-z0-9@.\-])[A-Za-z0-9][A-Za-z0-9\-]{0,62}(?:\.[A-Za-z0-9\-]{1,63})*"
+            r"\.(?:com|cn|net|org|cc|top|info|vip|xyz|me|io)(?![A-Za-z])(?:/" + _URL_CHARS + r"*)?",
+            re.I,
+        ),
+        5,
+        _personal_link,
+    ),
+    Rule(
+        "social_handle",
+        re.compile(
+            r"(?:微博|抖音|小红书|红书|B站|b站|哔哩哔哩|bilibili|知乎|快手|视频号|豆瓣|头条号|"
+            r"ins|Instagram|INS|推特|twitter|Twitter|tiktok|TikTok)"
+            r"(?:号|ID|id|UID|uid|账号|用户名|昵称|名字|主页)?(?:[ :=是为叫搜索关注：(（也]|UID|uid|ID|id){1,6}"
+            r"(?P<v>@?[A-Za-z0-9_\-.\u4e00-\u9fff]{2,24}?)(?=[\s，。,;；！!？?、)）]|\.(?![A-Za-z0-9])|$)"
+            r"(?! ?\[)"
+        ),
+        6,
+    ),
+    Rule(
+        "social_handle",
+        re.compile(r"(?<![A-Za-z0-9._%+\-])@[A-Za-z0-9_\-\u4e00-\u9fff]{2,20}"),
+        7,
+    ),
+)
+
+ALL_RULES: tuple[Rule, ...] = (
+    *CONTACT_RULES,
+    *URL_RULES,
+    *RECORD_RULES,
+    *DOB_RULES,
+    *ID_RULES,
+    *PHONE_RULES,
+)

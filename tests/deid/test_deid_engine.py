@@ -1,0 +1,102 @@
+"""The shared de-identification engine: each kind as people type it, clinical content kept,
+kinds switchable, doctors' names kept on request, a second run changing nothing."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import pytest
+
+from medqa.deid import KINDS, PLACEHOLDERS, Deidentifier
+from medqa.deid.evaluate import load_set
+from medqa.deid.fold import fold
+from tests.deid.conftest import DEV_SET
+
+ENGINE = Deidentifier()
+
+
+@pytest.mark.parametrize(
+    ("text", "expected", "kind"),
+    [
+        ("电话139 2847 6610，回个电话", "电话[电话]，回个电话", "phone"),
+        ("我手机是一三七 六六八二 九零四一", "我手机是[电话]", "phone"),
+        ("联系我：1 3 9 - 4 0 2 4 - 7 7 1 8", "联系我：[电话]", "phone"),
+        ("科室电话（0571）87236666", "科室电话[电话]", "phone"),
+        ("请拨 400-810-6622 转 3", "请拨 [电话]", "phone"),
+        ("加我威信 w x 1 3 5 8 8 2 6 ,", "加我威信 [微信号] ,", "wechat"),
+        ("V：doc_li88 备注", "V：[微信号] 备注", "wechat"),
+        ("她QQ：Q Q 2 7 7 6 1 5 0 3 9，", "她QQ：[QQ号]，", "qq"),
+        ("企鹅号 38475620", "企鹅号 [QQ号]", "qq"),
+        ("身份证 4403 0419 5205 1234 17", "身份证 [身份证号]", "id_card"),
+        ("邮箱 xueyeke_er ＠ kmch dot org dot cn。", "邮箱 [邮箱]。", "email"),
+        ("发到 li.ming#163.com 吧", "发到 [邮箱] 吧", "email"),
+        ("在ICU 6床住着", "在[床号]住着", "bed"),
+        ("老年科加5床", "老年科[床号]", "bed"),
+        ("住院号ZY20240317086，", "住院号[病历号]，", "medical_record"),
+        ("我老公叫李志强，43岁", "我老公叫[姓名]，43岁", "person_name"),
+        ("隔壁的张大爷平时", "隔壁的[姓名]平时", "person_name"),
+        ("——心血管内科 刘建华 主治医师", "——心血管内科 [医生姓名]", "doctor_name"),
+        ("住在幸福小区3栋2单元501，", "住在[地址]，", "address"),
+        ("家住建设北大街156号华药小区3号楼2单元501", "家住[地址]", "address"),
+        ("车牌 冀F·29Q76", "车牌 [车牌号]", "licence_plate"),
+        ("农行卡 6228 4814 0000 0000 018", "农行卡 [银行卡号]", "bank_card"),
+        ("回乡证 M12607438 01，", "回乡证 [证件号]，", "passport"),
+        ("出生日期 1988.12.03，", "出生日期 [出生日期]，", "date_of_birth"),
+        ("我的知乎ID也是 momo-1992-sh，", "我的知乎ID也是 [社交账号]，", "social_handle"),
+        ("放在 https://pan.baidu.com/s/1Kq7mZrT3x 提取", "放在 [网址] 提取", "url"),
+    ],
+)
+def test_each_kind_as_people_type_it(text: str, expected: str, kind: str) -> None:
+    counts: Counter[str] = Counter()
+    assert ENGINE.redact(text, counts) == expected
+    assert counts == Counter({kind: 1})
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "HBV-DNA 13800000000 copies/ml，上次15800000000 IU/ml",
+        "血压150/95mmHg，心率110次/分，空腹血糖7.8mmol/L",
+        "阿托伐他汀钙片20mg qn，阿莫西林0.5g tid",
+        "2024年3月5日就诊，3月12日复查，20261101复诊",
+        "白细胞15.8×10⁹/L，PLT 150-450×10⁹/L，CRP 24mg/L",
+        "I10 高血压，E11.9 糖尿病，EGFR 19del，BRCA1 突变",
+        "我在广州，老家河南，转到心血管内科",
+        "患者刘某某，男，45岁；电话138****5678",
+        "我姓陈，女，29岁，检查医生说没事",
+        "卧床3天，一床被子，q8h 给药",
+    ],
+)
+def test_clinical_content_is_left_alone(text: str) -> None:
+    assert ENGINE.find(text) == []
+
+
+def test_kinds_can_be_switched_off_and_placeholders_renamed() -> None:
+    engine = Deidentifier(["phone", "record_no"], placeholders={"phone": "<PHONE>"})
+    text = "电话13812345678，住院号ZY2024001，邮箱a_b@163.com，我叫王建国"
+    assert engine.redact(text) == "电话<PHONE>，住院号[病历号]，邮箱a_b@163.com，我叫王建国"
+    with pytest.raises(ValueError, match="unknown de-identification kind 'fax'"):
+        Deidentifier(["fax"])
+
+
+def test_doctor_names_kept_on_request_are_not_taken_for_patients() -> None:
+    text = "王建国医生：多喝水。我叫李志强"
+    assert ENGINE.redact(text) == "[医生姓名]：多喝水。我叫[姓名]"
+    assert Deidentifier(keep_doctor_names=True).redact(text) == "王建国医生：多喝水。我叫[姓名]"
+
+
+def test_a_second_run_changes_nothing() -> None:
+    for case in load_set(DEV_SET):
+        once = ENGINE.redact(case["text"])
+        assert ENGINE.redact(once) == once, case["id"]
+
+
+def test_the_folded_view_keeps_every_position() -> None:
+    text = "一三八①②３＠ｑｑ。com——"
+    assert len(fold(text)) == len(text)
+    assert fold(text) == "13812３@qq.com--".replace("３", "3")
+
+
+def test_every_kind_has_one_placeholder() -> None:
+    assert set(PLACEHOLDERS) == set(KINDS)
+    assert len(set(PLACEHOLDERS.values())) == len(KINDS)
