@@ -90,8 +90,10 @@ def _list_report(profile: SiteProfile, kind: str, root: Any, url: str) -> dict[s
         links, index = follow.links.select(root)
         hrefs = [urljoin(url, (a.get("href") or "").strip()) for a in links if hasattr(a, "get")]
         hrefs = [h for h in dict.fromkeys(hrefs) if h and not h.startswith("javascript:")]
-        if follow.kind == "detail":
-            recognised = [h for h in hrefs if profile.match_detail(h)]
+        if follow.kind == "detail":  # the canonical URLs the crawl would fetch
+            matches = (profile.match_detail(h) for h in hrefs)
+            recognised = list(dict.fromkeys(m.url for m in matches if m))
+            hrefs = [h for h in hrefs if not profile.match_detail(h)] + recognised
         else:
             recognised = [h for h in hrefs if profile.relative(h) is not None]
         total += len(recognised)

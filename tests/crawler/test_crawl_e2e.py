@@ -46,6 +46,7 @@ def test_every_reachable_question_is_exported_exactly_once(crawl):
     assert set(keys) == crawl.site.corpus.expected()
     assert crawl.first.summary["reason"] == "finished"
     assert crawl.first.summary["items_written"] == len(keys)
+    assert crawl.first.summary["alarms"] == [] and not crawl.first.summary["nothing_new"]
 
 
 def test_records_follow_the_raw_contract_and_hold_no_asker_data(crawl):
@@ -141,6 +142,9 @@ def test_progress_is_logged_with_rates_and_drop_reasons(crawl):
 def test_a_second_run_over_an_unchanged_site_exports_nothing(crawl):
     assert crawl.second.records() == []
     assert crawl.second.summary["skipped_seen"] == len(crawl.site.corpus.expected())
+    # reported as such, and not an alarm: the process exited 0 (Crawler.run checks it)
+    assert crawl.second.summary["nothing_new"] is True and crawl.second.summary["alarms"] == []
+    assert "Nothing new since the last crawl" in crawl.second.log
     exported = {
         path
         for path, q in detail_paths(crawl.site).items()
