@@ -5,16 +5,19 @@ are appended and flushed as answers arrive; a run killed mid-write leaves at mos
 line, which is skipped (and counted) when the cache is opened again. Only successful answers are
 stored, so failed items are retried by the next run.
 
-The key hashes the model identity (id, plus the weights path when the server reports one), the
-request kind, the messages or prompt, and every decoding parameter. LLaMA-Factory serves any
-weights under the same model name, so give each model its own run folder (the default cache lives
-there) or its own ``--cache`` file.
+The key hashes the model identity (id, the weights path when the server reports one, and the
+fingerprint of what is served under that name: eval.fingerprint), the request kind, the messages
+or prompt, and every decoding parameter. Each line also names the model and fingerprint it came
+from, so a run can tell the user that the cache holds answers of another model served under the
+same name (a retrained model): those are never used, and come back into use if that model is
+served again.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
+from collections import Counter
 from pathlib import Path
 from typing import IO, Any
 
@@ -37,6 +40,7 @@ class ResponseCache:
         self.path = Path(path)
         self.entries: dict[str, dict] = {}
         self.torn_lines = 0
+        self.by_fingerprint: Counter[tuple[str | None, str | None]] = Counter()
         self._handle: IO[bytes] | None = None
         if self.path.exists():
             self._load()
@@ -49,6 +53,7 @@ class ResponseCache:
                 try:
                     obj = orjson.loads(line)
                     self.entries[obj["key"]] = obj["response"]
+                    self.by_fingerprint[(obj.get("model"), obj.get("fingerprint"))] += 1
                 except (orjson.JSONDecodeError, KeyError, TypeError):
                     self.torn_lines += 1
 
@@ -61,14 +66,27 @@ class ResponseCache:
     def get(self, key: str) -> dict | None:
         return self.entries.get(key)
 
-    def put(self, key: str, response: dict) -> None:
-        """Store and append one answer (flushed at once, fsynced on close)."""
+    def put(self, key: str, response: dict, identity: dict | None = None) -> None:
+        """Store and append one answer (flushed at once, fsynced on close); ``identity`` names
+        the model and fingerprint it came from."""
         if key in self.entries:
             return
         self.entries[key] = response
+        line = {"key": key, "response": response}
+        if identity:
+            line.update(model=identity.get("model"), fingerprint=identity.get("fingerprint"))
+            self.by_fingerprint[(line["model"], line["fingerprint"])] += 1
         handle = self._open()
-        handle.write(orjson.dumps({"key": key, "response": response}) + b"\n")
+        handle.write(orjson.dumps(line) + b"\n")
         handle.flush()
+
+    def other_fingerprints(self, model: str, fingerprint: str | None) -> dict[str | None, int]:
+        """Answers cached for ``model`` under other fingerprints: ``{fingerprint: count}``."""
+        return {
+            fp: n
+            for (name, fp), n in self.by_fingerprint.items()
+            if name == model and fp != fingerprint
+        }
 
     def _open(self) -> IO[bytes]:
         if self._handle is None:
@@ -104,7 +122,8 @@ class NullCache(ResponseCache):
         self.path = Path(os.devnull)
         self.entries = {}
         self.torn_lines = 0
+        self.by_fingerprint = Counter()
         self._handle = None
 
-    def put(self, key: str, response: dict) -> None:
+    def put(self, key: str, response: dict, identity: dict | None = None) -> None:
         return None

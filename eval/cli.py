@@ -230,6 +230,29 @@ def _print_hints(summary: dict) -> None:
             "need more): raise --max-tokens.",
             err=True,
         )
+    cache = summary.get("cache", {})
+    if cache.get("other_fingerprint_answers"):
+        click.echo(
+            f"warning: {cache['path']} holds {cache['other_fingerprint_answers']} answer(s) that "
+            f"'{cache['model']}' gave when it served other weights (fingerprint now "
+            f"{cache['fingerprint']}). The model behind that name changed, so they were not used "
+            "and this run asked the endpoint afresh (they count again if those weights are served "
+            "again). To drop them delete that file; to keep models apart give each its own --out.",
+            err=True,
+        )
+    if cache.get("untagged_answers"):
+        click.echo(
+            f"note: {cache['untagged_answers']} answer(s) in {cache['path']} were cached without "
+            "a model fingerprint (an older medqa) and were not used.",
+            err=True,
+        )
+    if cache and cache.get("probe_deterministic") is False:
+        click.echo(
+            "note: the endpoint answers the temperature-0 probe differently each time, so the "
+            "cache can tell models apart only by their /v1/models entry: give each model its "
+            "own --out (or --no-cache).",
+            err=True,
+        )
     if any("timed out" in reason for reason in requests.get("failure_reasons", {})):
         click.echo(
             "hint: requests timed out. LLaMA-Factory's huggingface backend answers MAX_CONCURRENT "
@@ -291,3 +314,8 @@ def retrieve(query, knowledge, top_k) -> None:
         raise click.ClickException(str(exc)) from None
     for hit in retriever.search(query, top_k):
         click.echo(f"[{hit.score:.2f}] {hit.id}\n{hit.text}\n")
+
+
+from eval.preference_cli import preference as _preference  # noqa: E402 - registered last
+
+eval_group.add_command(_preference)

@@ -261,6 +261,8 @@ class ChatClient:
         self.stats = RequestStats()
         self._model = model
         self._model_root: str | None = None
+        self.model_entry: dict | None = None  # the served model's /v1/models entry
+        self.fingerprint: str | None = None  # set by the runner (eval.fingerprint)
         self._session: aiohttp.ClientSession | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._rr = 0
@@ -396,13 +398,15 @@ class ChatClient:
                     )
                 self._model = str(models[0]["id"])
                 self._model_root = models[0].get("root")
+                self.model_entry = models[0]
         return self._model
 
     @property
     def model_identity(self) -> dict[str, str | None]:
-        """What identifies the served weights for the cache: model id and, when the server
-        reports it (vLLM), the path it was loaded from."""
-        return {"model": self._model, "root": self._model_root}
+        """What identifies the served weights for the cache: model id, the path it was loaded
+        from when the server reports it (vLLM), and the fingerprint of what answers under that
+        name (eval.fingerprint) once the runner has taken it."""
+        return {"model": self._model, "root": self._model_root, "fingerprint": self.fingerprint}
 
     async def list_models(self) -> list[dict]:
         """``GET /v1/models`` of the first replica that answers (with retries)."""

@@ -22,6 +22,7 @@ from tqdm import tqdm
 from eval.cache import NullCache, ResponseCache, cache_key
 from eval.client import ChatClient, Completion, EndpointError, RetryPolicy
 from eval.exam import ExamKind
+from eval.fingerprint import fingerprint
 from eval.openqa import OpenQaKind
 from eval.plan import Call, Outcome, Plan, TaskKind
 from eval.probes import SafetyKind
@@ -99,7 +100,7 @@ async def execute(
                 completion = await client.complete(call.body, **call.params)
             else:
                 completion = await client.complete_text(call.body, **call.params)
-            cache.put(key, completion.to_cache())
+            cache.put(key, completion.to_cache(), identity)
             outcomes[index] = completion
         except EndpointError as exc:
             outcomes[index] = exc
@@ -132,12 +133,30 @@ def _client(urls, model, options: RunOptions, api_key: str | None) -> ChatClient
     )
 
 
+async def take_fingerprint(client: ChatClient, cache: ResponseCache) -> dict[str, Any]:
+    """Fingerprint what ``client`` serves (eval.fingerprint), key the cache by it, and count the
+    answers cached for the same model name under other fingerprints."""
+    if isinstance(cache, NullCache):
+        return {}
+    served = await fingerprint(client, check_determinism=True)
+    client.fingerprint = served.digest
+    name = await client.model_name()
+    return {
+        "model": name,
+        "fingerprint": served.digest,
+        "probe_deterministic": served.deterministic,
+        "other_fingerprint_answers": sum(cache.other_fingerprints(name, served.digest).values()),
+        "untagged_answers": cache.by_fingerprint.get((None, None), 0),
+    }
+
+
 async def _judge(kind: OpenQaKind, plans, results, options: RunOptions, cache) -> dict:
     # The judge is another server: it gets its own key or none, never the endpoint's.
     client = _client(
         options.judge_endpoints, options.judge_model, options, options.judge_api_key or ""
     )
     try:
+        served = await take_fingerprint(client, cache)
         calls = [(r, kind.judge_call(p, r)) for p, r in zip(plans, results, strict=True)]
         todo = [(r, c) for r, c in calls if c is not None]
         outcomes = await execute(client, cache, [c for _, c in todo], "judge", options.progress)
@@ -147,6 +166,7 @@ async def _judge(kind: OpenQaKind, plans, results, options: RunOptions, cache) -
             "model": await client.model_name(),
             "endpoints": client.base_urls,
             "requests": client.stats.summary(),
+            "served": served,
         }
     finally:
         await client.aclose()
@@ -171,6 +191,7 @@ async def run_task(task: Task, options: RunOptions) -> tuple[dict[str, Any], Pat
         if options.use_cache:
             cache = ResponseCache(options.cache_path or out_dir / "cache.jsonl")
         with cache:
+            served = await take_fingerprint(client, cache)
             calls = [c for p in plans for c in p.calls]
             outcomes = await execute(client, cache, calls, task.name, options.progress)
             results = [
@@ -199,7 +220,12 @@ async def run_task(task: Task, options: RunOptions) -> tuple[dict[str, Any], Pat
         "finished_at": _now(),
         "metrics": kind.summarize(results),
         "requests": client.stats.summary(),
-        "cache": {"path": str(cache.path), "entries": len(cache), "torn_lines": cache.torn_lines},
+        "cache": {
+            "path": str(cache.path),
+            "entries": len(cache),
+            "torn_lines": cache.torn_lines,
+            **served,
+        },
     }
     if judge:
         summary["judge"] = judge

@@ -160,6 +160,13 @@ def _wire(response: StubResponse) -> bytes:
     return head.encode() + body
 
 
+def _is_probe(body: bytes) -> bool:
+    """Is this request eval.fingerprint's probe?"""
+    from eval.fingerprint import PROBE
+
+    return bool(body) and PROBE[0]["content"].encode() in body and b'"max_tokens":16' in body
+
+
 class StubServer:
     """The stub on 127.0.0.1 (module docs)."""
 
@@ -169,8 +176,12 @@ class StubServer:
         port: int = 0,
         model: str = "stub",
         record: bool = True,
+        probe_reply: str | Callable[[], str] = "stub",
     ) -> None:
         self.handler, self.port, self.model, self.record = handler, port, model, record
+        # The reply to eval.fingerprint's probe (change it to play a swapped model); probes are
+        # neither passed to the handler nor recorded nor counted.
+        self.probe_reply = probe_reply
         self.requests: list[StubRequest] = []  # every request received (when ``record``)
         self.count = 0
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -200,6 +211,10 @@ class StubServer:
                     for k, _, v in (line.partition(":") for line in lines[1:] if line)
                 }
                 body = await reader.readexactly(int(headers.get("content-length", 0) or 0))
+                if _is_probe(body):
+                    reply = self.probe_reply() if callable(self.probe_reply) else self.probe_reply
+                    writer.write(_encode(StubResponse(body=chat_body(reply))))
+                    continue
                 self.count += 1
                 request = StubRequest(method, path, headers, body, self.count)
                 if self.record:

@@ -100,8 +100,8 @@ def stub():
     """Factory: ``stub(handler=None)`` starts a StubServer; all are stopped after the test."""
     servers: list[StubServer] = []
 
-    def start(handler=None, model: str = "stub") -> StubServer:
-        server = StubServer(handler, model=model).start()
+    def start(handler=None, model: str = "stub", probe_reply="stub") -> StubServer:
+        server = StubServer(handler, model=model, probe_reply=probe_reply).start()
         servers.append(server)
         return server
 
