@@ -205,9 +205,15 @@ def run(
 
 
 def _print_summary(summary: dict, folder: Path) -> None:
-    metrics = {k: v for k, v in summary["metrics"].items() if k != "per_subject"}
+    shown_apart = ("per_subject", "answer_forms")
+    metrics = {k: v for k, v in summary["metrics"].items() if k not in shown_apart}
     click.echo(f"{summary['task']} · {summary['label']} · model {summary['model']}")
     click.echo("  " + json.dumps(metrics, ensure_ascii=False))
+    forms = dict(summary["metrics"].get("answer_forms") or {})
+    if forms:
+        unparsed = sum(forms.pop(k, 0) for k in ("unparsed", "empty", "unfinished-thinking"))
+        read = ", ".join(f"{form} {n}" for form, n in forms.items()) or "none"
+        click.echo(f"  answers read from: {read} · unparsed {unparsed} (scored wrong)")
     req = summary["requests"]
 
     def shown(value, unit: str = "") -> str:

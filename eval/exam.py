@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any
 
 from eval.client import EndpointError
 from eval.datasets import McqItem, load_mcq
-from eval.extract import extract_choice
+from eval.extract import read_choice
 from eval.loglik import best_option, continuation_logprob, option_calls
 from eval.metrics import mcq_summary, partial_credit
 from eval.plan import Call, Outcome, Plan, chat_messages, outcome_fields
@@ -115,10 +116,12 @@ class ExamKind:
         rest = list(outcomes)
         if self.generate:
             first = rest.pop(0)
-            pred = extract_choice(first.text, item.options, self.task.multi_answer)
+            reading = read_choice(first.text, item.options, self.task.multi_answer)
+            pred = reading.letters
             result.update(
                 outcome_fields(first),
                 pred=pred,
+                answer_form=reading.form,
                 correct=pred == item.answer,
                 partial=partial_credit(pred, item.answer),
             )
@@ -153,6 +156,9 @@ class ExamKind:
 
     def summarize(self, results: list[dict[str, Any]]) -> dict[str, Any]:
         summary = mcq_summary(results)
+        forms = Counter(r["answer_form"] for r in results if "answer_form" in r)
+        if forms:
+            summary["answer_forms"] = dict(forms.most_common())
         if self.mismatched:
             summary["answer_count_mismatch"] = self.mismatched
         hits = [r["rag_hit"] for r in results if "rag_hit" in r]

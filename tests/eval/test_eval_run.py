@@ -330,3 +330,63 @@ def test_cli_hints_at_truncation_and_queueing_servers(stub, exam_file, tmp_path)
     args = cli_args(exam_file, tmp_path / "b", stub(queueing).base_url, extra=extra)
     result = CliRunner().invoke(eval_group, args)
     assert result.exit_code == 3 and "MAX_CONCURRENT" in result.output
+
+
+def test_a_run_counts_which_form_each_answer_was_read_from(stub, exam_file, tmp_path):
+    task = load_task("exam_sample", {"data.path": str(exam_file)})
+    summary, folder = asyncio.run(run_task(task, options_for(stub(exam_handler), tmp_path)))
+    forms = summary["metrics"]["answer_forms"]
+    assert sum(forms.values()) == 8 and forms["unparsed"] == 1
+    assert forms["option-text"] == 1 and forms["english"] == 1 and forms["choice-verb"] == 2
+    assert [r["answer_form"] for r in read_results(folder)][4] == "unparsed"
+    result = CliRunner().invoke(
+        eval_group, cli_args(exam_file, tmp_path / "cli", stub(exam_handler).base_url)
+    )
+    assert "answers read from: " in result.output and "unparsed 1 (scored wrong)" in result.output
+
+
+def _write_exam(path, answers: list[str]) -> None:
+    rows = [
+        {
+            "id": f"q{i}",
+            "question": f"题{i}",
+            "options": {"A": "甲", "B": "乙", "C": "丙"},
+            "answer": a,
+        }
+        for i, a in enumerate(answers)
+    ]
+    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), "utf-8")
+
+
+def test_multi_answer_gold_in_a_single_answer_task_stops_unless_asked_to_score(stub, tmp_path):
+    exam = tmp_path / "mixed.jsonl"
+    _write_exam(exam, ["A", "AC", "B", "BC"])
+    args = ["run", "--task", "exam_sample", "--data", str(exam), "--quiet"]
+    server = stub(lambda r: StubResponse(body=chat_body("答案：A")) if r.method == "POST" else None)
+    runner = CliRunner()
+    stopped = runner.invoke(
+        eval_group, [*args, "--endpoint", server.base_url, "--out", str(tmp_path / "a")]
+    )
+    assert stopped.exit_code == 1
+    assert (
+        "2 of 4 questions do not fit task 'exam_sample', which is single-answer" in stopped.output
+    )
+    assert "q1 has more than one correct answer: 'AC'" in stopped.output
+    assert "--mismatch score" in stopped.output and "multi_answer: true" in stopped.output
+    assert server.count == 0  # nothing was sent
+    scored = runner.invoke(
+        eval_group,
+        [*args, "--endpoint", server.base_url, "--out", str(tmp_path / "b"), "--mismatch", "score"],
+    )
+    assert scored.exit_code == 0, scored.output
+    summary = json.loads((tmp_path / "b" / "summary.json").read_text())
+    assert summary["metrics"]["answer_count_mismatch"] == 2
+    assert summary["metrics"]["accuracy"] == 0.25  # only q0 (A) is right
+
+
+def test_a_multi_answer_task_whose_gold_is_all_single_stops_too(stub, tmp_path):
+    exam = tmp_path / "single.jsonl"
+    _write_exam(exam, ["A", "B", "C"])
+    task = load_task("mcq_multi", {"data.path": str(exam)})
+    with pytest.raises(ValueError, match="3 of 3 questions do not fit task 'mcq_multi'"):
+        asyncio.run(run_task(task, options_for(stub(), tmp_path)))
