@@ -292,7 +292,11 @@ def load_profile_file(path: Path | str) -> SiteProfile:
     except OSError as exc:
         raise ProfileError(f"{source}: cannot read the profile ({exc.strerror or exc})") from exc
     except yaml.YAMLError as exc:
-        raise ProfileError(f"{source}: not valid YAML ({exc})") from exc
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        hint = " (inside \"…\" write a backslash as \\\\)" if "escape" in problem else ""
+        raise ProfileError(f"{source}: not valid YAML{where}: {problem}{hint}") from exc
     top = Reader(source, data, "", TOP_KEYS)
     defaults = _defaults()
     pages = _pages(top.sub("pages"))

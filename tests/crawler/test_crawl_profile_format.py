@@ -243,3 +243,28 @@ def test_the_shipped_profiles_carry_alternatives_and_user_folders_win(tmp_path):
     assert load_profile("xywy").root == "http://club.xywy.com"
     with pytest.raises(ProfileError, match="unknown site 'xywi' \\(did you mean 'xywy'\\?\\)"):
         load_profile("xywi")
+
+
+def test_the_readme_example_profile_loads(tmp_path):
+    import re
+
+    from tests.conftest import REPO_ROOT
+
+    readme = (REPO_ROOT / "crawler" / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("## Site profiles") :]
+    example = re.search(r"```yaml\n(.*?)```", section, re.S).group(1)
+    profile = profile_from(tmp_path, example, name="mysite")
+    assert (
+        profile.match_detail("https://m.example.cn/q/5.html").url
+        == "https://ask.example.cn/q/5.html"
+    )
+    assert [e.fallback for e in profile.entries] == [False, True]
+    assert profile.detail.turns is not None and profile.detail.doctor_titles[-1] == "见习医生"
+
+
+def test_a_yaml_mistake_is_one_line_with_its_position(tmp_path):
+    with pytest.raises(ProfileError) as info:
+        profile_from(tmp_path, BASE.replace("title: demo site", 'title: "a\\d"'))
+    message = str(info.value)
+    assert "\n" not in message
+    assert "not valid YAML at line 3, column" in message and "write a backslash as \\\\" in message
