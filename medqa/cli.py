@@ -20,6 +20,11 @@ STAGE_COMMANDS: dict[str, tuple[str, str, str]] = {
     "eval": ("eval.cli", "eval_group", "Evaluate an OpenAI-compatible endpoint; compare runs."),
     "demo": ("demo.cli", "demo", "Gradio medical chat app over an OpenAI-compatible API."),
     "dev": ("medqa.dev", "dev", "Developer tools (tiny offline Qwen models)."),
+    "sweep": (
+        "medqa.sweep",
+        "sweep_command",
+        "Train, merge, serve and evaluate a method × data-scale grid; one report.",
+    ),
     "quickstart": (
         "medqa.quickstart",
         "quickstart",

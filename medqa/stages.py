@@ -15,6 +15,7 @@ import hashlib
 import json
 import os
 import subprocess
+import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -23,6 +24,28 @@ from pathlib import Path
 from rich.console import Console
 
 from medqa.io import write_json
+
+# Commands running right now (any thread), so that a signal handler can stop them.
+_LIVE: set[subprocess.Popen] = set()
+_LIVE_LOCK = threading.Lock()
+_STOPPING = threading.Event()
+
+
+def terminate_running(grace: float = 10.0) -> int:
+    """SIGTERM every command a StageContext is running, SIGKILL after ``grace`` s; return count.
+
+    From then on no StageContext starts a command (each raises StageError "stopped")."""
+    _STOPPING.set()
+    with _LIVE_LOCK:
+        live = [p for p in _LIVE if p.poll() is None]
+    for process in live:
+        process.terminate()
+    for process in live:
+        try:
+            process.wait(timeout=grace)
+        except subprocess.TimeoutExpired:
+            process.kill()
+    return len(live)
 
 
 class StageError(RuntimeError):
@@ -50,21 +73,56 @@ class StageContext:
         with self.log_path.open("a", encoding="utf-8") as log:
             log.write(f"\n$ {' '.join(map(str, command))}\n")
             log.flush()
-            try:
-                result = subprocess.run(
+            with _LIVE_LOCK:  # so that terminate_running sees every command it must stop
+                if _STOPPING.is_set():
+                    raise StageError("stopped before it started (the run is shutting down)")
+                process = subprocess.Popen(
                     list(map(str, command)),
                     cwd=cwd or self.workdir,
                     env={**self.env, **(env or {})},
                     stdout=log,
                     stderr=subprocess.STDOUT,
-                    timeout=timeout,
                 )
+                _LIVE.add(process)
+            try:
+                returncode = process.wait(timeout=timeout)
             except subprocess.TimeoutExpired as exc:
+                process.kill()
+                process.wait()
                 raise StageError(f"`{command[0]}` timed out after {timeout:.0f}s") from exc
-        if result.returncode != 0:
-            raise StageError(
-                f"`{' '.join(map(str, command[:3]))} …` exited with {result.returncode}"
-            )
+            finally:
+                with _LIVE_LOCK:
+                    _LIVE.discard(process)
+        if returncode != 0:
+            raise StageError(f"`{' '.join(map(str, command[:3]))} …` exited with {returncode}")
+
+    def spawn(
+        self, command: Sequence[str], env: dict | None = None, cwd: Path | None = None
+    ) -> subprocess.Popen:
+        """Start a background ``command`` (a server) in its own session, logging to the stage
+        log; ``terminate_running`` stops it too. The caller stops it and calls ``release``."""
+        with self.log_path.open("a", encoding="utf-8") as log:
+            log.write(f"\n$ {' '.join(map(str, command))} &\n")
+            log.flush()
+            with _LIVE_LOCK:
+                if _STOPPING.is_set():
+                    raise StageError("stopped before it started (the run is shutting down)")
+                process = subprocess.Popen(
+                    list(map(str, command)),
+                    cwd=cwd or self.workdir,
+                    env={**self.env, **(env or {})},
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                    start_new_session=True,
+                )
+                _LIVE.add(process)
+        return process
+
+    @staticmethod
+    def release(process: subprocess.Popen) -> None:
+        """Forget a process started with ``spawn`` (after stopping it)."""
+        with _LIVE_LOCK:
+            _LIVE.discard(process)
 
     def log(self, text: str) -> None:
         with self.log_path.open("a", encoding="utf-8") as log:
