@@ -217,7 +217,20 @@ class PeakRss:
         self._thread.join()
 
 
-def run_prep(input_path: Path, out: Path, workers: int) -> dict:
+def recipe_without_deidentify(folder: Path) -> Path:
+    """The default recipe minus its ``deidentify`` step (the engine-off side of the comparison)."""
+    import yaml
+
+    from dataprep.recipe import DEFAULT_RECIPE
+
+    data = yaml.safe_load(DEFAULT_RECIPE.read_text(encoding="utf-8"))
+    data["steps"] = [s for s in data["steps"] if "deidentify" not in s]
+    path = folder / "recipe-no-deid.yaml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    return path
+
+
+def run_prep(input_path: Path, out: Path, workers: int, recipe: Path | None = None) -> dict:
     """One ``medqa prep run`` (default recipe) as a subprocess; time, RSS and its stats."""
     cmd = [
         sys.executable,
@@ -235,6 +248,7 @@ def run_prep(input_path: Path, out: Path, workers: int) -> dict:
         "--workers",
         str(workers),
         "-q",
+        *(["--recipe", str(recipe)] if recipe else []),
     ]
     import resource
 
@@ -266,9 +280,16 @@ def run_prep(input_path: Path, out: Path, workers: int) -> dict:
     }
 
 
-def throughput(records: int, workers: int, folder: Path) -> dict:
+def throughput(records: int, workers: int, folder: Path, deid_off: bool = False) -> dict:
     path = synth_file(records, folder)
     chars = _mean_record_chars(path)
+    if deid_off:  # the same input without de-identification first, for the side-by-side ratio
+        off = run_prep(path, folder / "out-no-deid", workers, recipe_without_deidentify(folder))
+        print(
+            f"\n[throughput, deidentify step removed] {off['seconds']:.1f} s → "
+            f"{records / off['seconds']:,.0f} records/s (load at start {off['load']:.1f}); CPU "
+            f"{off['cpu'] / records * 1e6:.0f} µs/record ({records / off['cpu']:,.0f} per CPU-second)"
+        )
     result = run_prep(path, folder / "out", workers)
     rate = records / result["seconds"]
     kept = sum(result["stats"]["splits"].values())
@@ -485,6 +506,11 @@ if __name__ == "__main__":
     parser.add_argument("--records", type=int, default=None)
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 2)
     parser.add_argument("--keep-data", default=None, help="folder to keep synthetic data in")
+    parser.add_argument(
+        "--deid-off",
+        action="store_true",
+        help="throughput: also run without the deidentify step, side by side",
+    )
     args = parser.parse_args()
     folder = Path(args.keep_data or tempfile.mkdtemp(prefix="prep_bench_"))
     folder.mkdir(parents=True, exist_ok=True)
@@ -493,7 +519,7 @@ if __name__ == "__main__":
     )
     small = None
     if args.what in ("throughput", "all"):
-        small = throughput(args.records or 200_000, args.workers, folder)
+        small = throughput(args.records or 200_000, args.workers, folder, args.deid_off)
     if args.what in ("memory", "all"):
         memory(
             args.records if args.what == "memory" and args.records else 1_000_000,

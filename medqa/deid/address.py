@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from medqa.deid.rules import Rule
+from medqa.deid.rules import Rule, anchored
 
 # Characters that never sit inside a place name: function words, pronouns, verbs of moving
 # and living, punctuation. They stop a road or community name from reaching back into prose.
@@ -44,11 +44,9 @@ _BUILDING = (
     rf"(?:{_P}{_PN}{{1,11}}?(?:{_PLACE_SUFFIX[3:-1]}|小学|中学|大学|学校|幼儿园|大楼|中心|公司)"
     rf"|{_P}{_PN}{{1,9}}?(?={_UNITS}))"
 )
-_ADDRESS_CUE = (
-    r"(?:家住|住址|地址|现住|居住在|居住于|住在|住|家在|寄到|送到|收货地址|户籍地|户口在)"
-)
+_ADDRESS_CUE = r"(?:家住|住址|地址|现住|居住在|居住于|住在|家在|寄到|送到|收货地址|户籍地|户口在)"
 
-ADDRESS_RULES = (
+_ADDRESS_RULES = (
     # road with a number, then maybe a community and units: 朝阳区建国路88号院3号楼
     Rule(
         "address",
@@ -79,4 +77,15 @@ ADDRESS_RULES = (
         ),
         52,
     ),
+)
+
+_ROAD_ANCHOR = re.compile("路|街|巷|弄|大道|胡同")
+_UNIT_ANCHOR = re.compile("栋|幢|座|室|户|单元|号楼|期")
+_VILLAGE_ANCHOR = re.compile("村")
+ADDRESS_RULES = (
+    anchored(_ADDRESS_RULES[0], _ROAD_ANCHOR, 24, 60),
+    anchored(_ADDRESS_RULES[1], _UNIT_ANCHOR, 40, 30),
+    anchored(_ADDRESS_RULES[2], _VILLAGE_ANCHOR, 20, 24),
+    anchored(_ADDRESS_RULES[3], _VILLAGE_ANCHOR, 10, 12),
+    anchored(_ADDRESS_RULES[4], re.compile(_ADDRESS_CUE[3:-1]), 0, 80),
 )

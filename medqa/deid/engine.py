@@ -20,8 +20,14 @@ from medqa.deid.vocabulary import KINDS, PLACEHOLDER_RE, PLACEHOLDERS, canonical
 
 FOLDED_RULES: tuple[Rule, ...] = (*ALL_RULES, *ADDRESS_RULES)  # run on the folded view
 TEXT_RULES: tuple[Rule, ...] = NAME_RULES  # run on the text as written (一 is a name character)
-# Every folded rule needs one of these in the folded view; texts without any skip those rules.
-_FOLDED_GATE = re.compile(r"[0-9@#]|[A-Za-z]{2}|住|址|家在|寄到|送到|户")
+# Every folded rule needs one of these in the text as written; texts without any skip them
+# (and the folding): a digit or Latin letter of any width, "@", a run of Chinese numerals, or a
+# road, building or address word.
+_FOLDED_GATE = re.compile(
+    r"[0-9A-Za-z０-９Ａ-Ｚａ-ｚ@＠①-⑨❶-❾➀-➈⓪]|[〇零一二三四五六七八九壹贰叁肆伍陆柒捌玖幺]{4}"
+    r"|[路街巷弄村栋幢]|单元|地址|住址|住在|家住|家在|寄到|送到"
+)
+_SPACE_BETWEEN = re.compile(r"[0-9A-Za-z@._:#\-] [0-9A-Za-z@._:#\-]")
 # Overlaps are merged; the merged span takes the kind of its best-ranked part, so "微信
 # 13812345678" is one WeChat id, not a WeChat id and a phone number.
 
@@ -84,14 +90,13 @@ def find_all(text: str, kinds: frozenset[str] = frozenset(KINDS)) -> list[Span]:
 
     Doctors' names are always looked for: with ``doctor_name`` off they still keep the
     person-name rules away from a doctor's name, and are then left in the text."""
-    folded = fold(text)
     found: list[tuple[int, int, int, str]] = []  # (start, end, rank, kind)
-    if _FOLDED_GATE.search(folded):
-        view, shifts = _compact(folded)
-        _collect(FOLDED_RULES, view, found)
+    if _FOLDED_GATE.search(text):
+        view, shifts = _compact(fold(text))
+        _collect(FOLDED_RULES, _FOLDED_SCANNER, view, found)
         if shifts:
             found[:] = [(_back(a, shifts), _back(b - 1, shifts) + 1, r, k) for a, b, r, k in found]
-    _collect(TEXT_RULES, text, found)
+    _collect(TEXT_RULES, _TEXT_SCANNER, text, found)
     if not found:
         return []
     _shield_placeholders(text, found)
@@ -101,9 +106,64 @@ def find_all(text: str, kinds: frozenset[str] = frozenset(KINDS)) -> list[Span]:
     return [s for s in _merge(found) if s.kind in kinds]
 
 
-def _collect(rules: Iterable[Rule], view: str, found: list[tuple[int, int, int, str]]) -> None:
+_META = set("[](){}*+?^$.|")
+
+
+def _literal_words(pattern: str) -> list[str] | None:
+    """The words of an anchor that is a plain alternation of words, else None."""
+    if pattern.startswith("(?:") and pattern.endswith(")") and pattern.count("(") == 1:
+        pattern = pattern[3:-1]
+    words = []
+    for piece in pattern.split("|"):
+        plain = re.sub(r"\\.", "", piece)
+        if not piece or _META & set(plain):
+            return None
+        words.append(re.sub(r"\\(.)", r"\1", piece))
+    return words
+
+
+class _Scanner:
+    """Finds the anchors of a rule set: every anchor that is a list of words in one pass of
+    one regex (longest word first), the others (runs of digits, a year) one pass each."""
+
+    def __init__(self, rules: Iterable[Rule]) -> None:
+        patterns = list(dict.fromkeys(r.anchor.pattern for r in rules if r.anchor is not None))
+        literal = {p: _literal_words(p.pattern) for p in patterns}
+        self.others = [p for p in patterns if literal[p] is None]
+        words = sorted({w for ws in literal.values() if ws for w in ws}, key=len, reverse=True)
+        self.words = re.compile("|".join(map(re.escape, words))) if words else None
+        # a word found stands for every anchor one of whose words it contains
+        self.owners = {
+            word: [p for p, ws in literal.items() if ws and any(w in word for w in ws)]
+            for word in words
+        }
+
+    def spots(self, view: str) -> dict[re.Pattern, list[tuple[int, int]]]:
+        found: dict[re.Pattern, list[tuple[int, int]]] = {}
+        if self.words is not None:
+            for match in self.words.finditer(view):
+                for pattern in self.owners[match.group()]:
+                    found.setdefault(pattern, []).append(match.span())
+        for pattern in self.others:
+            spans = [m.span() for m in pattern.finditer(view)]
+            if spans:
+                found[pattern] = spans
+        return found
+
+
+def _collect(
+    rules: tuple[Rule, ...], scanner: _Scanner, view: str, found: list[tuple[int, int, int, str]]
+) -> None:
+    anchors = scanner.spots(view)
     for rule in rules:
-        for match in rule.pattern.finditer(view):
+        if rule.anchor is None:
+            matches: Iterable[re.Match] = rule.pattern.finditer(view)
+        else:
+            spots = anchors.get(rule.anchor.pattern)
+            if not spots:
+                continue
+            matches = _near(rule, view, spots)
+        for match in matches:
             start, end = match.span("v") if match.groupdict().get("v") else match.span()
             start, end = _trim(view, start, end)
             if end <= start:
@@ -113,6 +173,8 @@ def _collect(rules: Iterable[Rule], view: str, found: list[tuple[int, int, int, 
             found.append((start, end, rule.rank, rule.kind))
 
 
+_FOLDED_SCANNER = _Scanner(FOLDED_RULES)
+_TEXT_SCANNER = _Scanner(TEXT_RULES)
 # A space next to a lone Latin letter, digit or sign is spelling-out ("Q Q 2 7 7 6", "z h a o
 # @ 1 6 3 . c o m", "w x : abc"): the view the folded rules see drops it.
 _SPELLED_GAP = re.compile(
@@ -123,6 +185,8 @@ _SPELLED_GAP = re.compile(
 
 def _compact(folded: str) -> tuple[str, list[int]]:
     """``folded`` without spelling-out spaces, and where they were (see :func:`_back`)."""
+    if _SPACE_BETWEEN.search(folded) is None:
+        return folded, []
     gaps = [m.start() for m in _SPELLED_GAP.finditer(folded)]
     if not gaps:
         return folded, []
@@ -137,6 +201,31 @@ def _compact(folded: str) -> tuple[str, list[int]]:
 def _back(pos: int, shifts: list[int]) -> int:
     """The position in the folded text of position ``pos`` of the compacted view."""
     return pos + bisect_right(shifts, pos)
+
+
+def _near(rule: Rule, view: str, spots: list[tuple[int, int]]) -> Iterable[re.Match]:
+    """Matches of ``rule`` that start near an anchor, each checked against the whole text
+    (so lookaheads see past the window), every start once, in order."""
+    assert rule.anchor is not None
+    before, after, size = rule.anchor.before, rule.anchor.after, len(view)
+    windows: list[list[int]] = []
+    for start, end in spots:
+        lo, hi = max(0, start - before), min(size, end + after)
+        if windows and lo <= windows[-1][1]:
+            windows[-1][1] = max(windows[-1][1], hi)
+        else:
+            windows.append([lo, hi])
+    last_end = -1
+    for lo, hi in windows:
+        pos = max(lo, last_end)
+        while pos < hi:
+            found = rule.pattern.search(view, pos, hi)
+            if found is None:
+                break
+            whole = rule.pattern.match(view, found.start()) or found
+            yield whole
+            last_end = whole.end()
+            pos = max(whole.end(), found.start() + 1)
 
 
 _TRIM_START = " .,-:;!?)/"

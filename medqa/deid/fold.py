@@ -8,6 +8,8 @@ a match found in it is a span of the original text.
 
 from __future__ import annotations
 
+import re
+
 _DIGIT_FORMS = {
     "0": "０⓪〇零⁰₀",
     "1": "１①⑴⒈❶➀➊一壹幺¹₁",
@@ -49,8 +51,11 @@ def _table() -> dict[int, str]:
 
 
 FOLD_TABLE = _table()
+_FOLDED = {chr(code): target for code, target in FOLD_TABLE.items()}
+# Only the few characters that change are touched: much faster than str.translate on CJK text.
+_TO_FOLD = re.compile("[" + "".join(re.escape(chr(code)) for code in sorted(FOLD_TABLE)) + "]")
 
 
 def fold(text: str) -> str:
     """The matching view of ``text`` (same length, see the module doc)."""
-    return text.translate(FOLD_TABLE)
+    return _TO_FOLD.sub(lambda match: _FOLDED[match.group()], text)

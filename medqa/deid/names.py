@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from medqa.deid.rules import Rule
+from medqa.deid.rules import Rule, anchored
 
 # Common single-character surnames (about 400, covering well over 95% of people), minus the few
 # that are everyday function words in front of a title (向医生请教, 和阿姨一起, 小于, 时医生说).
@@ -113,7 +113,7 @@ def _not_a_word(value: str, text: str, start: int) -> bool:
 # Characters that make "X医生" a word, not a surname + title: 主任医生, 多谢医生, 男医生.
 _NOT_BEFORE_TITLE = "主副男女好名该位当这那各每谢感多一二两三几"
 
-NAME_RULES = (
+_NAME_RULES = (
     # a doctor: 王主任, 李医生, 张伟教授, 刘建华 主治医师
     Rule(
         "doctor_name",
@@ -151,4 +151,22 @@ NAME_RULES = (
         43,
         _not_a_word,
     ),
+)
+
+_TITLE_ANCHOR = re.compile(_DOCTOR_TITLE)
+_SIGNATURE_ANCHOR = re.compile(
+    "科|中心|门诊|病区|电生理|医生|医师|大夫|主诊|接诊|签名|回复人|答复人|—|-"
+)
+_HONORIFIC_ANCHOR = re.compile(_HONORIFIC)
+_CUE_ANCHOR = re.compile(
+    r"我是|本人|名叫|名字|中文名|叫|姓名|患者:|患者：|患者 |床患者|病人:|病人：|病人 |床病人|病患:|"
+    r"病患：|病患 |就诊人|联系人|收件人|收款|户名|开户|持卡人|"
+    r"账户名|被保险人|投保人|参保人|伤者|委托人|签字人|家属|" + _RELATIVE[3:-1]
+)
+NAME_RULES = (
+    anchored(_NAME_RULES[0], _TITLE_ANCHOR, 5, 8),
+    anchored(_NAME_RULES[1], _SIGNATURE_ANCHOR, 14, 12),
+    anchored(_NAME_RULES[2], _HONORIFIC_ANCHOR, 3, 6),
+    anchored(_NAME_RULES[3], _HONORIFIC_ANCHOR, 5, 6),
+    anchored(_NAME_RULES[4], _CUE_ANCHOR, 3, 24),
 )
