@@ -1,18 +1,17 @@
-"""``medqa serve CONFIG``: check the config, then run ``llamafactory-cli api`` safely.
+"""``medqa serve CONFIG``: check the config, then serve LLaMA-Factory's API safely.
 
-``llamafactory-cli api`` on its own binds 0.0.0.0 and logs every request body (patients'
-messages) by default. We bind 127.0.0.1, turn request logging off, honour ``API_KEY`` from the
-environment and name the model. The same environment works for direct calls::
-
-    API_HOST=127.0.0.1 API_PORT=8000 API_VERBOSE=0 API_MODEL_NAME=medqa \\
-        llamafactory-cli api llamafactory_configs/inference/qwen_lora_vllm.yaml
+``llamafactory-cli api`` on its own binds 0.0.0.0, logs every request body (patients' messages),
+answers cross-origin requests from any origin, serves ``/docs`` without the key and runs keyless.
+We bind 127.0.0.1, turn request logging off, require ``API_KEY`` (a keyless loopback server only
+with ``--allow-no-key``), and run the same app through ``medqa.serve_app``, which drops CORS
+(unless ``--allow-origin``) and the docs. A config whose backend or hardware this machine lacks
+(vLLM not installed, no GPU) stops before anything starts, naming the CPU alternative.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 import time
@@ -22,6 +21,10 @@ from pathlib import Path
 
 import click
 
+from medqa.serve_app import KeyRequired, check_key_policy
+
+INFERENCE_CONFIGS = Path(__file__).resolve().parents[1] / "llamafactory_configs" / "inference"
+
 
 def api_environment(
     port: int,
@@ -29,8 +32,11 @@ def api_environment(
     model_name: str = "medqa",
     max_concurrent: int | None = None,
     base: dict[str, str] | None = None,
+    allow_origins: tuple[str, ...] | list[str] = (),
+    allow_no_key: bool = False,
 ) -> dict[str, str]:
-    """Environment for ``llamafactory-cli api``: loopback, no request-body logging, named model.
+    """Environment for ``medqa.serve_app``: loopback, no request-body logging, named model, the
+    origins allowed cross-origin access and whether a keyless server is allowed.
 
     ``API_KEY`` is passed through from ``base`` (default: this process's environment) when set.
     """
@@ -41,6 +47,8 @@ def api_environment(
         API_VERBOSE="0",
         API_MODEL_NAME=model_name,
         HF_HUB_DISABLE_TELEMETRY="1",
+        MEDQA_ALLOW_ORIGINS=",".join(allow_origins),
+        MEDQA_ALLOW_NO_KEY="1" if allow_no_key else "0",
     )
     if max_concurrent is not None:
         env["MAX_CONCURRENT"] = str(max_concurrent)
@@ -48,11 +56,57 @@ def api_environment(
 
 
 def api_command(config: str | Path, overrides: list[str] | tuple[str, ...] = ()) -> list[str]:
-    """The ``llamafactory-cli api CONFIG key=value...`` command line."""
-    exe = shutil.which("llamafactory-cli") or str(
-        Path(sys.executable).with_name("llamafactory-cli")
-    )
-    return [exe, "api", str(config), *overrides]
+    """The ``python -m medqa.serve_app CONFIG key=value...`` command line (LLaMA-Factory's API
+    app, hardened)."""
+    return [sys.executable, "-m", "medqa.serve_app", str(config), *overrides]
+
+
+def _cpu_alternative(cfg) -> str:
+    """The command that serves ``cfg``'s model with the huggingface backend on this machine."""
+    adapter = cfg.get("adapter_name_or_path")
+    alternative = INFERENCE_CONFIGS / ("qwen_lora_hf.yaml" if adapter else "qwen_hf.yaml")
+    try:
+        shown = alternative.relative_to(Path.cwd())
+    except ValueError:
+        shown = alternative
+    words = [f"model_name_or_path={cfg.get('model_name_or_path')}"]
+    words += [f"adapter_name_or_path={adapter}"] if adapter else []
+    words += [f"template={cfg.get('template')}"] if cfg.get("template") else []
+    return f"medqa serve {shown} {' '.join(words)}"
+
+
+def missing_backend(config: str | Path, overrides: tuple[str, ...] | list[str] = ()) -> str | None:
+    """One line naming the package or device ``config`` needs and this machine lacks, with the
+    CPU alternative; None when it can be served here."""
+    from medqa.check.config import ConfigError, load_config
+    from medqa.check.lf_parse import environment_findings
+
+    try:
+        cfg = load_config(config, overrides)
+    except ConfigError:
+        return None  # an invalid config: `medqa check` names the problem
+    backend = cfg.get("infer_backend") or "huggingface"
+    for finding in environment_findings(cfg):
+        if finding.code == "missing-package":
+            package = finding.message.removeprefix("needs ")
+            return (
+                f"{config} needs the {package} package ({finding.key}: {cfg.get(finding.key)}), "
+                f"which is not installed here; without it serve on CPU with: {_cpu_alternative(cfg)}"
+            )
+    wants_gpu = backend in ("vllm", "sglang") or cfg.get("quantization_bit") is not None
+    if wants_gpu and not _has_cuda():
+        reason = f"infer_backend: {backend}" if backend != "huggingface" else "quantization_bit"
+        return (
+            f"{config} needs a CUDA GPU ({reason}) and this machine has none; "
+            f"serve on CPU with: {_cpu_alternative(cfg)}"
+        )
+    return None
+
+
+def _has_cuda() -> bool:
+    import torch
+
+    return torch.cuda.is_available()
 
 
 def start_api(
@@ -66,13 +120,20 @@ def start_api(
     max_concurrent: int | None = None,
     cwd: str | Path | None = None,
     env: dict[str, str] | None = None,
+    allow_no_key: bool = True,
 ) -> subprocess.Popen:
-    """Start ``llamafactory-cli api`` in the background, logging to ``log_path``."""
+    """Start the hardened API in the background, logging to ``log_path``.
+
+    For programmatic loopback servers (tests, quickstart) a keyless server is allowed unless
+    ``allow_no_key`` is False; ``API_KEY`` in ``env`` (or this environment) is enforced when set.
+    """
     log = open(log_path, "ab")  # noqa: SIM115 - owned by the child process for its lifetime
     return subprocess.Popen(
         api_command(config, overrides),
         cwd=cwd,
-        env=api_environment(port, host, model_name, max_concurrent, base=env),
+        env=api_environment(
+            port, host, model_name, max_concurrent, base=env, allow_no_key=allow_no_key
+        ),
         stdout=log,
         stderr=subprocess.STDOUT,
         start_new_session=True,
@@ -121,6 +182,19 @@ def wait_until_ready(
     default=None,
     help="Parallel requests for the huggingface backend (LLaMA-Factory default 1).",
 )
+@click.option(
+    "--allow-origin",
+    "allow_origins",
+    multiple=True,
+    metavar="ORIGIN",
+    help="Let web pages from ORIGIN (e.g. http://127.0.0.1:7860) call the API from a browser. "
+    "Repeatable. Default: no cross-origin access at all.",
+)
+@click.option(
+    "--allow-no-key",
+    is_flag=True,
+    help="Serve without API_KEY (loopback only; prints a warning). Default: API_KEY required.",
+)
 @click.option("--skip-check", is_flag=True, help="Do not run `medqa check` first.")
 def serve(
     config: str,
@@ -129,9 +203,19 @@ def serve(
     port: int,
     model_name: str,
     max_concurrent: int | None,
+    allow_origins: tuple[str, ...],
+    allow_no_key: bool,
     skip_check: bool,
 ) -> None:
-    """Check CONFIG, then serve it with `llamafactory-cli api` (OpenAI-compatible, /v1)."""
+    """Check CONFIG, then serve it with LLaMA-Factory's API (OpenAI-compatible, /v1), key
+    required, no cross-origin access, no /docs."""
+    blocker = missing_backend(config, overrides)
+    if blocker:
+        raise click.ClickException(blocker)
+    try:
+        check_key_policy(host, os.environ.get("API_KEY"), allow_no_key)
+    except KeyRequired as exc:
+        raise click.UsageError(str(exc)) from None
     if not skip_check:
         from medqa.check import Level, check_configs
 
@@ -140,14 +224,25 @@ def serve(
             click.echo(finding.render(), err=True)
         if any(f.level == Level.ERROR for f in found):
             raise click.ClickException(f"{config} has errors; fix them or pass --skip-check")
-    if host not in ("127.0.0.1", "localhost", "::1") and not os.environ.get("API_KEY"):
+    if not os.environ.get("API_KEY"):
         click.echo(
-            f"warning: binding {host} without API_KEY: anyone on the network can query it", err=True
+            f"warning: serving {host}:{port} without API_KEY: every program and user on this "
+            "machine can query the model (and read what others sent). Set API_KEY for anything "
+            "but a quick local test.",
+            err=True,
         )
-    env = api_environment(port, host, model_name, max_concurrent)
+    env = api_environment(
+        port,
+        host,
+        model_name,
+        max_concurrent,
+        allow_origins=allow_origins,
+        allow_no_key=allow_no_key,
+    )
+    cors = ", ".join(allow_origins) if allow_origins else "none"
     click.echo(
         f"serving {config} at http://{host}:{port}/v1 as model {model_name!r} "
-        "(request bodies are not logged)",
+        f"(request bodies are not logged; cross-origin access: {cors}; /docs off)",
         err=True,
     )
     command = api_command(config, overrides)
