@@ -286,7 +286,7 @@ def predictions(path, out_dir, label, tags) -> None:
 
 
 @eval_group.command("compare")
-@click.argument("runs", nargs=-1, required=True, type=click.Path(exists=True))
+@click.argument("runs", nargs=-1, required=True, type=click.Path())
 @click.option(
     "--out",
     "out_dir",
@@ -299,6 +299,12 @@ def compare(runs, out_dir, title) -> None:
     """Compare run folders: report.md, report.html and charts/*.png."""
     from eval.report import build_report
 
+    missing = [r for r in runs if not Path(r).exists()]
+    if missing:
+        raise click.ClickException(
+            f"no run folder {missing[0]}: each `medqa eval run` writes one (default "
+            "data/eval/runs/TASK-LABEL, or its --out); run those first, then compare them."
+        )
     try:
         report = build_report([Path(r) for r in runs], Path(out_dir), title)
     except (ValueError, json.JSONDecodeError) as exc:

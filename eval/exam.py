@@ -13,7 +13,7 @@ from eval.metrics import mcq_summary, partial_credit
 from eval.plan import Call, Outcome, Plan, chat_messages, outcome_fields
 from eval.prompts import DEFAULT_EXAMPLE, DEFAULT_TEMPLATE, FewShotPool, loglik_context, mcq_prompt
 from eval.rag import BM25Retriever, format_rag_prompt, is_hit
-from eval.taskspec import Task
+from eval.taskspec import Task, require_data
 
 
 def answer_count_mismatch(items: list[McqItem], task: Task) -> int:
@@ -46,7 +46,7 @@ class ExamKind:
 
     def __init__(self, task: Task, retriever: BM25Retriever | None = None) -> None:
         self.task = task
-        self.items: list[McqItem] = load_mcq(task.data["path"], task.data["split"], task.fields)
+        self.items: list[McqItem] = load_mcq(require_data(task), task.data["split"], task.fields)
         if task.data.get("subjects"):
             keep = set(task.data["subjects"])
             self.items = [item for item in self.items if item.subject in keep]
@@ -58,7 +58,7 @@ class ExamKind:
         if shots:
             if not task.fewshot.get("path"):
                 raise ValueError(f"{task.source}: fewshot.shots={shots} needs fewshot.path")
-            dev = load_mcq(task.fewshot["path"], task.fewshot["split"], task.fields)
+            dev = load_mcq(require_data(task, "fewshot"), task.fewshot["split"], task.fields)
         self.pool = FewShotPool(dev, shots)
         self.retriever = retriever
         self.template = task.prompt.get("template") or DEFAULT_TEMPLATE

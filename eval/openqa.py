@@ -19,7 +19,7 @@ from eval.metrics import (
 )
 from eval.plan import Call, Outcome, Plan, chat_messages, outcome_fields
 from eval.rag import BM25Retriever, format_rag_prompt, is_hit
-from eval.taskspec import Task
+from eval.taskspec import Task, require_data
 
 
 class OpenQaKind:
@@ -27,7 +27,7 @@ class OpenQaKind:
 
     def __init__(self, task: Task, retriever: BM25Retriever | None = None) -> None:
         self.task = task
-        self.items: list[QaItem] = load_qa(task.data["path"])
+        self.items: list[QaItem] = load_qa(require_data(task))
         self.retriever = retriever
         self.template = task.prompt.get("template") or "{question}"
 

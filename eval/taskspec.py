@@ -6,8 +6,9 @@ Sections and their keys (defaults below in ``SCHEMA``)::
     name: medqa_mcmle
     type: mcq                      # mcq | open_qa | safety
     description: …
-    data:     {path, split, subjects}  # path relative to the current directory (or absolute);
-                                   # subjects: keep only these (e.g. CMMLU's medical ones)
+    data:     {path, split, subjects, source}  # path relative to the current directory (or
+                                   # absolute); subjects: keep only these (e.g. CMMLU's medical
+                                   # ones); source: where the file comes from (said when absent)
     fewshot:  {path, split, shots} # dev split for few-shot examples
     fields:   {question, options, answer, explanation, subject, id, index_base}
                                    # the exam file's own field names (medqa.mcq knows the usual
@@ -41,7 +42,7 @@ TYPES = ("mcq", "open_qa", "safety")
 SCORING = ("generate", "loglik", "both")
 
 SCHEMA: dict[str, dict[str, Any]] = {
-    "data": {"path": None, "split": "test", "subjects": None},
+    "data": {"path": None, "split": "test", "subjects": None, "source": None},
     "fewshot": {"path": None, "split": "dev", "shots": 0},
     "prompt": {"system": None, "instruction": None, "template": None, "example": None},
     "decoding": {"temperature": 0.0, "max_tokens": 512, "top_p": None, "seed": None, "stop": None},
@@ -156,8 +157,13 @@ _VALUES: tuple[tuple[str, str, Any], ...] = (
     ("judge.max_tokens", "a positive integer", lambda v: _is_int(v) and v >= 1),
     ("judge.temperature", "a non-negative number", lambda v: _is_number(v) and v >= 0),
     ("data.subjects", "a list of subject names", _is_texts),
+    (
+        "data.source",
+        "a sentence saying where the data file comes from",
+        lambda v: isinstance(v, str),
+    ),
 )
-_OPTIONAL = {"decoding.top_p", "decoding.seed", "decoding.stop", "data.subjects"}
+_OPTIONAL = {"decoding.top_p", "decoding.seed", "decoding.stop", "data.subjects", "data.source"}
 # The template fields each task type fills in (open QA and safety only know the question).
 _TEMPLATE_FIELDS = {"open_qa": {"question"}, "safety": {"question"}}
 
@@ -231,6 +237,21 @@ def parse_task(raw: Any, source: Path) -> Task:
     )
     _check_types(task, where)
     return task
+
+
+def require_data(task: Task, key: str = "data") -> Path:
+    """The task's data path (``data`` or ``fewshot``), or a TaskError saying that it is absent,
+    where such a file comes from and which option to pass."""
+    section = getattr(task, key)
+    path = Path(section["path"])
+    if path.exists():
+        return path
+    option = "--data" if key == "data" else f"fewshot.path in {task.source}"
+    source = task.data.get("source") or "It is not bundled with medqa-factory."
+    raise TaskError(
+        f"task {task.name}: {key} file {path} does not exist. {source.strip()} "
+        f"Pass your copy with {option} PATH (or place it at {path})."
+    )
 
 
 def load_task(name_or_path: str, overrides: dict[str, Any] | None = None) -> Task:
