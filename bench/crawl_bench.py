@@ -18,6 +18,7 @@ about 78 pages/s per process. Target: parse >= 400 pages/s per core.
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import subprocess
 import sys
@@ -69,9 +70,19 @@ def pad(body: bytes, size: int) -> bytes:
 
 
 def ours(site: str, url: str, body: bytes, ctype: str) -> dict:
+    """As the spider parses a question page: the URL's date (known from the link) and the raw
+    bytes (the page-complete check) go with the tree."""
     response = HtmlResponse(url, body=body, headers={"Content-Type": ctype})
-    profile = load_profile(site)
-    return extract_detail(profile.detail, response.selector.root)
+    profile = _mirror(site)
+    link = profile.match_detail(url)
+    return extract_detail(
+        profile.detail, response.selector.root, link.date if link else None, body=response.body
+    )
+
+
+@functools.cache
+def _mirror(site: str):
+    return load_profile(site).with_root(f"http://127.0.0.1:8765/{site}")
 
 
 # The peer's selectors: XPath strings as public crawlers write them, evaluated with parsel per call.

@@ -130,6 +130,8 @@ class Question:
     answers: tuple[Answer, ...]
     fault: str | None = None
     pii: tuple[str, ...] = ()
+    # follow-ups under the first answer: (role "patient"|"doctor", text, time), page order
+    followups: tuple[tuple[str, str, datetime], ...] = ()
 
     @property
     def exported(self) -> bool:
@@ -280,6 +282,8 @@ def build_corpus(seed: int = 20261122) -> Corpus:
             pii += planted
         if fault == "no_answers":
             answers = ()
+        followups, planted = _followups(site, n, fault, answers, common)
+        pii += planted
         questions.append(
             Question(
                 site=site,
@@ -299,11 +303,30 @@ def build_corpus(seed: int = 20261122) -> Corpus:
                 answers=answers,
                 fault=fault,
                 pii=pii,
+                followups=followups,
             )
         )
     questions.extend(_robots_list_questions(questions, rng))
     questions.sort(key=lambda q: (q.site, -q.asked.timestamp()))
     return Corpus(tuple(departments), tuple(questions))
+
+
+def _followups(site: str, n: int, fault, answers, common: dict):
+    """A patient's 追问 and the doctor's reply under the first answer of some xywy questions
+    (their own random stream, so the rest of the corpus does not change)."""
+    if site != "xywy" or fault or not answers or n % 5 != 2:
+        return (), ()
+    rng = random.Random(f"followup-{n}")
+    ask, reply = rng.choice(common["followup_asks"]), rng.choice(common["followup_replies"])
+    planted: tuple[str, ...] = ()
+    if n % 3 == 0:
+        ask, planted = _plant(ask, rng.choice(common["pii_question"]), _pii_values(rng))
+    start = answers[0].time
+    turns = (
+        ("patient", ask, start + timedelta(minutes=rng.randint(5, 90))),
+        ("doctor", reply, start + timedelta(minutes=rng.randint(100, 300))),
+    )
+    return turns, planted
 
 
 def _qid(site: str, position: int) -> str:

@@ -76,6 +76,21 @@ def _page(title: str, content: str, corpus: Corpus, seed: int) -> bytes:
     return doc.encode("gbk", errors="xmlcharrefreplace")
 
 
+def _followups_html(q: Question) -> str:
+    """div.appdoc.appxian > div.usezw: the asker's 追问 and the doctor's reply (the markup public
+    crawlers of the site read)."""
+    if not q.followups:
+        return ""
+    items = []
+    for role, text, time in q.followups:
+        who = "追问" if role == "patient" else "医生回复"
+        items.append(
+            f'<div class="usezw pt10 clearfix"><p class="clearfix"><span class="fl dib fb Doc_bla">{who}</span></p>'
+            f'<div class="fl w390">{esc(text)}</div><p class="tr col99 f12"><span>{time:%Y-%m-%d %H:%M:%S}</span></p></div>'
+        )
+    return f'<div class="appdoc appxian ml20 mr20 mt15 pb10 clearfix f14">{"".join(items)}</div>'
+
+
 def _answer_html(q: Question) -> str:
     blocks = []
     for k, a in enumerate(q.answers):
@@ -89,6 +104,7 @@ def _answer_html(q: Question) -> str:
 <div class="pt15 f14 graydeep  pl20 pr20">{paragraphs(a.text)}</div>
 <div class="Doc_bot clearfix"><span class="Doc_time">{a.time:%Y-%m-%d %H:%M:%S}</span>
 <span class="fr">有用 <b class="gratenum">{a.likes}</b></span></div>
+{_followups_html(q) if k == 0 else ""}
 </div></div>"""
         )
     return "\n".join(blocks)

@@ -255,8 +255,8 @@ def _paired_answers(rule: AnswerRule, root: Any, cards: list, seen: _Matched) ->
 
 def extract_answers(
     rule: AnswerRule, root: Any, titles: tuple[str, ...], keep: bool, seen: _Matched
-) -> list[dict[str, Any]]:
-    """Every answer on the page, in page order."""
+) -> tuple[list[dict[str, Any]], list]:
+    """Every answer on the page in page order, and the answer elements (cards when paired)."""
     nodes, index = rule.each.select(root)
     seen.note("answers", index)
     answers = []
@@ -266,22 +266,37 @@ def extract_answers(
             body = [block_text(t).strip() for t in texts]
             answer["text"] = "\n".join(_clean(rule.text, [t for t in body if t]))
             answers.append(answer)
-        return answers
+        return answers, nodes
     for node in nodes:
         answer = _answer_fields(rule, [node], titles, keep, seen)
         values, text_index = field_values(rule.text, node)
         seen.note("answers.text", text_index)
         answer["text"] = "\n".join(values)
         answers.append(answer)
-    return answers
+    return answers, nodes
 
 
-def extract_turns(rule: DetailRule, root: Any, question: str, seen: _Matched) -> list[dict]:
+def _turn_nodes(rule: DetailRule, root: Any, answer_nodes: list, seen: _Matched) -> list:
+    assert rule.turns is not None
+    if not rule.turns.within_answers:
+        nodes, index = rule.turns.each.select(root)
+        seen.note("turns", index)
+        return nodes
+    nodes = []
+    for answer in answer_nodes:
+        found, index = rule.turns.each.select(answer)
+        seen.note("turns", index)
+        nodes += found
+    return nodes
+
+
+def extract_turns(
+    rule: DetailRule, root: Any, question: str, seen: _Matched, answer_nodes: list = ()
+) -> list[dict]:
     """The consultation's turns in page order, the question first; [] without follow-ups."""
     if rule.turns is None:
         return []
-    nodes, index = rule.turns.each.select(root)
-    seen.note("turns", index)
+    nodes = _turn_nodes(rule, root, list(answer_nodes), seen)
     turns = []
     for node in nodes:
         values, _ = field_values(rule.turns.text, node)
@@ -333,14 +348,16 @@ def extract_detail(
         seen.note("asked_on", index)
         stamp = normalise_time(" ".join(stamps))
         asked_on = stamp[:10] if stamp else None
-    answers = extract_answers(rule.answers, root, rule.doctor_titles, keep_doctor_names, seen)
+    answers, nodes = extract_answers(
+        rule.answers, root, rule.doctor_titles, keep_doctor_names, seen
+    )
     return {
         "department": department,
         "title": title,
         "question": question,
         "patient": patient_fields(patient_texts, rule.patient_patterns),
         "answers": answers,
-        "turns": extract_turns(rule, root, question, seen),
+        "turns": extract_turns(rule, root, question, seen, nodes),
         "issues": issues,
         "asked_on": asked_on,
         "matched": dict(seen),

@@ -96,13 +96,15 @@ class AnswerRule:
 
 @dataclass(frozen=True)
 class TurnRule:
-    """A consultation's follow-ups in page order: ``each`` turn element, ``patient`` (a boolean
-    XPath relative to it: true for the asker's turns), its ``text`` and ``time``."""
+    """A consultation's follow-ups in page order: ``each`` turn element (page-wide, or inside
+    each answer with ``within: answers`` — follow-ups under an answer, and no page-wide scan),
+    ``patient`` (a boolean XPath relative to it: true for the asker's turns), ``text``, ``time``."""
 
     each: Any  # Selector
     patient: Any  # Selector
     text: FieldSpec
     time: FieldSpec | None = None
+    within_answers: bool = False  # ``each`` is relative to every answer element, in page order
 
 
 @dataclass(frozen=True)

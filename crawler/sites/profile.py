@@ -334,7 +334,7 @@ DETAIL_KEYS = (
 ANSWER_KEYS = (
     "each", "card", "text", "doctor_title", "doctor_name", "time", "likes", "accepted", "required",
 )  # fmt: skip
-TURN_KEYS = ("each", "patient", "text", "time")
+TURN_KEYS = ("each", "within", "patient", "text", "time")
 
 
 def _detail_rule(reader: Reader, defaults: dict) -> DetailRule:
@@ -411,11 +411,15 @@ def _answers(reader: Reader) -> AnswerRule:
 
 
 def _turns(reader: Reader) -> TurnRule:
+    within = reader.get("within", "page", kind=str)
+    if within not in ("page", "answers"):
+        raise reader.fail("within", f"must be page or answers, got {within!r}")
     return TurnRule(
         each=_selector(reader, "each"),
         patient=_selector(reader, "patient"),
         text=field_spec(reader, "text"),
         time=field_spec(reader, "time", required=False),
+        within_answers=within == "answers",
     )
 
 

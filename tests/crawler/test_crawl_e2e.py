@@ -53,12 +53,22 @@ def test_records_follow_the_raw_contract_and_hold_no_asker_data(crawl):
     corpus = {(q.site, q.qid): q for q in crawl.site.corpus.questions}
     raw = crawl.first.feed.read_bytes()
     assert "心血管内科".encode() in raw and b"\\u" not in raw  # UTF-8, no \uXXXX escapes
+    with_turns = 0
     for record in crawl.first.records():
-        assert tuple(record) == RAW_FIELDS
+        question = corpus[(record["source"], record["qid"])]
+        if question.followups:  # a consultation with follow-ups: "turns" after "answers"
+            with_turns += 1
+            assert tuple(record) == (*RAW_FIELDS, "turns")
+            assert [(t["role"], t.get("time") is not None) for t in record["turns"]] == [
+                ("patient", False),
+                *((role, True) for role, _, _ in question.followups),
+            ]
+            assert record["turns"][0]["text"] == record["question"]
+        else:
+            assert tuple(record) == RAW_FIELDS
         assert set(record["patient"]) == {"gender", "age_group"}
         assert all(tuple(a) == ANSWER_FIELDS for a in record["answers"])
         assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", record["crawled_at"])
-        question = corpus[(record["source"], record["qid"])]
         assert record["title"] == question.title
         assert record["department"] == [question.dept, question.sub]
         assert record["patient"]["gender"] == question.sex
@@ -67,6 +77,7 @@ def test_records_follow_the_raw_contract_and_hold_no_asker_data(crawl):
         assert not any(a.doctor_name in text for a in question.answers)
         assert "/user/" not in text and "/doc/" not in text and "/doctor/" not in text
         assert f"{question.age}岁" not in str(record["patient"])
+    assert with_turns > 10
 
 
 def test_gbk_pages_arrive_as_correct_text(crawl):
