@@ -94,3 +94,92 @@ def test_readme_has_the_two_setup_commands():
     assert any("pip install -e .[all]" in c for c in commands)
     assert "medqa quickstart" in commands
     assert "python -m pytest -q" in commands
+
+
+def setup_commands() -> list[str]:
+    """The command lines of the README's set-up section, as written."""
+    text = README.read_text(encoding="utf-8")
+    section = text.split("## Set-up on a fresh machine", 1)[1].split("\n## ", 1)[0]
+    blocks = re.findall(r"```bash\n(.*?)```", section, flags=re.S)
+    return [line.strip() for block in blocks[:2] for line in block.splitlines() if line.strip()]
+
+
+def test_ci_runs_exactly_the_readme_setup_commands():
+    """What a new user types is what CI runs: both set-up lines appear verbatim in .ci/run, the
+    tests last, and CI installs system packages only through the README's script."""
+    install, test = setup_commands()
+    assert install.startswith("python3.11 -m venv .venv") and install.endswith("medqa quickstart")
+    assert test == ".ci/install-system-packages && python -m pytest -q"
+    lines = [line.strip() for line in (REPO_ROOT / ".ci/run").read_text().splitlines()]
+    assert install in lines and test in lines
+    assert lines.index(install) < lines.index(test) == len(lines) - 1
+    assert not any(line.startswith(("apt-get", "sudo")) for line in lines)
+
+
+@pytest.fixture
+def fake_system(tmp_path):
+    """A PATH whose id, dpkg-query, sudo and apt-get only log their calls (to test who asks for
+    root; nothing is installed). Returns (run, calls)."""
+    import os
+    import subprocess
+
+    bin_dir, log = tmp_path / "bin", tmp_path / "calls.log"
+    bin_dir.mkdir()
+
+    def tool(name: str, body: str) -> None:
+        (bin_dir / name).write_text(f"#!/bin/sh\n{body}\n")
+        (bin_dir / name).chmod(0o755)
+
+    def run(uid: int, sudo: bool, installed: bool) -> subprocess.CompletedProcess:
+        log.write_text("")
+        tool("id", f"echo {uid}")
+        status = "install ok installed" if installed else "unknown ok not-installed"
+        tool("dpkg-query", f"printf '{status}'")
+        tool("apt-get", f'echo "apt-get $*" >> {log}')
+        tool("env", 'shift; "$@"')  # `env VAR=x cmd …` → cmd …
+        if sudo:
+            tool("sudo", f'echo "sudo $*" >> {log}; "$@"')
+        elif (bin_dir / "sudo").exists():
+            (bin_dir / "sudo").unlink()
+        path = f"{bin_dir}:/usr/bin:/bin"
+        return subprocess.run(
+            ["/bin/sh", str(REPO_ROOT / ".ci/install-system-packages")],
+            env={**os.environ, "PATH": path},
+            capture_output=True,
+            text=True,
+        )
+
+    def calls() -> list[str]:
+        return [line.split(" -", 1)[0] for line in log.read_text().splitlines()]
+
+    return run, calls
+
+
+def test_system_packages_install_as_root_without_sudo(fake_system):
+    run, calls = fake_system
+    assert run(uid=0, sudo=False, installed=False).returncode == 0
+    assert calls() == ["apt-get update", "apt-get install"]
+
+
+def test_system_packages_install_through_sudo_as_a_user(fake_system):
+    run, calls = fake_system
+    assert run(uid=1000, sudo=True, installed=False).returncode == 0
+    assert calls() == [
+        "sudo env DEBIAN_FRONTEND=noninteractive apt-get update",
+        "apt-get update",
+        "sudo env DEBIAN_FRONTEND=noninteractive apt-get install",
+        "apt-get install",
+    ]
+
+
+def test_system_packages_already_installed_need_no_root(fake_system):
+    run, calls = fake_system
+    result = run(uid=1000, sudo=False, installed=True)
+    assert result.returncode == 0 and "all installed" in result.stdout and calls() == []
+
+
+def test_a_user_without_sudo_is_told_what_to_do(fake_system):
+    run, calls = fake_system
+    result = run(uid=1000, sudo=False, installed=False)
+    assert result.returncode == 1 and "run this as root or install sudo" in result.stderr
+    assert calls() == []
