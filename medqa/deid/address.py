@@ -80,7 +80,7 @@ _ADDRESS_RULES = (
 )
 
 _ROAD_ANCHOR = re.compile("路|街|巷|弄|大道|胡同")
-_UNIT_ANCHOR = re.compile("栋|幢|座|室|户|单元|号楼|期")
+_UNIT_ANCHOR = re.compile("栋|幢|座|室|户|单元|号楼")
 _VILLAGE_ANCHOR = re.compile("村")
 ADDRESS_RULES = (
     anchored(_ADDRESS_RULES[0], _ROAD_ANCHOR, 24, 60),

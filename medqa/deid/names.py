@@ -155,13 +155,39 @@ _NAME_RULES = (
 
 _TITLE_ANCHOR = re.compile(_DOCTOR_TITLE)
 _SIGNATURE_ANCHOR = re.compile(
-    "科|中心|门诊|病区|电生理|医生|医师|大夫|主诊|接诊|签名|回复人|答复人|—|-"
+    "|".join(
+        [
+            f"{lead}{tail}"
+            for lead in ("医生", "医师", "大夫")
+            for tail in ("：", ":", " ", "叫", "是")
+        ]
+        + [
+            f"{unit}{tail}"
+            for unit in ("科", "中心", "门诊", "病区", "电生理")
+            for tail in (" ", "的")
+        ]
+        + [
+            "主治医生",
+            "主管医生",
+            "主刀医生",
+            "主治医师",
+            "主任医师",
+            "主诊",
+            "接诊",
+            "签名",
+            "回复人",
+            "答复人",
+            "—",
+            "--",
+        ]
+    )
 )
 _HONORIFIC_ANCHOR = re.compile(_HONORIFIC)
+_RELATIVES = _RELATIVE[3:-1].split("|")
 _CUE_ANCHOR = re.compile(
     r"我是|本人|名叫|名字|中文名|叫|姓名|患者:|患者：|患者 |床患者|病人:|病人：|病人 |床病人|病患:|"
     r"病患：|病患 |就诊人|联系人|收件人|收款|户名|开户|持卡人|"
-    r"账户名|被保险人|投保人|参保人|伤者|委托人|签字人|家属|" + _RELATIVE[3:-1]
+    r"账户名|被保险人|投保人|参保人|伤者|委托人|签字人|家属|" + "|".join(_RELATIVES)
 )
 NAME_RULES = (
     anchored(_NAME_RULES[0], _TITLE_ANCHOR, 5, 8),

@@ -406,7 +406,6 @@ _RECORD_ANCHOR = re.compile(_RECORD_WORDS)
 _PASSPORT_ANCHOR = re.compile(
     "护照|通行证|台胞证|回乡证|港澳证|旅行证|证件号|パスポート|Passport|passport|PASSPORT"
 )
-_PHONE_WORD_ANCHOR = re.compile(_PHONE_WORDS)
 _BED_ANCHOR = re.compile("床")
 
 ALL_RULES: tuple[Rule, ...] = (
@@ -428,5 +427,5 @@ ALL_RULES: tuple[Rule, ...] = (
     anchored(ID_RULES[3], DIGIT_RUN, 4, 20),
     *(anchored(rule, DIGIT_RUN, 12, 20) for rule in PHONE_RULES[:3]),
     anchored(PHONE_RULES[3], DIGIT_RUN, 20, 12),
-    anchored(PHONE_RULES[4], _PHONE_WORD_ANCHOR, 0, 30),
+    anchored(PHONE_RULES[4], DIGIT_RUN, 24, 12),
 )
