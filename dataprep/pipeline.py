@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 from tqdm import tqdm
 
-from dataprep import globalsteps, outputs, writepass
+from dataprep import globalsteps, outputs, preference, writepass
 from dataprep.classifier import CountTable
 from dataprep.dataset_info import check_repoint
 from dataprep.exams import ExamSet, collect_exams
@@ -114,6 +114,7 @@ def run(recipe: Recipe, extra_inputs: list[InputSpec], options: RunOptions) -> R
     if not readers:
         raise ValueError("no inputs: pass --input PATH (or list inputs in the recipe)")
     disambiguate_ids(readers)
+    preference.request_candidates(recipe, readers)
     shown = Path(options.out) / name  # what the user named (registered paths use it)
     final = outputs.resolve_output(shown)
     if options.dataset_info is not None:
@@ -138,6 +139,7 @@ def run(recipe: Recipe, extra_inputs: list[InputSpec], options: RunOptions) -> R
     if options.dataset_info is not None:
         formats, replace = recipe.output.formats, options.replace_entries
         outputs.register(shown, name, stats, options.dataset_info, formats, replace)
+        preference.register(shown, name, stats, options.dataset_info, replace)
     timer.lap("finish")
     seconds = time.perf_counter() - started
     read = stats["funnel"][0]["seen"] if stats["funnel"] else 0
@@ -145,6 +147,7 @@ def run(recipe: Recipe, extra_inputs: list[InputSpec], options: RunOptions) -> R
     now = sum(stats["splits"].values())
     if before is not None and now < before:
         result.warnings.append(f"replaced {shown} ({before:,} records) by {now:,} records")
+    result.warnings += preference.warnings(stats)
     return result
 
 
@@ -188,8 +191,12 @@ def _run_into(recipe, readers, options, name, staging, timer: _Timer) -> dict[st
     state.tables = {}
     written = writepass.write_dataset(recipe, state, result, staging, options.tokenizer, workers)
     timer.lap("write")
+    pairs = preference.run_step(recipe, state, result, steps, config, staging)
+    timer.lap("pairs")
     shutil.rmtree(staging / ".work")
-    return outputs.finish(recipe, name, state, result, written, exams, staging)
+    stats = outputs.finish(recipe, name, state, result, written, exams, staging)
+    preference.add_to_stats(pairs, stats, staging)
+    return stats
 
 
 def _auto_workers(readers: list[Reader]) -> int:

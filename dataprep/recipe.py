@@ -15,6 +15,7 @@ from typing import Any
 
 import yaml
 
+from dataprep.preference.params import PairsParams
 from dataprep.readers import READERS, InputSpec
 from dataprep.steps.decontaminate import DecontaminateParams
 from dataprep.steps.dedup import DedupParams
@@ -33,6 +34,7 @@ STEP_PARAMS: dict[str, type] = {
     "decontaminate": DecontaminateParams,
     "dedup": DedupParams,
     "split": SplitParams,
+    "pairs": PairsParams,
 }
 FORMATS = ("alpaca", "sharegpt")
 

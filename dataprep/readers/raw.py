@@ -2,7 +2,8 @@
 
 Of several doctor answers the accepted one comes first, then the best by a quality score
 (content length, likes, doctor title); ``answers: all`` emits every answer with enough content
-instead, all sharing ``meta.group`` so the split keeps them together.
+instead, all sharing ``meta.group`` so the split keeps them together. ``candidates`` (set by a
+recipe's ``pairs`` step) keeps every usable answer in ``meta.candidates`` for preference pairs.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ class RawCrawlReader(JsonReader):
     crawler stored it (off: names are not needed for training)."""
 
     format = "raw"
-    OPTIONS = {"answers": "best", "min_answer_chars": 10, "keep_doctor": False}
+    OPTIONS = {"answers": "best", "min_answer_chars": 10, "keep_doctor": False, "candidates": False}
 
     def __init__(self, path, options=None) -> None:
         super().__init__(path, options)
@@ -54,6 +55,15 @@ class RawCrawlReader(JsonReader):
             ranked = ranked[:1]
         group = f"{source}-{qid}"
         meta = _question_meta(obj, group, len(usable))
+        if self.options["candidates"]:  # every answer, for preference pairs (dataprep.preference)
+            meta["candidates"] = [
+                {
+                    "text": a["text"],
+                    "accepted": bool(a.get("accepted")),
+                    "likes": _int(a.get("likes")),
+                }
+                for a in usable
+            ]
         return [
             qa_record(
                 group if self.options["answers"] == "best" else f"{group}-a{k}",

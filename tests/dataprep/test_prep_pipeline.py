@@ -214,7 +214,8 @@ def test_reruns_are_byte_identical_whatever_the_worker_count(tmp_path, sample_di
     again = prep([source], tmp_path / "b", workers=1).dataset_dir
     parallel = prep([source], tmp_path / "c", workers=2).dataset_dir
     reference = tree_bytes(first)
-    assert len(reference) == 14  # 6 split files, stats, report, rejects, examples, 3 charts, marker
+    # 6 split files, 4 preference files (dpo/), stats, report, rejects, examples, 3 charts, marker
+    assert len(reference) == 18
     assert tree_bytes(again) == reference
     assert tree_bytes(parallel) == reference
 

@@ -1,0 +1,194 @@
+"""The ``pairs`` step of ``medqa prep run``: preference pairs from the doctors' answers.
+
+It runs after the write pass, when every record's final split is known. Raw crawl inputs then
+carry all of a question's usable answers in ``meta.candidates`` (asked for by
+:func:`request_candidates`). For each question kept in the train or val split, every answer
+goes through the run's own per-record steps (normalisation, de-identification, quality
+filters: the same step objects the SFT records went through) and, if the exam check reads
+answers, the exam index; the survivors are scored and paired (:mod:`dataprep.preference.pairs`).
+A question's pairs land in its SFT split, so they never straddle splits, and test-split
+questions (and those dropped for overlapping test questions or exams) give no pairs.
+
+Memory: pair records are spooled to a temp file; per pair, three numbers are held.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import orjson
+
+from dataprep.preference.pairs import Answer, Pair, balance_mask, question_pairs
+from dataprep.preference.params import PairsParams
+from dataprep.preference.ranking import PAIR_BUILDERS, SPLITS, file_key
+from dataprep.preference.summary import summarize
+from dataprep.steps.base import StepStats
+from dataprep.steps.decontaminate import checked_text
+from dataprep.taxonomy import Taxonomy
+from dataprep.writers import alpaca_question, system_of
+from medqa.io import atomic_write
+
+_SKIPPED_STEPS = ("department",)  # labels questions, not answers
+
+
+def request_candidates(recipe, readers) -> None:
+    """With a ``pairs`` step, raw crawl readers keep every answer in ``meta.candidates``."""
+    if recipe.get("pairs") is None:
+        return
+    for reader in readers:
+        if "candidates" in reader.OPTIONS:
+            reader.options["candidates"] = True
+
+
+@dataclass
+class PairsOutput:
+    """What the step wrote (file key → lines), its statistics, and per-pair arrays."""
+
+    files: dict[str, int]
+    stats: dict[str, Any]
+    margins: np.ndarray
+    ratios: np.ndarray
+    per_question: Counter = field(default_factory=Counter)
+
+
+@dataclass
+class _Tally:
+    questions: Counter = field(default_factory=Counter)
+    candidates: Counter = field(default_factory=Counter)
+    answer_pairs: Counter = field(default_factory=Counter)
+    per_question: Counter = field(default_factory=Counter)
+    margins: list[float] = field(default_factory=list)
+    ratios: list[float] = field(default_factory=list)
+    splits: list[int] = field(default_factory=list)
+
+
+def build_pairs(recipe, state, result, steps, exam_index, exam_field, root: Path) -> PairsOutput:
+    """Form, write and describe the preference pairs of a run (module docstring)."""
+    params: PairsParams = recipe.get("pairs")
+    answer_steps = [step for step in steps if step.name not in _SKIPPED_STEPS]
+    exam = exam_index if exam_field != "question" else None  # questions were checked already
+    dept = recipe.get("department")
+    paths = Taxonomy.load(dept.taxonomy).paths if dept else None
+    tally = _Tally()
+    tally.questions["test_split_excluded"] = int((result.keep & (result.split == 2)).sum())
+    wanted = result.keep & ((result.split == 0) | (result.split == 1))
+    spooled = root / ".work" / "pairs.jsonl"
+    with open(spooled, "wb") as spool:
+        for index, record in state.spool.records(wanted):
+            answers = _clean_answers(record, answer_steps, exam, exam_field, tally)
+            pairs = question_pairs(answers, params, tally.answer_pairs) if answers else []
+            tally.questions["with_pairs"] += bool(pairs)
+            tally.per_question[len(pairs)] += bool(pairs)
+            split = int(result.split[index])
+            department = _department(record, paths, int(result.code[index]))
+            for k, pair in enumerate(pairs):
+                line = _pair_record(record, pair, k, department, recipe.output.system_prompt)
+                spool.write(orjson.dumps(line) + b"\n")
+                tally.margins.append(pair.margin)
+                tally.ratios.append(pair.length_ratio)
+                tally.splits.append(split)
+    ratios, splits = np.array(tally.ratios, float), np.array(tally.splits, np.int8)
+    keep = np.ones(len(ratios), dtype=bool)
+    if params.balance_length:
+        for split in (0, 1):
+            chosen = np.flatnonzero(splits == split)
+            keep[chosen] = balance_mask(ratios[chosen])
+    files = _write_files(spooled, keep, splits, params.formats, root)
+    spooled.unlink()
+    margins = np.array(tally.margins, float)
+    stats = summarize(params, tally, margins, ratios, keep, files)
+    return PairsOutput(files, stats, margins[keep], ratios[keep], tally.per_question)
+
+
+def _clean_answers(record, steps, exam, exam_field, tally: _Tally) -> list[Answer]:
+    """The question's answers that survive the per-record steps (and the exam check)."""
+    candidates = record["meta"].get("candidates") or []
+    tally.questions["seen"] += 1
+    if len(candidates) < 2:
+        tally.questions["single_answer"] += 1
+        return []
+    tally.questions["multi_answer"] += 1
+    kept: list[tuple[dict, dict]] = []
+    for candidate in candidates:
+        tally.candidates["seen"] += 1
+        probe = _probe(record, candidate)
+        reason = _run(steps, probe)
+        if reason:
+            tally.candidates[reason] += 1
+            continue
+        kept.append((candidate, probe))
+    if exam is not None and kept:
+        matches = exam.match([checked_text(probe, exam_field) for _, probe in kept])
+        tally.candidates["decontaminate:overlaps_exam"] += sum(m is not None for m in matches)
+        kept = [item for item, match in zip(kept, matches, strict=True) if match is None]
+    tally.candidates["kept"] += len(kept)
+    return [
+        Answer(
+            probe["answer"],
+            bool(c.get("accepted")),
+            int(c.get("likes") or 0),
+            probe["meta"].get("quality"),
+        )
+        for c, probe in kept
+    ]
+
+
+def _probe(record: dict, candidate: dict) -> dict:
+    """A QA record for one candidate answer, as the reader would have made it."""
+    meta = {"accepted": bool(candidate.get("accepted")), "likes": candidate.get("likes") or 0}
+    return {
+        "id": record["id"],
+        "source": record["source"],
+        "department": list(record["department"]),
+        "question": record["question"],
+        "answer": candidate["text"],
+        "meta": meta,
+    }
+
+
+def _run(steps, probe: dict) -> str | None:
+    for step in steps:
+        reason = step.apply(probe, StepStats())
+        if reason:
+            return f"{step.name}:{reason}"
+    return None
+
+
+def _department(record: dict, paths, code: int) -> str:
+    if paths is None:
+        return "/".join(record["department"])
+    return "/".join(paths[code]) if code >= 0 else ""
+
+
+def _pair_record(record, pair: Pair, k: int, department: str, system_prompt) -> dict:
+    return {
+        "id": f"{record['id']}-pair{k}",
+        "prompt": alpaca_question(record),
+        "chosen": pair.chosen.text,
+        "rejected": pair.rejected.text,
+        "system": system_of(record, system_prompt),
+        "department": department,
+        "margin": pair.margin,
+    }
+
+
+def _write_files(spooled: Path, keep, splits, formats, root: Path) -> dict[str, int]:
+    files = {}
+    for fmt in formats:
+        build = PAIR_BUILDERS[fmt]
+        for code, split in enumerate(SPLITS):
+            lines = 0
+            with (
+                open(spooled, "rb") as source,
+                atomic_write(root / file_key(fmt, split), "wb") as out,
+            ):
+                for k, line in enumerate(source):
+                    if splits[k] == code and keep[k]:
+                        out.write(orjson.dumps(build(orjson.loads(line))) + b"\n")
+                        lines += 1
+            files[file_key(fmt, split)] = lines
+    return files
