@@ -1,17 +1,21 @@
 """Exam (MCQ) inputs: read in the main process before the QA pass, normalised like training
-text, written to ``exam/<input>.jsonl`` and indexed for the contamination check."""
+text, written to ``exam/<input>.jsonl`` and indexed for the contamination check. The
+contamination check's reference benchmarks (``decontaminate.exams``) are read as published by the
+shared reader ``medqa.mcq``, the one eval scores them with."""
 
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from dataprep.contamination import NgramIndex
-from dataprep.readers import InputSpec, Reader, open_input
+from dataprep.readers import Reader
 from dataprep.records import Reject, Skip
 from dataprep.steps.decontaminate import DecontaminateParams
 from dataprep.steps.normalize import Normalize
+from medqa.mcq import McqError, iter_records
 
 log = logging.getLogger(__name__)
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
@@ -49,6 +53,31 @@ def read_exam(reader: Reader, normalize: Normalize | None, exams: ExamSet) -> li
     return records
 
 
+def read_reference_exam(path: Path, normalize: Normalize | None, exams: ExamSet) -> list[dict]:
+    """Every question of a benchmark file as published (any file the shared reader
+    ``medqa.mcq`` reads: JSONL, JSON array, CSV/TSV, XLSX); bad records are collected as
+    rejects with file, line and reason, and a file with no question at all is an error."""
+    records = []
+    try:
+        for item in iter_records(path, errors="yield"):
+            if isinstance(item, McqError):
+                line = re.search(r"(\d+)$", item.where)
+                exams.rejects.append(
+                    {
+                        "file": str(path),
+                        "line": int(line.group(1)) if line else None,
+                        "reason": str(item).split(": ", 1)[-1],
+                    }
+                )
+            else:
+                records.append(_normalised(item, normalize))
+    except McqError as exc:
+        raise ValueError(f"decontaminate.exams: {exc}") from None
+    if not records:
+        raise ValueError(f"decontaminate.exams: {path} holds no readable question")
+    return records
+
+
 def _normalised(record: dict, normalize: Normalize | None) -> dict:
     if normalize is None:
         return record
@@ -78,10 +107,7 @@ def collect_exams(
             log.warning("decontaminate.exams: %s does not exist; skipped", given)
             exams.missing.append(given)
             continue
-        reader = open_input(InputSpec(path))
-        if reader.kind != "mcq":
-            raise ValueError(f"decontaminate.exams: {path} is not a multiple-choice file")
-        records = read_exam(reader, normalize, exams)
+        records = read_reference_exam(path, normalize, exams)
         exams.reference += [(r["id"], r["question"]) for r in records]
         exams.files.append(given)
     return exams

@@ -70,7 +70,10 @@ _FULLWIDTH = str.maketrans("ＡＢＣＤＥＦＧＨＩＪＫＬ（）．：、"
 
 
 class McqError(ValueError):
-    """A record or file that cannot be read; the message says where, what and what is expected."""
+    """A record or file that cannot be read; the message says where, what and what is expected
+    (``where`` is set on the errors ``iter_records(errors="yield")`` hands back)."""
+
+    where: str = ""
 
 
 def _found(value: Any) -> str:
@@ -165,8 +168,8 @@ def parse_answer(
     found = [_one_answer(v, options, index_base) for v in parts]
     if not parts or any(f is None for f in found):
         raise McqError(
-            f"{where}: field {field!r}: found {_found(value)}, which is not an answer; "
-            f"expected {ANSWER_EXAMPLE}"
+            f"{where}: field {field!r}: found {_found(value)}, which is not option letters, "
+            f"an option's text or an index; expected e.g. {ANSWER_EXAMPLE}"
         )
     letters = "".join(sorted(set("".join(found))))
     missing = [c for c in letters if c not in options]
@@ -378,6 +381,7 @@ def iter_records(
         except McqError as exc:
             if errors == "raise":
                 raise
+            exc.where = where
             yield exc
             continue
         if csv_subject and "subject" not in record:

@@ -1,5 +1,7 @@
 """Multiple-choice exams → MCQ records: MedQA JSONL, CMMLU CSV, and single/multi-answer exams in
-general (options as a dict, a list, "A. …" lines or A–H columns; answers like "C", "AC", "A,C")."""
+general. Options, answers and field names are read by the shared reader ``medqa.mcq`` (every shape
+it knows: a mapping, a lettered list, one marked string or letter columns; letters in any
+brackets, option text or an index), so prep and eval accept the same files."""
 
 from __future__ import annotations
 
@@ -9,45 +11,30 @@ from typing import Any
 from dataprep.readers.base import CsvReader, JsonReader, Parsed, Reader, decode_object
 from dataprep.readers.tabular import GenericReader
 from dataprep.records import Reject, mcq_record, qa_record, require_text
+from medqa.mcq import FIELD_KEYS, LETTERS, McqError, record_from_mapping
+from medqa.mcq import parse_answer as _core_answer
+from medqa.mcq import parse_options as _core_options
 
-LETTERS = "ABCDEFGH"
-_OPTION_LINE_RE = re.compile(r"^\s*[(（]?([A-H])[)）.．、:：\s]\s*(.*)$")
-_ANSWER_RE = re.compile(r"^[\s(（\[]*([A-H](?:[\s,，、/;；]*[A-H])*)[\s)）\]]*$")
+
+def _reason(exc: McqError) -> str:
+    """The core reader's message without its location (rejects carry file and line)."""
+    return str(exc).split(": ", 1)[-1]
 
 
 def parse_answer(value: Any, options: dict[str, str]) -> str | Reject:
     """Answer letters, sorted and unique ("CA" → "AC"), all among ``options``."""
-    if isinstance(value, list):
-        value = "".join(str(v) for v in value)
-    if not isinstance(value, str):
-        return Reject(f"answer must be letters, got {type(value).__name__}")
-    match = _ANSWER_RE.match(value.strip().upper())
-    if not match:
-        return Reject(f"answer {value!r} is not option letters")
-    letters = "".join(sorted(set(re.sub(r"[^A-H]", "", match.group(1)))))
-    missing = [letter for letter in letters if letter not in options]
-    if missing:
-        return Reject(f"answer {value!r} names option {missing[0]} that does not exist")
-    return letters
+    try:
+        return _core_answer(value, options, "")
+    except McqError as exc:
+        return Reject(_reason(exc))
 
 
 def parse_options(value: Any) -> dict[str, str] | Reject:
-    """Options from a dict, a list (lettered A, B, …) or a string of "A. …" lines."""
-    if isinstance(value, dict):
-        options = {str(k).strip().upper(): str(v).strip() for k, v in value.items()}
-    elif isinstance(value, list):
-        options = {LETTERS[i]: str(v).strip() for i, v in enumerate(value[: len(LETTERS)])}
-    elif isinstance(value, str):
-        options = {}
-        for line in re.split(r"\n|(?=\s[(（]?[B-H][)）.．、:：])", value):
-            match = _OPTION_LINE_RE.match(line)
-            if match:
-                options[match.group(1)] = match.group(2).strip()
-    else:
-        return Reject("options must be a dict, a list or 'A. …' lines")
-    if len(options) < 2 or any(k not in LETTERS for k in options):
-        return Reject(f"need at least two options lettered A–H, got {sorted(options)}")
-    return dict(sorted(options.items()))
+    """Options as ``{"A": text}`` from any shape ``medqa.mcq`` reads."""
+    try:
+        return _core_options(value, "")
+    except McqError as exc:
+        return Reject(_reason(exc))
 
 
 class McqReaderMixin:
@@ -123,12 +110,13 @@ class CmmluReader(McqReaderMixin, CsvReader):
         )
 
 
-MCQ_FIELDS = ("question", "options", "answer", "explanation", "subject", "id")
+MCQ_FIELDS = FIELD_KEYS
 
 
 class McqReader(McqReaderMixin, Reader):
     """Any exam file (JSONL/JSON/CSV). ``fields`` maps question/options/answer/explanation/
-    subject/id to the file's keys; CSV files may give options as A–H columns instead."""
+    subject/id (and index_base) to the file's keys, as a task YAML's ``fields`` does; without it
+    the usual English and Chinese names are found (medqa.mcq)."""
 
     format = "mcq"
     OPTIONS = {"to_sft": False, "fields": None, "encoding": None}
@@ -144,6 +132,7 @@ class McqReader(McqReaderMixin, Reader):
                 )
             fields[name] = key
         self.fields = fields
+        self.mapped = dict(self.options["fields"] or {})  # what the recipe named; else usual names
         mapping = {"question": fields["question"], "answer": fields["answer"]}
         self.table = GenericReader(
             self.path, {"fields": mapping, "encoding": self.options["encoding"]}
@@ -164,16 +153,17 @@ class McqReader(McqReaderMixin, Reader):
             obj = decode_object(payload)
             if isinstance(obj, Reject):
                 return [obj]
-        f = self.fields
-        options = obj.get(f["options"])
-        if options is None:
-            options = {k: obj[k] for k in LETTERS if isinstance(obj.get(k), str) and obj[k]}
-        rid = f"{self.source}-{obj[f['id']]}" if obj.get(f["id"]) else self.rid(line_no)
+        try:
+            record = record_from_mapping(obj, "", self.mapped, self.rid(line_no))
+        except McqError as exc:
+            return [Reject(_reason(exc))]
+        if record["id"] != self.rid(line_no):
+            record["id"] = f"{self.source}-{record['id']}"
         return self.emit(
-            rid,
-            require_text(obj, f["question"]),
-            options,
-            obj.get(f["answer"]),
-            obj.get(f["explanation"]),
-            obj.get(f["subject"]),
+            record["id"],
+            record["question"],
+            record["options"],
+            record["answer"],
+            record.get("explanation"),
+            record.get("subject"),
         )

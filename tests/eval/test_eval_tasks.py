@@ -115,7 +115,7 @@ def test_medqa_cmmlu_and_canonical_exams_read_alike(tmp_path, exam_file):
         ('{"question": "q", "options": {"A": "a", "B": "b"}, "answer": "E"}', "names option E"),
         (
             '{"question": "q", "options": {"A": "a", "B": "b"}, "answer": "maybe"}',
-            r"field 'answer': found 'maybe', which is not an answer; expected \"C\"",
+            r"field 'answer': found 'maybe', which is not option letters, .*; expected e.g. \"C\"",
         ),
         (
             '{"question": "", "options": {"A": "a", "B": "b"}, "answer": "A"}',
