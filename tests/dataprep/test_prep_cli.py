@@ -81,15 +81,16 @@ def test_inspect_shows_kept_and_dropped_examples(cli_run) -> None:
     assert "== kept" in shown.output
     for reason in (
         "advertising",
-        "off_topic_answer",
         "template_only_answer",
         "exact_duplicate",
         "overlaps_exam",
     ):
         assert f": {reason}" in shown.output
-    one = runner.invoke(prep, ["inspect", str(root / "data" / "medqa"), "--reason", "truncated"])
+    one = runner.invoke(
+        prep, ["inspect", str(root / "data" / "medqa"), "--reason", "answer_too_short"]
+    )
     assert (
-        "truncated" in one.output
+        "answer_too_short" in one.output
         and "== kept" not in one.output
         and "advertising" not in one.output
     )

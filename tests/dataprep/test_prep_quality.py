@@ -45,14 +45,50 @@ def judge(question: str, answer: str, **params) -> str | None:
             "慢性乙型肝炎需要长期随访，定期检查肝功能和乙肝病毒DNA，规范抗病毒。",
             "off_topic_answer",
         ),
-        (GOOD_Q, "高血压患者一般可以适量吃党参，但是要注意，", "truncated"),
+        (GOOD_Q, "高血压患者一般可以适量吃党参，但是要注意：", "truncated"),
         (GOOD_Q, "高血压患者一般可以适量吃党参……", "truncated"),
-        (GOOD_Q, "高血压患者一般可以适量吃党参，不能代替降压药。展开全部", "truncated"),
         (GOOD_Q, GOOD_A, None),
     ],
 )
 def test_quality_reason(question: str, answer: str, reason: str | None) -> None:
-    assert judge(question, answer) == reason
+    assert judge(question, answer, min_relevance=0.01) == reason
+
+
+def test_off_topic_filter_is_off_by_default() -> None:
+    off_topic = "慢性乙型肝炎需要长期随访，定期检查肝功能和乙肝病毒DNA，规范抗病毒。"
+    assert judge(GOOD_Q, off_topic) is None
+
+
+@pytest.mark.parametrize(
+    ("answer", "repaired"),
+    [
+        (
+            "高血压患者一般可以适量吃党参，不能代替降压药。展开全部",
+            "高血压患者一般可以适量吃党参，不能代替降压药。",
+        ),
+        (
+            "高血压患者可以吃党参，注意监测血压。期望上述的答案可以协助到你，",
+            "高血压患者可以吃党参，注意监测血压。",
+        ),
+        ("可进行24小时动态血压监测，辅助确定诊断；", "可进行24小时动态血压监测，辅助确定诊断。"),
+        (
+            "高血压要低盐低脂饮食，多吃蔬菜水果，戒烟戒酒，",
+            "高血压要低盐低脂饮食，多吃蔬菜水果，戒烟戒酒。",
+        ),
+    ],
+)
+def test_truncated_answers_are_cut_back_to_complete_sentences(answer, repaired) -> None:
+    record = {"question": GOOD_Q, "answer": answer, "meta": {}}
+    stats = StepStats()
+    assert Quality(QualityParams()).apply(record, stats) is None
+    assert record["answer"] == repaired and stats.counts["repaired_truncation"] == 1
+
+
+def test_short_answer_without_template_phrases_is_not_template_only() -> None:
+    assert (
+        judge("一名患者突发上腹痛、血尿淀粉酶升高，诊断为什么病？", "急性水肿性胰腺炎可能性大。")
+        is None
+    )
 
 
 def test_filters_switch_off() -> None:
@@ -104,3 +140,18 @@ def test_relevance_separates_true_from_shuffled_pairs(real_data) -> None:
     print(f"\nrelevance > 0: drops {true_drop:.1%} of true pairs, {shuffled_drop:.1%} of shuffled")
     assert true_drop < 0.03
     assert shuffled_drop > 0.45
+
+
+def test_closing_courtesy_exchange_is_trimmed_not_the_dialogue() -> None:
+    turns = [
+        {"role": "user", "content": GOOD_Q},
+        {"role": "assistant", "content": GOOD_A},
+        {"role": "user", "content": "谢谢您的回答，我会遵照医生的建议进行治疗的。"},
+        {"role": "assistant", "content": "不用客气，祝您早日康复！"},
+    ]
+    record = {"question": turns[2]["content"], "answer": turns[3]["content"], "meta": {}}
+    record["turns"] = turns
+    stats = StepStats()
+    assert Quality(QualityParams()).apply(record, stats) is None
+    assert (record["question"], record["answer"]) == (GOOD_Q, GOOD_A)
+    assert len(record["turns"]) == 2 and stats.counts["trimmed_closing_exchange"] == 1
