@@ -9,11 +9,17 @@ A labelled set is JSON Lines: ``{"id", "text", "identifiers": [{"kind", "value"}
 - A replaced span is **correct** when it overlaps a labelled identifier; precision per kind is
   over the spans the engine gave that kind.
 - A hard negative is **intact** when no replaced span touches any of its occurrences.
+
+The engine keeps province, city and district (clinically useful, and a bare city is no
+identifier); labelled sets differ on whether an address value includes them. With
+``admin_prefix_kept=True`` an address counts as caught when everything after that prefix
+(``广州市天河区`` in ``广州市天河区天河北路233号``) is replaced.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -98,7 +104,18 @@ def _occurrences(text: str, value: str) -> list[tuple[int, int]]:
     return out
 
 
-def score(cases: Iterable[dict], finder: Finder) -> Score:
+_ADMIN_PREFIX = re.compile(r"^(?:[\u4e00-\u9fff]{1,7}?(?:省|自治区|市|自治州|地区|区|县|旗))+")
+
+
+def _required(kind: str, value: str, admin_prefix_kept: bool) -> int:
+    """How many leading characters of ``value`` may stay (an address's administrative prefix)."""
+    if kind != "address" or not admin_prefix_kept:
+        return 0
+    prefix = _ADMIN_PREFIX.match(value)
+    return prefix.end() if prefix and prefix.end() < len(value) else 0
+
+
+def score(cases: Iterable[dict], finder: Finder, admin_prefix_kept: bool = False) -> Score:
     """Score ``finder`` on ``cases`` (see the module doc for what counts)."""
     result = Score()
     for case in cases:
@@ -114,7 +131,8 @@ def score(cases: Iterable[dict], finder: Finder) -> Score:
             result.gold[kind] += 1
             places = _occurrences(text, value)
             gold_ranges.extend(places)
-            chars = [i for a, b in places for i in range(a, b) if not text[i].isspace()]
+            skip = _required(kind, value, admin_prefix_kept)
+            chars = [i for a, b in places for i in range(a + skip, b) if not text[i].isspace()]
             if all(covered[i] for i in chars):
                 result.caught[kind] += 1
                 if all(covered[i] == kind for i in chars):
