@@ -1,5 +1,6 @@
 """有问必答-shaped pages (UTF-8) under ``/120ask``: ``/list/`` department index, ``/list/<slug>/``
-lists with ``div.clears.h-page`` pagination, and ``/question/<id>.htm`` pages whose description
+lists (``#list div.h-main ul li div.h-left-p p a``, as public crawlers read them) with
+``div.clears.h-page`` pagination, and ``/question/<id>.htm`` pages whose description
 sits in labelled paragraphs of ``#d_msCon``; the accepted answer carries ``div.b_acceptcont``."""
 
 from __future__ import annotations
@@ -97,8 +98,8 @@ def _detail(q: Question, corpus: Corpus) -> Page:
 
 def _list_item(q: Question, variant: bool) -> str:
     href = variant_path(q) if variant else detail_path(q)
-    return f"""<li><div class="h-left"><p class="h-pname"><a class="q-quename" href="{href}" title="{esc(q.title)}" target="_blank">{esc(q.title)}</a></p>
-<p class="h-pdesc">{esc(q.body[:50])}…</p></div><div class="h-right"><span>{len(q.answers)}个回复</span><span>{q.asked:%m-%d}</span></div></li>"""
+    return f"""<li><div class="fl h-left-p"><p><a class="q-quename" href="{href}" title="{esc(q.title)}" target="_blank">{esc(q.title)}</a></p>
+<p class="h-pdesc">{esc(q.body[:50])}…</p></div><div class="fr h-right-p"><span class="h-span1">{len(q.answers)}个回复</span><span>{q.asked:%m-%d}</span></div></li>"""
 
 
 def _pager(slug: str, index: int, total: int) -> str:
@@ -136,7 +137,7 @@ def build(corpus: Corpus) -> tuple[dict[str, Page], list[str]]:
             chunks = list_pages(by_sub.get(slug, []))
             for index, chunk in enumerate(chunks):
                 items = "\n".join(_list_item(q, variant) for q, variant in chunk)
-                content = f'<div class="h-list"><h2>{esc(name)}</h2><ul>\n{items}\n</ul></div>{_pager(slug, index, len(chunks))}'
+                content = f'<div id="list"><div class="h-left fl"><div class="t13 h-main"><h2>{esc(name)}</h2><ul>\n{items}\n</ul></div>{_pager(slug, index, len(chunks))}</div></div>'
                 pages[list_href(slug, index)] = Page(_page(name, content, corpus, index), UTF8)
     index_html = '<div class="h-nav-all">' + "\n".join(rows) + "</div>"
     pages[f"{P}/list/"] = Page(_page("全部科室", index_html, corpus, 3), UTF8)
