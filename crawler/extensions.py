@@ -43,6 +43,28 @@ class JobDirInUse(RuntimeError):
     """Another live crawl is using this JOBDIR."""
 
 
+def marker_info(marker: Path) -> dict:
+    """What a crawl wrote into its JOBDIR marker ({} when unreadable or absent)."""
+    try:
+        return json.loads(marker.read_text())
+    except (OSError, ValueError):
+        return {}
+
+
+def live_owner(info: dict) -> int | None:
+    """The pid of another live crawl on this host that owns the marker, else None."""
+    pid = int(info.get("pid", 0) or 0)
+    if info.get("host") == HOST and pid and pid != os.getpid() and pid_alive(pid):
+        return pid
+    return None
+
+
+def jobdir_in_use(jobdir: str | Path) -> str | None:
+    """Why ``jobdir`` cannot be used now (another live crawl holds it), or None."""
+    pid = live_owner(marker_info(Path(jobdir) / JobDirGuard.MARKER))
+    return None if pid is None else f"JOBDIR {jobdir} is in use by a running crawl (pid {pid})"
+
+
 class JobDirGuard:
     MARKER = "medqa.running"
     VOLATILE = ("requests.queue", "requests.seen", "spider.state")
@@ -66,15 +88,8 @@ class JobDirGuard:
         return cls(crawler, Path(jobdir))
 
     def _recover(self, jobdir: Path) -> None:
-        try:
-            info = json.loads(self.marker.read_text())
-        except (OSError, ValueError):
-            info = {}
-        if (
-            info.get("host") == HOST
-            and pid_alive(int(info.get("pid", 0)))
-            and info["pid"] != os.getpid()
-        ):
+        info = marker_info(self.marker)
+        if live_owner(info) is not None:
             raise JobDirInUse(f"JOBDIR {jobdir} is in use by a running crawl (pid {info['pid']})")
         for name in self.VOLATILE:
             path = jobdir / name

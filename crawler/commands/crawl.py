@@ -43,9 +43,13 @@ def check(spider_name: str, spider_args: dict[str, Any], settings) -> None:
 
     if spider_name != MedqaSpider.name:
         return
+    from crawler.extensions import jobdir_in_use
+
     spider = MedqaSpider(**spider_args)
     spider.load_profiles(settings)
     runconfig.configure(settings.copy(), list(spider.profiles.values()), spider.max_items)
+    if settings.get("JOBDIR") and (why := jobdir_in_use(settings.get("JOBDIR"))):
+        raise CrawlConfigError(f"{why}; wait for it to finish or use another JOBDIR")
 
 
 class Command(ScrapyCrawl):

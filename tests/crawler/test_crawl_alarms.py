@@ -131,3 +131,21 @@ def test_an_entry_page_that_fails_without_a_fallback_is_an_alarm(crawler, tmp_pa
     assert run.returncode == 1
     (alarm,) = run.summary["alarms"]
     assert alarm["page_kind"] == "entry" and "/39/gone/ (http_404)" in alarm["url"]
+
+
+def test_a_jobdir_held_by_a_live_crawl_is_refused_in_one_line(crawler, tmp_path):
+    import json
+    import os
+
+    from crawler.seenstore import HOST
+
+    jobdir = tmp_path / "job"
+    jobdir.mkdir()
+    (jobdir / "medqa.running").write_text(json.dumps({"host": HOST, "pid": os.getpid()}))
+    run = crawler.finish(*crawler.start("-a", "site=39", JOBDIR=str(jobdir)))
+    assert run.returncode == 2 and "Traceback" not in run.log
+    assert (
+        f"CrawlConfigError: JOBDIR {jobdir} is in use by a running crawl (pid {os.getpid()})"
+        in run.log
+    )
+    assert crawler.site.hits == []

@@ -268,3 +268,36 @@ def test_a_yaml_mistake_is_one_line_with_its_position(tmp_path):
     message = str(info.value)
     assert "\n" not in message
     assert "not valid YAML at line 3, column" in message and "write a backslash as \\\\" in message
+
+
+def test_try_profile_reports_fields_links_and_usage_errors(tmp_path):
+    from click.testing import CliRunner
+
+    from crawler.cli import crawl
+
+    path = tmp_path / "demo.yaml"
+    path.write_text(BASE, encoding="utf-8")
+    page = tmp_path / "page.html"
+    page.write_text(
+        CLOSED.format(
+            "<h1 id='t'>头痛</h1><div id='q'>三天了</div><a class='q' href='/q/9'>x</a>"
+            "<div class='a'><p>多休息</p></div>"
+        ),
+        encoding="utf-8",
+    )
+    runner = CliRunner()
+    detail = runner.invoke(crawl, ["try-profile", str(path), str(page)])
+    assert detail.exit_code == 0, detail.output
+    assert "title" in detail.output and "头痛" in detail.output
+    assert "[alternative 0: //h1[@id='t']]" in detail.output
+    listing = runner.invoke(crawl, ["try-profile", str(path), str(page), "--kind", "list"])
+    assert listing.exit_code == 0 and "https://demo.example/q/9.html" in listing.output
+    wrong = runner.invoke(crawl, ["try-profile", str(path), str(page), "--kind", "index"])
+    assert wrong.exit_code == 2 and "not a page kind of demo (detail, list)" in wrong.output
+    empty = tmp_path / "empty.html"
+    empty.write_text(CLOSED.format("<p>nothing</p>"), encoding="utf-8")
+    missing = runner.invoke(crawl, ["try-profile", str(path), str(empty)])
+    assert missing.exit_code == 1
+    assert "PROBLEM: title is empty (tried //h1[@id='t'] | //h2)" in missing.output
+    nolinks = runner.invoke(crawl, ["try-profile", str(path), str(empty), "--kind", "list"])
+    assert nolinks.exit_code == 1 and "no links to follow from this list page" in nolinks.output
