@@ -187,12 +187,15 @@ _RELATIVES = _RELATIVE[3:-1].split("|")
 _CUE_ANCHOR = re.compile(
     r"我是|本人|名叫|名字|中文名|叫|姓名|患者:|患者：|患者 |床患者|病人:|病人：|病人 |床病人|病患:|"
     r"病患：|病患 |就诊人|联系人|收件人|收款|户名|开户|持卡人|"
-    r"账户名|被保险人|投保人|参保人|伤者|委托人|签字人|家属|" + "|".join(_RELATIVES)
+    r"账户名|被保险人|投保人|参保人|伤者|委托人|签字人|家属"
 )
+# 我老公, 她的女儿, 我家孩子: a class first, so re still skips most positions fast
+_RELATIVE_ANCHOR = re.compile("[我他她俺你](?:的|家)?(?:" + "|".join(_RELATIVES) + ")")
 NAME_RULES = (
     anchored(_NAME_RULES[0], _TITLE_ANCHOR, 5, 8),
     anchored(_NAME_RULES[1], _SIGNATURE_ANCHOR, 14, 12),
     anchored(_NAME_RULES[2], _HONORIFIC_ANCHOR, 3, 6),
     anchored(_NAME_RULES[3], _HONORIFIC_ANCHOR, 5, 6),
     anchored(_NAME_RULES[4], _CUE_ANCHOR, 3, 24),
+    anchored(_NAME_RULES[4], _RELATIVE_ANCHOR, 0, 24),
 )
