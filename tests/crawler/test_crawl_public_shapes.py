@@ -12,11 +12,7 @@ PAD = "<div class='rel'>" + "<p>相关问题推荐</p>" * 80 + "</div>"
 
 
 def page(body: str) -> bytes:
-    return (
-        f"<!DOCTYPE html><html><head><title>t</title></head><body>{body}{PAD}</body></html>".encode(
-            "utf-8"
-        )
-    )
+    return f"<!DOCTYPE html><html><head><title>t</title></head><body>{body}{PAD}</body></html>".encode()
 
 
 def detail(site: str, body: bytes, url_date: str | None = None) -> dict:
