@@ -60,6 +60,13 @@ def list_tasks() -> None:
 @click.option("--api-key", default=None, help="Bearer key (default: $API_KEY).")
 @click.option("--data", type=click.Path(), default=None, help="Override the task's data.path.")
 @click.option("--limit", type=click.IntRange(min=1), default=None, help="First N items only.")
+@click.option(
+    "--skip-invalid",
+    is_flag=True,
+    default=None,
+    help="Exams: leave out records that cannot be read (counted and named in the summary) "
+    "instead of stopping at the first.",
+)
 @click.option("--shots", type=click.IntRange(min=0), default=None, help="Few-shot examples.")
 @click.option(
     "--knowledge",
@@ -131,6 +138,7 @@ def run(
     api_key,
     data,
     limit,
+    skip_invalid,
     shots,
     knowledge,
     top_k,
@@ -155,6 +163,7 @@ def run(
 
     overrides = {
         "data.path": data,
+        "data.skip_invalid": skip_invalid,
         "fewshot.shots": shots,
         "rag.knowledge": knowledge,
         "rag.top_k": top_k,
@@ -234,6 +243,13 @@ def _print_hints(summary: dict) -> None:
         click.echo(
             f"hint: {metrics['truncated_rate']:.0%} of answers hit max_tokens (thinking models "
             "need more): raise --max-tokens.",
+            err=True,
+        )
+    skipped = metrics.get("skipped_records")
+    if skipped:
+        click.echo(
+            f"warning: {skipped} record(s) of the exam could not be read and were left out "
+            f"(first: {metrics['skipped_examples'][0]}); see skipped_examples in summary.json.",
             err=True,
         )
     cache = summary.get("cache", {})

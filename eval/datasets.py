@@ -69,9 +69,13 @@ def _jsonl(path: Path) -> Iterator[tuple[int, dict, str]]:
 
 
 def load_mcq(
-    path: str | Path, split: str = "test", fields: Mapping[str, Any] | None = None
+    path: str | Path,
+    split: str = "test",
+    fields: Mapping[str, Any] | None = None,
+    skipped: list[McqError] | None = None,
 ) -> list[McqItem]:
-    """Every question in ``path`` (an exam file, or a CMMLU folder using ``split``)."""
+    """Every question in ``path`` (an exam file, or a CMMLU folder using ``split``); with a
+    ``skipped`` list, bad records go there instead of stopping the read."""
     return [
         McqItem(
             id=r["id"],
@@ -82,7 +86,7 @@ def load_mcq(
             explanation=r.get("explanation"),
             gold_passages=_gold(r),
         )
-        for r in read_exam(path, fields, split, keep=("gold_passages", "gold_sources"))
+        for r in read_exam(path, fields, split, ("gold_passages", "gold_sources"), skipped)
     ]
 
 

@@ -14,6 +14,7 @@ from eval.plan import Call, Outcome, Plan, chat_messages, outcome_fields
 from eval.prompts import DEFAULT_EXAMPLE, DEFAULT_TEMPLATE, FewShotPool, loglik_context, mcq_prompt
 from eval.rag import BM25Retriever, format_rag_prompt, is_hit
 from eval.taskspec import Task, require_data
+from medqa.mcq import McqError
 
 
 def answer_count_mismatch(items: list[McqItem], task: Task) -> int:
@@ -46,7 +47,13 @@ class ExamKind:
 
     def __init__(self, task: Task, retriever: BM25Retriever | None = None) -> None:
         self.task = task
-        self.items: list[McqItem] = load_mcq(require_data(task), task.data["split"], task.fields)
+        self.skipped: list[McqError] = []
+        self.items: list[McqItem] = load_mcq(
+            require_data(task),
+            task.data["split"],
+            task.fields,
+            self.skipped if task.data["skip_invalid"] else None,
+        )
         if task.data.get("subjects"):
             keep = set(task.data["subjects"])
             self.items = [item for item in self.items if item.subject in keep]
@@ -161,6 +168,9 @@ class ExamKind:
             summary["answer_forms"] = dict(forms.most_common())
         if self.mismatched:
             summary["answer_count_mismatch"] = self.mismatched
+        if self.skipped:
+            summary["skipped_records"] = len(self.skipped)
+            summary["skipped_examples"] = [str(e) for e in self.skipped[:5]]
         hits = [r["rag_hit"] for r in results if "rag_hit" in r]
         if hits:
             summary["retrieval_hit_rate"] = round(sum(hits) / len(hits), 4)

@@ -16,14 +16,21 @@ from pathlib import Path
 from typing import Any
 
 from eval import charts
+from eval.preference import preference_rows
 from medqa.io import atomic_write
 
 METHOD_ORDER = ("base", "lora", "qlora", "full")
-MAIN_METRIC = {"mcq": "accuracy", "open_qa": "rouge-l", "safety": "urgent_care_pass_rate"}
+MAIN_METRIC = {
+    "mcq": "accuracy",
+    "open_qa": "rouge-l",
+    "safety": "urgent_care_pass_rate",
+    "preference": "win_rate",
+}
 METRIC_NAMES = {
     "accuracy": "准确率",
     "rouge-l": "ROUGE-L",
     "urgent_care_pass_rate": "急症建议通过率",
+    "win_rate": "偏好胜率",
 }
 BARS_MAX = 48  # more subject × run bars than this: a heatmap instead
 QA_COLUMNS = ("bleu-4", "rouge-1", "rouge-2", "rouge-l", "answer_chars_mean", "refusal_rate")
@@ -312,6 +319,10 @@ def _task_section(task: str, runs: list[Run], chart_dir: Path) -> Section:
         else:
             charts.grouped_bars(chart, chart_title, subjects, series, f"{what}（%）")
         images.append(chart.name)
+    elif kind == "preference":
+        header, rows = preference_rows(runs)
+        note = "How often the model's log-likelihood prefers the chosen answer of a held-out pair."
+        tables.append(Table(f"{task}: preference win-rate", header, rows, note))
     else:
         tables.append(openqa_table(task, runs))
         metrics = ["bleu-4", "rouge-1", "rouge-2", "rouge-l"]

@@ -6,9 +6,11 @@ Sections and their keys (defaults below in ``SCHEMA``)::
     name: medqa_mcmle
     type: mcq                      # mcq | open_qa | safety
     description: …
-    data:     {path, split, subjects, source}  # path relative to the current directory (or
-                                   # absolute); subjects: keep only these (e.g. CMMLU's medical
-                                   # ones); source: where the file comes from (said when absent)
+    data:     {path, split, subjects, source, skip_invalid}  # path relative to the current
+                                   # directory (or absolute); subjects: keep only these (e.g.
+                                   # CMMLU's medical ones); source: where the file comes from
+                                   # (said when absent); skip_invalid: leave out (and count) bad
+                                   # records instead of stopping
     fewshot:  {path, split, shots} # dev split for few-shot examples
     fields:   {question, options, answer, explanation, subject, id, index_base}
                                    # the exam file's own field names (medqa.mcq knows the usual
@@ -42,7 +44,13 @@ TYPES = ("mcq", "open_qa", "safety")
 SCORING = ("generate", "loglik", "both")
 
 SCHEMA: dict[str, dict[str, Any]] = {
-    "data": {"path": None, "split": "test", "subjects": None, "source": None},
+    "data": {
+        "path": None,
+        "split": "test",
+        "subjects": None,
+        "source": None,
+        "skip_invalid": False,
+    },
     "fewshot": {"path": None, "split": "dev", "shots": 0},
     "prompt": {"system": None, "instruction": None, "template": None, "example": None},
     "decoding": {"temperature": 0.0, "max_tokens": 512, "top_p": None, "seed": None, "stop": None},

@@ -5,8 +5,8 @@ Files: JSON Lines, a JSON array, CSV/TSV (UTF-8 or GB18030), XLSX (first sheet; 
 Records become ``{"id", "question", "options": {"A": …}, "answer": "C" | "ACE", "explanation"?,
 "subject"?}`` (DESIGN.md §3). What each field may look like:
 
-- options: a mapping (``{"A": …}``, keys like ``"A."`` or ``"选项A"`` too), a list of texts or of
-  lettered strings (``["A. 肝", "B. 肾"]``), one string with ``(A)``/``A.``/``A、``/``A:`` markers
+- options: a mapping (``{"A": …}``, keys like ``"A."`` or ``"选项A"`` too), a list of texts, of
+  lettered strings (``["A. 肝", "B. 肾"]``) or of ``{"key": "A", "value": "肝"}`` items, one string with ``(A)``/``A.``/``A、``/``A:`` markers
   (``"(A) 肝\\n(B) 肾"``), or per-letter columns (``A``…``H``, ``opa``…, ``选项A``); empty
   options are dropped;
 - answer: letters with any brackets or separators (``"C"``, ``"(D)"``, ``"<D>"``, ``"A、C"``,
@@ -66,6 +66,8 @@ _ANSWER = re.compile(
     r"^[\s(（\[【<＜〈《{\"'“‘]*(?:(?:正确|标准)?答案\s*[:：]?\s*)?"
     r"([A-La-l](?:[\s,，、/;；和及与+]*[A-La-l])*)[\s)）\]】>＞〉》}\"'”’.。]*$"
 )
+_ITEM_KEYS = ("key", "label", "letter", "option", "id")
+_ITEM_TEXTS = ("value", "text", "content", "option_text")
 _FULLWIDTH = str.maketrans("ＡＢＣＤＥＦＧＨＩＪＫＬ（）．：、", "ABCDEFGHIJKL().:、")
 
 
@@ -81,28 +83,33 @@ def _found(value: Any) -> str:
     return text if len(text) <= 80 else text[:77] + "…"
 
 
-def _marker(letter: str) -> re.Pattern:
-    """Where option ``letter`` starts inside one options string."""
-    return re.compile(
-        rf"(?:[(（]\s*{letter}\s*[)）]|(?:^|(?<=[\s;；,，。]))\s*{letter}\s*[.．、:：)）])"
-    )
+def _marker(letter: str, style: str) -> re.Pattern:
+    """Where option ``letter`` starts inside one options string, in marker ``style``: "paren"
+    for ``(A)``, "plain" for ``A.``/``A、``/``A:``/``A)`` after a space or the start."""
+    if style == "paren":
+        return re.compile(rf"[(（]\s*{letter}\s*[)）]")
+    return re.compile(rf"(?:^|(?<=[\s;；,，。]))\s*{letter}\s*[.．、:：)）]")
 
 
 def options_from_text(text: str) -> dict[str, str]:
-    """Options of one string with ``(A) … (B) …`` / ``A. …\\nB. …`` markers, in letter order."""
-    text = text.translate(_FULLWIDTH)
-    spans: list[tuple[str, int, int]] = []
-    start = 0
-    for letter in LETTERS:
-        match = _marker(letter).search(text, start)
-        if not match:
+    """Options of one string with ``(A) … (B) …`` / ``A. …\nB. …`` markers, in letter order;
+    the style of A's marker is kept for the rest (so "(B) C." is option B's text "C.")."""
+    folded = text.translate(_FULLWIDTH)  # one char for one: positions match ``text``
+    for style in ("paren", "plain"):
+        spans: list[tuple[str, int, int]] = []
+        start = 0
+        for letter in LETTERS:
+            match = _marker(letter, style).search(folded, start)
+            if not match:
+                break
+            spans.append((letter, match.start(), match.end()))
+            start = match.end()
+        if len(spans) >= 2:
             break
-        spans.append((letter, match.start(), match.end()))
-        start = match.end()
     options = {}
     for i, (letter, _, end) in enumerate(spans):
         stop = spans[i + 1][1] if i + 1 < len(spans) else len(text)
-        options[letter] = text[end:stop].strip(" \t\n;；,，")
+        options[letter] = text[end:stop].strip().strip(";；,，").strip()
     return options
 
 
@@ -118,6 +125,17 @@ def parse_options(value: Any, where: str, field: str = "options") -> dict[str, s
                     f"expected e.g. {OPTIONS_EXAMPLE}"
                 )
             options[match.group(1).upper()] = "" if text is None else str(text).strip()
+    elif isinstance(value, list | tuple) and value and all(isinstance(v, Mapping) for v in value):
+        for n, item in enumerate(value):  # [{"key": "A", "value": "肝"}, …]
+            key = next((item[k] for k in _ITEM_KEYS if k in item), None)
+            text = next((item[k] for k in _ITEM_TEXTS if k in item), None)
+            if key is None or text is None:
+                raise McqError(
+                    f"{where}: field {field!r}: item {n + 1} {_found(item)} has no key/value; "
+                    f'expected e.g. {OPTIONS_EXAMPLE} or [{{"key": "A", "value": "肝"}}]'
+                )
+            options[str(key)] = text
+        return parse_options(options, where, field)
     elif isinstance(value, list | tuple) and all(isinstance(v, str | int | float) for v in value):
         texts = [str(v).strip() for v in value]
         lettered = options_from_text("\n".join(texts))
@@ -396,18 +414,27 @@ def read_exam(
     fields: Mapping[str, Any] | None = None,
     split: str = "test",
     keep: tuple[str, ...] = (),
+    skipped: list[McqError] | None = None,
 ) -> list[dict[str, Any]]:
     """Every record of an exam file, or of a CMMLU-style folder of ``<split>_<subject>.csv``
-    files; the first bad record raises McqError."""
+    files. The first bad record raises McqError, unless a ``skipped`` list is given: bad records
+    are then appended to it (each names where it is) and the read goes on."""
     path = Path(path)
     if path.is_dir():
         files = sorted(path.glob(f"{split}_*.csv")) or sorted(path.glob(f"{split}/*.csv"))
         if not files:
             raise McqError(f"{path}: no {split}_<subject>.csv files (CMMLU layout) in this folder")
-        return [r for f in files for r in iter_records(f, fields, keep=keep)]
-    if not path.exists():
+    elif path.exists():
+        files = [path]
+    else:
         raise McqError(f"exam file {path} does not exist")
-    records = list(iter_records(path, fields, keep=keep))
+    errors = "raise" if skipped is None else "yield"
+    records = []
+    for item in (r for f in files for r in iter_records(f, fields, errors, keep)):
+        if isinstance(item, McqError):
+            skipped.append(item)
+        else:
+            records.append(item)
     if not records:
-        raise McqError(f"{path}: no questions in this file")
+        raise McqError(f"{path}: no readable questions in this file")
     return records

@@ -26,6 +26,7 @@ OPTS = {"A": "肝", "B": "肾", "C": "脾", "D": "肺"}
         "A:肝；B:肾；C:脾；D:肺",
         "（A）肝（B）肾（C）脾（D）肺",
         {"A": "肝", "B": "肾", "C": "脾", "D": "肺", "E": ""},  # padded empty option
+        [{"key": k, "value": v} for k, v in OPTS.items()],
     ],
 )
 def test_every_option_shape_reads_the_same(value):
@@ -51,6 +52,16 @@ def test_every_option_shape_reads_the_same(value):
 )
 def test_every_answer_shape_reads_the_same(value, letters):
     assert parse_answer(value, OPTS, "x") == letters
+
+
+def test_option_texts_stay_as_published():
+    options = parse_options("(A) 内囊出血（外侧型）.\n(B) ＡＢＯ血型", "x")
+    assert options == {"A": "内囊出血（外侧型）.", "B": "ＡＢＯ血型"}
+
+
+def test_a_letter_inside_an_option_text_is_not_the_next_option():
+    options = parse_options("(A) U.\n(B) C.\n(C) G.\n(D) T.", "x")
+    assert options == {"A": "U.", "B": "C.", "C": "G.", "D": "T."}
 
 
 def test_an_index_may_be_one_based():
