@@ -12,7 +12,7 @@ from dataprep.classifier import NaiveBayes
 from dataprep.contamination import NgramIndex
 from dataprep.spool import predict
 from dataprep.steps.base import StepStats
-from dataprep.steps.dedup import DedupResult, deduplicate
+from dataprep.steps.dedup import DedupResult, deduplicate, spool_verifier
 from dataprep.steps.department import UNKNOWN
 from dataprep.steps.split import (
     SplitParams,
@@ -56,7 +56,7 @@ def run_global(recipe, state, workers: int, lap=lambda phase: None) -> GlobalRes
     """Apply the recipe's global steps to the spooled records (``lap(phase)`` after each)."""
     arrays = state.arrays
     n = len(arrays["score"])
-    dedup = _dedup(recipe, arrays, n)
+    dedup = _dedup(recipe, state, n)
     lap("dedup")
     keep, reason, related = dedup.keep, dedup.reasons, dedup.duplicate_of
     code, predicted, department = _departments(recipe, state, keep, related, workers)
@@ -82,15 +82,16 @@ class _Dedup(DedupResult):
     stats: StepStats = field(default_factory=StepStats)
 
 
-def _dedup(recipe, arrays, n: int) -> _Dedup:
-    params = recipe.get("dedup")
+def _dedup(recipe, state, n: int) -> _Dedup:
+    params, arrays = recipe.get("dedup"), state.arrays
     if params is None:
         return _Dedup(np.ones(n, bool), np.full(n, -1, np.int64), np.zeros(n, np.int8))
     stats = StepStats()
     sig = arrays.get("dsig" if params.key == "qa" else "qsig")
     if sig is None:
         sig = np.zeros((n, 1), np.uint16)
-    result = deduplicate(np.arange(n), arrays["exact"], sig, arrays["score"], params, stats)
+    verify = spool_verifier(state.spool, params.key, params.ngram)
+    result = deduplicate(np.arange(n), arrays["exact"], sig, arrays["score"], params, stats, verify)
     return _Dedup(result.keep, result.duplicate_of, result.reasons, stats)
 
 

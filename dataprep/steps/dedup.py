@@ -2,7 +2,8 @@
 
 Memory held per record by this global step: an 8-byte exact hash, a ``2 * num_perm``-byte
 signature (256 B at the default 128 permutations) and a 4-byte score; during LSH, ~24 bytes per
-record for the band being sorted.
+record for the band being sorted. LSH candidates are checked by exact Jaccard of their shingle
+sets, read back from the spool for at most ``VERIFY_BLOCK`` pairs at a time.
 """
 
 from __future__ import annotations
@@ -13,7 +14,14 @@ from dataclasses import dataclass
 import numpy as np
 import xxhash
 
-from dataprep.minhash import best_of_groups, connected_components, similar_pairs
+from dataprep.minhash import (
+    Verify,
+    best_of_groups,
+    connected_components,
+    exact_jaccard,
+    shingle_sets,
+    similar_pairs,
+)
 from dataprep.steps.base import StepStats
 from dataprep.textutil import MAX_NGRAM
 
@@ -76,8 +84,10 @@ def deduplicate(
     score: np.ndarray,
     params: DedupParams,
     stats: StepStats,
+    verify: Verify | None = None,
 ) -> DedupResult:
-    """Drop exact then near duplicates among ``alive`` records (indices into the arrays)."""
+    """Drop exact then near duplicates among ``alive`` records (indices into the arrays);
+    ``verify`` (exact Jaccard of record pairs) checks the LSH candidates, else estimates do."""
     n = len(hashes)
     keep = np.zeros(n, dtype=bool)
     keep[alive] = True
@@ -96,7 +106,7 @@ def deduplicate(
         )
     if params.near:
         survivors = np.flatnonzero(keep)
-        found = similar_pairs(sig, params.threshold, params.bands, members=survivors)
+        found = similar_pairs(sig, params.threshold, params.bands, survivors, verify)
         labels = connected_components(len(survivors), found.pairs[:, 0], found.pairs[:, 1])
         _drop_groups(survivors, labels, score, keep, duplicate_of, reasons, 2)
         stats.counts.update(
@@ -105,6 +115,7 @@ def deduplicate(
                 "lsh_rows": found.rows,
                 "lsh_candidate_checks": found.candidates,
                 "lsh_verified_pairs": len(found.pairs),
+                "lsh_exact_checks": found.exact_checks,
             }
         )
     stats.drop("exact_duplicate", int((reasons == 1).sum()))
@@ -122,3 +133,32 @@ def _drop_groups(members, labels, score, keep, duplicate_of, reasons, code) -> N
     keep[members[dropped]] = False
     duplicate_of[members[dropped]] = first_of_label[labels[dropped]]
     reasons[members[dropped]] = code
+
+
+VERIFY_BLOCK = 20_000  # candidate pairs whose texts are held at once (≤ 40k shingle sets)
+
+
+def spool_verifier(spool, key: str, ngram: int) -> Verify:
+    """Exact Jaccard of record pairs (spool indices) on their ``key`` text's character
+    ``ngram``-grams: the pairs are taken in blocks, each block's texts streamed from the spool."""
+
+    def verify(left: np.ndarray, right: np.ndarray) -> np.ndarray:
+        out = np.empty(len(left), dtype=np.float32)
+        for start in range(0, len(left), VERIFY_BLOCK):
+            block = slice(start, start + VERIFY_BLOCK)
+            wanted = np.zeros(spool.count, dtype=bool)
+            wanted[left[block]] = wanted[right[block]] = True
+            found = list(spool.records(wanted))
+            sets = dict(
+                zip(
+                    (i for i, _ in found),
+                    shingle_sets([dedup_text(r, key) for _, r in found], ngram),
+                    strict=True,
+                )
+            )
+            out[block] = exact_jaccard(
+                [sets[int(i)] for i in left[block]], [sets[int(i)] for i in right[block]]
+            )
+        return out
+
+    return verify

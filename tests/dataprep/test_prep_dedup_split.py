@@ -187,3 +187,34 @@ def test_nested_subsets_keep_the_department_mix() -> None:
         assert abs(strata[chosen].mean() - strata.mean()) < 0.02
     assert subset_sizes([0.5, 10000, 200], 1000) == [("200", 200), ("50pct", 500)]
     assert [subset_name(v) for v in (10000, 2500, 0.25)] == ["10k", "2500", "25pct"]
+
+
+def test_lsh_candidates_verified_by_exact_jaccard() -> None:
+    """Borderline copies (exact Jaccard just above or below the threshold) are judged on their
+    exact shingle sets, not on the signature estimate (σ ≈ 0.04 at J = 0.7)."""
+    import random
+
+    from dataprep.minhash import MinHasher, exact_jaccard, shingle_sets, similar_pairs
+
+    rng = random.Random(3)
+    alphabet = "高血压患者需要规律服用降压药物注意低盐饮食监测血压定期复诊心脏肾脏眼底检查"
+    texts = []
+    for _ in range(150):
+        base = [rng.choice(alphabet) for _ in range(160)]
+        copy = base[:]
+        for _ in range(rng.randint(3, 9)):  # around J = 0.6–0.85 on 5-grams
+            copy[rng.randrange(len(copy))] = rng.choice("的了是我")
+        texts += ["".join(base), "".join(copy)]
+    sets = shingle_sets(texts, 5)
+
+    def verify(left, right):
+        return exact_jaccard([sets[i] for i in left], [sets[i] for i in right])
+
+    sig = MinHasher(128, 5).signatures(texts)
+    found = similar_pairs(sig, 0.7, verify=verify)
+    pairs = {(int(a), int(b)) for a, b in found.pairs}
+    truth = {(k, k + 1) for k in range(0, len(texts), 2) if verify([k], [k + 1])[0] >= 0.7}
+    assert found.exact_checks >= len(pairs) and all(verify([a], [b])[0] >= 0.7 for a, b in pairs)
+    assert len(truth & pairs) >= 0.99 * len(truth)
+    estimated = {(int(a), int(b)) for a, b in similar_pairs(sig, 0.7).pairs}
+    assert len(truth & pairs) > len(truth & estimated)  # estimates lose borderline pairs
