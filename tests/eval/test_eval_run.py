@@ -193,7 +193,8 @@ def test_cli_reports_bad_input_without_a_traceback(tmp_path):
             "http://127.0.0.1:9/v1",
         ],
     )
-    assert result.exit_code == 1 and f"exam file {missing} does not exist" in result.output
+    assert result.exit_code == 1 and f"data file {missing} does not exist" in result.output
+    assert "Pass your copy with --data PATH" in result.output and "Traceback" not in result.output
 
 
 def test_open_qa_with_retrieval_and_a_judge(stub, qa_file, tmp_path, monkeypatch):
