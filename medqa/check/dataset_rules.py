@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from medqa.check.config import TRAIN, RunConfig
+from medqa.check.dpo_rules import ranking_columns_problem, ranking_stage_problem
 from medqa.check.findings import Finding, Level
 
 SAMPLE_LINES = 50
@@ -97,6 +98,8 @@ def check_datasets(cfg: RunConfig) -> list[Finding]:
             )
         elif "file_name" in entry:
             found += _check_entry_files(where, key, name, cfg.dataset_dir, entry)
+        if isinstance(entry, dict) and (problem := ranking_stage_problem(cfg, key, name, entry)):
+            found.append(problem)
     return found
 
 
@@ -159,6 +162,8 @@ def _column_problem(file: Path, entry: dict) -> tuple[str, str] | None:
     if not records:
         return "dataset-empty", f"{file} has no records"
     columns = entry.get("columns", {})
+    if entry.get("ranking"):
+        return ranking_columns_problem(file, records, entry)
     if entry.get("formatting", "alpaca") == "sharegpt":
         return _sharegpt_problem(
             file, records, columns, {**_SHAREGPT_TAGS, **entry.get("tags", {})}

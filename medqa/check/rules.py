@@ -10,6 +10,7 @@ from pathlib import Path
 
 from medqa.check.config import EXPORT, INFER, TRAIN, RunConfig
 from medqa.check.dataset_rules import dataset_files, dataset_names, load_dataset_info
+from medqa.check.dpo_rules import check_dpo_reference
 from medqa.check.findings import Finding, Level
 from medqa.check.model_family import detect_family, is_quantized_checkpoint
 
@@ -303,6 +304,7 @@ def check_vllm_lora_rank(cfg: RunConfig, trained_rank: int | None = None) -> lis
 
 
 SINGLE_CONFIG_RULES = (
+    check_dpo_reference,
     check_template,
     check_quantized_merge,
     check_deepspeed,

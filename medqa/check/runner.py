@@ -6,10 +6,11 @@ from pathlib import Path
 
 from medqa.check.config import ConfigError, RunConfig, load_config
 from medqa.check.dataset_rules import check_datasets
+from medqa.check.dpo_rules import check_quantized_base_merge
 from medqa.check.findings import Finding, Level
 from medqa.check.lf_parse import environment_findings, parser_findings
 from medqa.check.rules import SINGLE_CONFIG_RULES, check_vllm_lora_rank
-from medqa.check.run_rules import check_group_lora_rank, check_run_consistency, run_groups
+from medqa.check.run_rules import check_group_lora_rank, check_run_consistency, feeds, run_groups
 
 
 def check_one(cfg: RunConfig) -> list[Finding]:
@@ -34,6 +35,7 @@ def check_configs(paths: list[str | Path], overrides: tuple[str, ...] = ()) -> l
     in_groups = {id(c) for group in grouped for c in group}
     for group in grouped:
         found += check_run_consistency(group) + check_group_lora_rank(group)
+        found += check_quantized_base_merge(group, feeds)
     for cfg in configs:
         if id(cfg) not in in_groups:
             found += check_vllm_lora_rank(cfg)

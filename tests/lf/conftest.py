@@ -20,6 +20,8 @@ QA_PAIRS = [
     ("胃胀反酸怎么办？", "规律饮食，少吃辛辣油腻，必要时做胃镜检查。"),
     ("空腹血糖七点二是糖尿病吗？", "建议复查空腹血糖和糖化血红蛋白，到内分泌科评估。"),
 ]
+# Preference pairs over the same questions: a specific answer chosen over a vague one.
+PREFERENCE_PAIRS = [(question, answer, "多喝热水，观察一下再说。") for question, answer in QA_PAIRS]
 CPU_OVERRIDES = [
     "bf16=false",
     "use_cpu=true",
@@ -37,12 +39,23 @@ def write_alpaca(path: Path, pairs=QA_PAIRS) -> None:
             handle.write(json.dumps(record, ensure_ascii=False) + "\n")
 
 
+def write_pairs(path: Path, pairs=PREFERENCE_PAIRS) -> None:
+    """Alpaca ranking lines (what `medqa prep run` writes to data/medqa/dpo/alpaca/)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", encoding="utf-8") as handle:
+        for question, chosen, rejected in pairs:
+            record = {"instruction": question, "input": "", "chosen": chosen, "rejected": rejected}
+            handle.write(json.dumps({**record, "system": ""}, ensure_ascii=False) + "\n")
+
+
 def make_workspace(root: Path) -> Path:
     """``root`` laid out like the repo root after ``medqa prep run``: what configs expect."""
     root.mkdir(parents=True, exist_ok=True)
     shutil.copy(REPO_ROOT / "dataset_info.json", root / "dataset_info.json")
     for split in ("train", "val", "test"):
         write_alpaca(root / "data" / "medqa" / "alpaca" / f"{split}.jsonl")
+    for split in ("train", "val"):
+        write_pairs(root / "data" / "medqa" / "dpo" / "alpaca" / f"{split}.jsonl")
     (root / "llamafactory_configs").symlink_to(CONFIGS_DIR)
     return root
 

@@ -1,0 +1,86 @@
+"""`medqa check` on preference training: the shipped DPO chain passes, its pitfalls are caught."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from medqa.check import Level, check_configs
+from medqa.check.dpo_rules import GPU_GIB_ENV, model_billions
+
+PITFALLS = Path(__file__).parent / "pitfalls"
+DPO_CHAIN = [
+    "llamafactory_configs/qwen_lora.yaml",
+    "llamafactory_configs/merge/qwen_lora_merge.yaml",
+    "llamafactory_configs/qwen_lora_dpo.yaml",
+    "llamafactory_configs/merge/qwen_lora_dpo_merge.yaml",
+    "llamafactory_configs/inference/qwen_dpo_vllm.yaml",
+    "llamafactory_configs/inference/qwen_dpo_hf.yaml",
+]
+
+
+def blocking(findings) -> list[str]:
+    return [f.render() for f in findings if f.level in (Level.ERROR, Level.WARNING)]
+
+
+def test_the_shipped_sft_then_dpo_chain_passes_on_a_24_gib_gpu(workspace, monkeypatch):
+    monkeypatch.setenv(GPU_GIB_ENV, "24")  # LoRA DPO: the reference costs no memory
+    assert blocking(check_configs(DPO_CHAIN)) == []
+
+
+@pytest.mark.parametrize(
+    ("fixture", "level", "code", "key", "words"),
+    [
+        ("dpo_not_ranking.yaml", Level.ERROR, "dpo-dataset-ranking", "dataset", '"ranking": true'),
+        ("dpo_ranking_in_sft.yaml", Level.ERROR, "dpo-dataset-ranking", "dataset", "stage: dpo"),
+        (
+            "dpo_continues_sft_adapter.yaml",
+            Level.WARNING,
+            "dpo-reference-base",
+            "adapter_name_or_path",
+            "untuned base",
+        ),
+    ],
+)
+def test_dpo_pitfall_is_caught(workspace, fixture, level, code, key, words):
+    findings = check_configs([str(PITFALLS / fixture)])
+    matching = [f for f in findings if f.code == code and f.level == level]
+    assert matching, [f.render() for f in findings]
+    assert matching[0].key == key and words in matching[0].message + matching[0].fix
+
+
+def test_a_reference_model_that_does_not_fit_is_an_error(workspace, monkeypatch):
+    config = str(PITFALLS / "dpo_full_reference.yaml")
+    monkeypatch.setenv(GPU_GIB_ENV, "80")
+    found = [f for f in check_configs([config]) if f.code == "dpo-reference-memory"]
+    assert found and found[0].level == Level.ERROR, found
+    assert "GPU has 80 GiB" in found[0].message and "LoRA DPO" in found[0].fix
+    # The same run fits once the reference costs nothing (simpo has none) or the GPU is larger.
+    assert not [
+        f for f in check_configs([config], ("pref_loss=simpo",)) if f.code == "dpo-reference-memory"
+    ]
+    monkeypatch.setenv(GPU_GIB_ENV, "640")
+    assert not [f for f in check_configs([config]) if f.code == "dpo-reference-memory"]
+
+
+def test_model_size_from_config_or_name(tiny_qwen2):
+    assert model_billions("Qwen/Qwen2.5-7B-Instruct") == 7
+    assert model_billions("Qwen/Qwen2.5-0.5B-Instruct") == 0.5
+    assert 0 < model_billions(str(tiny_qwen2)) < 0.01  # read from its config.json
+
+
+@pytest.mark.parametrize(
+    ("run", "code", "key"),
+    [
+        ("run_dpo_template", "run-template", "template"),
+        ("run_dpo_quantized", "dpo-quantized-base", "model_name_or_path"),
+    ],
+)
+def test_dpo_configs_must_agree_with_the_sft_run(workspace, run, code, key):
+    configs = sorted(str(p) for p in (PITFALLS / run).glob("*.yaml"))
+    found = [f for f in check_configs(configs) if f.code == code and f.level == Level.ERROR]
+    assert found and found[0].key == key, [f.render() for f in check_configs(configs)]
+    assert found[0].path.endswith("dpo.yaml")
+    for config in configs:  # each file alone is fine: only the run disagrees
+        assert code not in {f.code for f in check_configs([config]) if f.level == Level.ERROR}
