@@ -218,7 +218,7 @@ def _near(rule: Rule, view: str, spots: list[tuple[int, int]]) -> Iterable[re.Ma
             windows.append([lo, hi])
     last_end = -1
     for lo, hi in windows:
-        pos = max(lo, last_end)
+        pos = lo if rule.check is not None else max(lo, last_end)
         while pos < hi:
             found = rule.pattern.search(view, pos, hi)
             if found is None:
@@ -226,11 +226,13 @@ def _near(rule: Rule, view: str, spots: list[tuple[int, int]]) -> Iterable[re.Ma
             whole = rule.pattern.match(view, found.start()) or found
             yield whole
             last_end = whole.end()
-            pos = max(whole.end(), found.start() + 1)
+            # a rule with a check may refuse this match: then a later start must still be tried
+            # (谢谢吴医生: 谢吴医生 is refused, 吴医生 is not)
+            pos = found.start() + 1 if rule.check is not None else max(whole.end(), pos + 1)
 
 
 _TRIM_START = " .,-:;!?)/"
-_TRIM_END = " .,-:;!?(/"
+_TRIM_END = " .,-:;!?("
 
 
 def _trim(view: str, start: int, end: int) -> tuple[int, int]:

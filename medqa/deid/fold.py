@@ -1,7 +1,8 @@
 """A same-length view of a text for matching: every character maps to exactly one character.
 
 Digits people write to dodge filters become ASCII digits (full-width ``１``, circled ``①``,
-Chinese ``一``/``壹``/``幺``, ``〇``/``零``), full-width Latin letters and signs become ASCII,
+mathematical ``𝟏``, and Chinese ``一``/``壹``/``幺``/``〇`` inside a run of digits), full-width
+Latin letters and signs become ASCII,
 dashes and dots of every width become ``-`` and ``.``. Because the view has the same length,
 a match found in it is a span of the original text.
 """
@@ -11,19 +12,33 @@ from __future__ import annotations
 import re
 
 _DIGIT_FORMS = {
-    "0": "０⓪〇零⁰₀",
-    "1": "１①⑴⒈❶➀➊一壹幺¹₁",
-    "2": "２②⑵⒉❷➁➋二贰²₂",
-    "3": "３③⑶⒊❸➂➌三叁³₃",
-    "4": "４④⑷⒋❹➃➍四肆⁴₄",
-    "5": "５⑤⑸⒌❺➄➎五伍⁵₅",
-    "6": "６⑥⑹⒍❻➅➏六陆⁶₆",
-    "7": "７⑦⑺⒎❼➆➐七柒⁷₇",
-    "8": "８⑧⑻⒏❽➇➑八捌⁸₈",
-    "9": "９⑨⑼⒐❾➈➒九玖⁹₉",
+    "0": "０⓪⁰₀𝟎𝟘𝟢𝟬𝟶",
+    "1": "１①⑴⒈❶➀➊¹₁𝟏𝟙𝟣𝟭𝟷",
+    "2": "２②⑵⒉❷➁➋²₂𝟐𝟚𝟤𝟮𝟸",
+    "3": "３③⑶⒊❸➂➌³₃𝟑𝟛𝟥𝟯𝟹",
+    "4": "４④⑷⒋❹➃➍⁴₄𝟒𝟜𝟦𝟰𝟺",
+    "5": "５⑤⑸⒌❺➄➎⁵₅𝟓𝟝𝟧𝟱𝟻",
+    "6": "６⑥⑹⒍❻➅➏⁶₆𝟔𝟞𝟨𝟲𝟼",
+    "7": "７⑦⑺⒎❼➆➐⁷₇𝟕𝟟𝟩𝟳𝟽",
+    "8": "８⑧⑻⒏❽➇➑⁸₈𝟖𝟠𝟪𝟴𝟾",
+    "9": "９⑨⑼⒐❾➈➒⁹₉𝟗𝟡𝟫𝟵𝟿",
+}
+# Chinese numerals are digits only in a run of three or more of them (一三八 六六八二, 二〇二四):
+# alone they are words (四川, 一天, 三月) and stay, or "。四川" would end a phone number with a 4.
+_CHINESE_DIGITS = {
+    "0": "〇零",
+    "1": "一壹幺",
+    "2": "二贰",
+    "3": "三叁",
+    "4": "四肆",
+    "5": "五伍",
+    "6": "六陆",
+    "7": "七柒",
+    "8": "八捌",
+    "9": "九玖",
 }
 _SIGN_FORMS = {
-    "-": "－‐‑‒–—―﹣−一",  # 一 is overridden below: it is a digit
+    "-": "－‐‑‒–—―﹣−",
     ".": "．。·•・﹒",
     "@": "＠",
     "#": "＃",
@@ -54,8 +69,13 @@ FOLD_TABLE = _table()
 _FOLDED = {chr(code): target for code, target in FOLD_TABLE.items()}
 # Only the few characters that change are touched: much faster than str.translate on CJK text.
 _TO_FOLD = re.compile("[" + "".join(re.escape(chr(code)) for code in sorted(FOLD_TABLE)) + "]")
+_CHINESE = {c: digit for digit, forms in _CHINESE_DIGITS.items() for c in forms}
+_CN = "".join(_CHINESE)
+_CHINESE_RUN = re.compile(f"[{_CN}](?:[ .\\-]?[{_CN}]){{2,}}")
+_CHINESE_TABLE = str.maketrans(_CHINESE)
 
 
 def fold(text: str) -> str:
     """The matching view of ``text`` (same length, see the module doc)."""
-    return _TO_FOLD.sub(lambda match: _FOLDED[match.group()], text)
+    text = _TO_FOLD.sub(lambda match: _FOLDED[match.group()], text)
+    return _CHINESE_RUN.sub(lambda match: match.group().translate(_CHINESE_TABLE), text)

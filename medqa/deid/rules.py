@@ -119,7 +119,7 @@ PHONE_RULES = (
         "phone",
         re.compile(
             r"(?<![0-9A-Za-z.\-/])(?:\(0[1-9]\d{1,2}\) ?|0[1-9]\d{1,2}[ \-]?|\+86[ \-]?\(?\d{2,3}\)?[ \-]?)"
-            r"[1-9]\d{2,3}[ \-]?\d{4}(?:[ \-]?(?:转|ext\.?|分机|-)[ ]?\d{1,5})?"
+            r"[1-9](?:[ \-]?\d){6,7}(?:[ \-]?(?:转|ext\.?|分机|-)[ ]?\d{1,5})?"
             + _NOT_ALNUM_AFTER
             + r"(?![.\-/]\d)"
         ),
@@ -157,9 +157,7 @@ PHONE_RULES = (
 ID_RULES = (
     Rule(
         "id_card",
-        re.compile(
-            _NOT_ALNUM_BEFORE + r"[1-9](?:[ \-.]{0,2}\d){16}[ \-.]{0,2}[\dXx]" + _NOT_ALNUM_AFTER
-        ),
+        re.compile(r"(?<![0-9])[1-9](?:[ \-.]{0,2}\d){16}[ \-.]{0,2}[\dXx]" + _NOT_ALNUM_AFTER),
         20,
         _id_card_shape,
     ),
@@ -174,7 +172,7 @@ ID_RULES = (
         re.compile(
             r"(?:护照|通行证|台胞证|回乡证|港澳证|旅行证|证件号|パスポート|passport|Passport|PASSPORT)"
             r"(?: ?(?:号码|号|番号|No\.?|no\.?|number|Number))?[^0-9A-Za-z\n]{0,6}?"
-            r"(?P<v>(?=[A-Za-z0-9]*\d{5})[A-Za-z0-9]{6,12}(?: \d{2}(?![0-9]))?)" + _NOT_ALNUM_AFTER
+            r"(?P<v>(?=(?:[A-Za-z]*\d){4})[A-Za-z0-9]{6,12}(?: \d{2}(?![0-9]))?)" + _NOT_ALNUM_AFTER
         ),
         18,
     ),
@@ -192,9 +190,9 @@ ID_RULES = (
 _RECORD_WORDS = (
     r"(?:住院病历号|住院号|门诊号|病案号|病历号|病历编号|就诊卡号|就诊号|就诊卡|登记号|检查号|"
     r"医保卡号|医保号|医保卡|医保账号|社保卡号|社保号|社保卡|社保账号|医疗卡号|健康卡号|居民健康卡|"
-    r"ID号|患者ID|病人ID|门诊ID|住院ID|就诊ID|条码号|申请单号|标本号|影像号|放射号|病理号|报告单号|"
+    r"ID号|患者ID|病人ID|门诊ID|住院ID|就诊ID|申请单号|影像号|放射号|病理号|报告单号|"
     r"档案号|患者编号|病人编号|体检编号|体检号|预约号|社会保障卡号|保障卡号|参保号|医保编号|住院编号|"
-    r"门诊病历号|检验号)"
+    r"门诊病历号|检验号|住院卡号|透析号|胃镜号|肠镜号|检查编号|体检报告编号)"
 )
 RECORD_RULES = (
     Rule(
@@ -203,7 +201,7 @@ RECORD_RULES = (
             _RECORD_WORDS
             + r"(?:码)?"
             + _LINK
-            + r"(?P<v>[A-Za-z]{0,4}[\-]?\d(?:[ \-]?[A-Za-z0-9]){3,24})"
+            + r"(?P<v>(?=[A-Za-z0-9\- ]*\d{3})[A-Za-z0-9](?:[ \-]?[A-Za-z0-9]){3,28})"
             + _NOT_ALNUM_AFTER
         ),
         10,
@@ -211,9 +209,9 @@ RECORD_RULES = (
     Rule(
         "bed",
         re.compile(
-            r"(?:床号|床位号|病床号|床位)[ :是为]{0,3}(?P<v>[A-Za-z]?[0-9十]{1,4}(?:号床|号|床)?)"
-            r"|(?<![0-9A-Za-z十])(?:(?:ICU|CCU|NICU|EICU|PICU|RICU|SICU|抢救室|监护室|观察室|留观室|病房|病区) ?)?"
-            r"(?:第 ?|加 ?)?[A-Za-z]?[0-9十]{1,3} ?(?:号)?(?:病床|床位|床)"
+            r"(?:床号|床位号|病床号|床位)[ :是为]{0,3}(?P<v>[A-Za-z]?[0-9十一二三四五六七八九]{1,4}(?:号床|号|床)?)"
+            r"|(?<![0-9十一二三四五六七八九])(?:第 ?|加 ?)?(?:(?<![A-Za-z])[A-Za-z])?"
+            r"[0-9十一二三四五六七八九]{1,3} ?(?:号)?(?:病床|床位|床)"
             r"(?![上下单双被垫头位棉边旁铺罩])"
             r"|加床 ?[0-9十]{1,3}号?"
         ),
@@ -229,18 +227,24 @@ RECORD_RULES = (
     ),
 )
 
-_DAY = r"(?:[0-3]?\d|[1-3]?十\d?)"
-_MONTH = r"(?:[01]?\d|十[0-2]?)"
+_DAY = r"(?:[0-3]?\d|[一二三]?十[一二三四五六七八九]?|[一二三四五六七八九])"
+_MONTH = r"(?:[01]?\d|十[一二]?|[一二三四五六七八九])"
 _DATE = (
     rf"(?:19|20)\d{{2}} ?[\-./年] ?{_MONTH} ?[\-./月] ?{_DAY} ?[日号]?"
     r"|(?:19|20)\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])"
+)
+# after an explicit birth keyword only: 90年7月3日, 1983.02
+_CUED_DATE = (
+    rf"\d{{2}}年 ?{_MONTH} ?月 ?{_DAY} ?[日号]?|(?:19|20)\d{{2}}[.\-/年] ?(?:0?[1-9]|1[0-2])月?"
 )
 DOB_RULES = (
     Rule(
         "date_of_birth",
         re.compile(
             r"(?:出生日期|出生年月日?|出生于|出生在|出生时间|生日|出生|生于|DOB|D\.O\.B\.?|birthday|Birthday)"
-            rf"(?:{_LINK}|[（(，, ]{{1,2}}(?:具体|实际|准确)?(?:日子|日期)?[是为:]?)(?P<v>{_DATE})(?![0-9])"
+            rf"(?:{_LINK}|[（(，, ]{{1,2}}(?:具体|实际|准确)?(?:日子|日期)?[是为:]?)"
+            rf"(?P<v>(?:{_DATE}|{_CUED_DATE})(?:[ ，,（(]{{1,3}}(?:具体|实际|准确)(?:日子|日期)?[是为:]?"
+            rf"(?:{_DATE}))?)(?![0-9])"
         ),
         13,
     ),
@@ -255,8 +259,9 @@ _EMAIL_AT = r"(?: ?(?:@|#|\(at\)|\[at\]|<at>| at |艾特|圈a) ?)"
 _EMAIL_DOT = r"(?: ?(?:\.|\(dot\)|\[dot\]| dot |点) ?)"
 _TLD = r"(?:com|cn|net|org|edu|gov|cc|io|me|info|top|vip|xyz|hk|tw|uk|jp|fr|de|sg|au|ca)"
 _WECHAT_WORDS = (
-    r"(?:微信|威信|薇信|徽信|卫星|绿泡泡|微心|卫心|威心|徽心|维信|V信|v信|VX|Vx|vx|vX|WX|wx|Wx|weixin|"
-    r"wei ?xin|WeChat|wechat|Wechat|加微|(?<![A-Za-z])[Vv](?![A-Za-z]))"
+    r"(?:微信|微 信|威信|威 信|薇信|薇 信|徽信|卫星|微星|绿泡泡|微心|卫心|威心|徽心|维信|威 ?xin|微 ?xin|"
+    r"V信|v信|VX|Vx|vx|vX|WX|wx|Wx|weixin|wei ?xin|WeChat|wechat|Wechat|加微|加薇|加威|"
+    r"(?<![A-Za-z])[Vv]2?(?![A-Za-z]))"
 )
 CONTACT_RULES = (
     Rule(
@@ -286,8 +291,8 @@ CONTACT_RULES = (
     Rule(
         "qq",
         re.compile(
-            r"(?:QQ|Q Q|qq|Qq|扣扣|抠抠|企鹅号?|球球|(?<![A-Za-z])[Qq](?![A-Za-z]))"
-            r"(?: ?(?:号码|号|账号))?(?:联系|联系我|私聊)?"
+            r"(?:QQ|Q Q|qq|Qq|扣扣|扣 扣|抠抠|企鹅号?|球球|(?<![A-Za-z])[Qq](?![A-Za-z])|(?<=加)扣|扣(?= ?:))"
+            r"(?: ?(?:号码|号|账号|群))?(?:联系|联系我|私聊)?"
             + _LINK
             + r"(?P<v>(?:Q{1,2} ?(?:号码|号)? ?:?)?[1-9](?:"
             + _SEP
@@ -298,7 +303,7 @@ CONTACT_RULES = (
     Rule(
         "wechat",
         re.compile(
-            _WECHAT_WORDS + r"(?:号码|号|ID|id|账号)?(?:[ :=(是为加搜索：]|同号){0,4}"
+            _WECHAT_WORDS + r"(?: ?(?:号码|号|ID|id|账号))?(?:[ :=(是为加搜索：]|同号){0,4}"
             r"(?P<v>[A-Za-z][\-_A-Za-z0-9]{5,19}|1"
             + _SEP
             + r"[3-9](?:"
@@ -318,12 +323,21 @@ CONTACT_RULES = (
         ),
         8,
     ),
+    # a QQ number a few words after the keyword: QQ也留一下 3391027486
+    Rule(
+        "qq",
+        re.compile(
+            r"(?:QQ|qq|扣扣|企鹅号?)(?:(?!邮箱|空间|音乐)[^0-9A-Za-z\n。@]){1,10}?"
+            r"(?<![0-9])(?P<v>[1-9](?:" + _SEP + r"\d){4,11})(?![0-9A-Za-z@])"
+        ),
+        8,
+    ),
     # a WeChat id a few words after the keyword: 能加你微信吗？我的是 sz_anxious_cat
     Rule(
         "wechat",
         re.compile(
-            _WECHAT_WORDS + r"(?:(?!公众|小程序|群|视频号|支付)[^A-Za-z0-9\n。]){1,10}?"
-            r"(?<![A-Za-z0-9])(?P<v>[A-Za-z](?=[A-Za-z0-9_\-]*[_0-9])[A-Za-z0-9_\-]{5,19})(?![\-_A-Za-z0-9@.])"
+            _WECHAT_WORDS + r"(?:(?!公众|小程序|群|视频号|支付)[^A-Za-z0-9\n。]){1,16}?"
+            r"(?<![A-Za-z0-9])(?P<v>[A-Za-z](?=[A-Za-z0-9_\-]*[_0-9])[A-Za-z0-9_\-]{5,29})(?![\-_A-Za-z0-9@.])"
         ),
         8,
     ),
@@ -342,6 +356,12 @@ def _personal_link(value: str, folded: str, start: int) -> bool:
     return _PUBLIC_CONTENT.search(value) is None
 
 
+def _after_link(value: str, folded: str, start: int) -> bool:
+    """An extraction code belongs to a share link shortly before it."""
+    return _LINK_BEFORE.search(folded, max(0, start - 120), start) is not None
+
+
+_LINK_BEFORE = re.compile(r"://|www\.|\.com|\.cn")
 URL_RULES = (
     Rule(
         "social_handle",
@@ -370,10 +390,10 @@ URL_RULES = (
     Rule(
         "social_handle",
         re.compile(
-            r"(?:微博|抖音|小红书|红书|B站|b站|哔哩哔哩|bilibili|知乎|快手|视频号|豆瓣|头条号|"
+            r"(?:微博|抖音|小红书|红书|红薯|B站|b站|哔哩哔哩|bilibili|知乎|快手|视频号|豆瓣|头条号|"
             r"ins|Instagram|INS|推特|twitter|Twitter|tiktok|TikTok)"
-            r"(?:号|ID|id|UID|uid|账号|用户名|昵称|名字|主页)?(?:[ :=是为叫搜索关注：(（也]|UID|uid|ID|id){1,6}"
-            r"(?P<v>@?[A-Za-z0-9_\-.\u4e00-\u9fff]{2,24}?)(?=[\s，。,;；！!？?、)）]|\.(?![A-Za-z0-9])|$)"
+            r"(?:号|ID|id|UID|uid|账号|用户名|昵称|名字|主页)?(?:[ :=是为叫搜索关注：(（“\"]|也是|UID|uid|ID|id){1,6}"
+            r"(?P<v>@?[A-Za-z0-9_\-.\u4e00-\u9fff]{2,24}?)(?=[\s，。,;；！!？?、)）”\"]|\.(?![A-Za-z0-9])|$)"
             r"(?! ?\[)"
         ),
         6,
@@ -383,6 +403,15 @@ URL_RULES = (
         re.compile(r"(?<![A-Za-z0-9._%+\-])@[A-Za-z0-9_\-\u4e00-\u9fff]{2,20}"),
         7,
     ),
+    # the code that opens a share link: 提取码 7g2k, 密码 tj88
+    Rule(
+        "url",
+        re.compile(
+            r"(?:提取码|访问码|分享码|取件码|密码)[ :是为]{0,3}(?P<v>[A-Za-z0-9]{4,8})(?![A-Za-z0-9])"
+        ),
+        5,
+        _after_link,
+    ),
 )
 
 _EMAIL_ANCHOR = re.compile(r"@|#| at | AT |\(at\)|\[at\]|<at>|艾特|圈a")
@@ -390,16 +419,15 @@ _EMAIL_ANCHOR = re.compile(r"@|#| at | AT |\(at\)|\[at\]|<at>|艾特|圈a")
 # (a character class or a group inside the alternation would turn that off and cost 5x).
 _WECHAT_ANCHOR = re.compile(
     "微信|威信|薇信|徽信|卫星|绿泡泡|微心|卫心|威心|徽心|维信|V信|v信|VX|Vx|vx|vX|WX|wx|Wx|"
-    "weixin|wei xin|WeChat|wechat|Wechat|加微|加V|加v|+V|+v|V:|v:|V |v |V(|v(".replace(
-        "+", "\\+"
-    ).replace("(", "\\(")
+    "weixin|wei xin|WeChat|wechat|Wechat|加微|加薇|加威|微星|微 信|威 信|薇 信|威 xin|威xin|微xin|"
+    "微 xin|加V|加v|+V|+v|V:|v:|V |v |V(|v(|V2|v2".replace("+", "\\+").replace("(", "\\(")
 )
-_QQ_ANCHOR = re.compile("Q|q|扣扣|抠抠|企鹅|球球")
+_QQ_ANCHOR = re.compile("Q|q|扣|抠抠|企鹅|球球")
 _URL_ANCHOR = re.compile(
     r"://|www\.|WWW\.|\.(?:com|cn|net|org|cc|top|info|vip|xyz|me|io|tv|COM|CN|NET|ORG)"
 )
 _SOCIAL_ANCHOR = re.compile(
-    "微博|抖音|小红书|红书|B站|b站|哔哩|bilibili|知乎|快手|视频号|豆瓣|头条|ins|INS|Instagram|推特|"
+    "微博|抖音|小红书|红书|红薯|B站|b站|哔哩|bilibili|知乎|快手|视频号|豆瓣|头条|ins|INS|Instagram|推特|"
     "twitter|Twitter|tiktok|TikTok"
 )
 _RECORD_ANCHOR = re.compile(_RECORD_WORDS)
@@ -411,12 +439,15 @@ _BED_ANCHOR = re.compile("床")
 ALL_RULES: tuple[Rule, ...] = (
     anchored(CONTACT_RULES[0], _EMAIL_ANCHOR, 64, 64),
     anchored(CONTACT_RULES[1], _EMAIL_ANCHOR, 64, 80),
-    anchored(CONTACT_RULES[2], _QQ_ANCHOR, 0, 40),
-    *(anchored(rule, _WECHAT_ANCHOR, 0, 60) for rule in CONTACT_RULES[3:]),
+    *(
+        anchored(rule, _QQ_ANCHOR if rule.kind == "qq" else _WECHAT_ANCHOR, 0, 60)
+        for rule in CONTACT_RULES[2:]
+    ),
     anchored(URL_RULES[0], _URL_ANCHOR, 80, 4),
     anchored(URL_RULES[1], _URL_ANCHOR, 80, 4),
     anchored(URL_RULES[2], _SOCIAL_ANCHOR, 0, 40),
     anchored(URL_RULES[3], re.compile("@"), 0, 4),
+    anchored(URL_RULES[4], re.compile("提取码|访问码|分享码|取件码|密码"), 0, 16),
     anchored(RECORD_RULES[0], _RECORD_ANCHOR, 0, 40),
     anchored(RECORD_RULES[1], _BED_ANCHOR, 16, 8),
     RECORD_RULES[2],

@@ -30,13 +30,14 @@ ENGINE = Deidentifier()
         ("身份证 4403 0419 5205 1234 17", "身份证 [身份证号]", "id_card"),
         ("邮箱 xueyeke_er ＠ kmch dot org dot cn。", "邮箱 [邮箱]。", "email"),
         ("发到 li.ming#163.com 吧", "发到 [邮箱] 吧", "email"),
-        ("在ICU 6床住着", "在[床号]住着", "bed"),
+        ("在ICU 6床住着", "在ICU [床号]住着", "bed"),  # the ward stays
         ("老年科加5床", "老年科[床号]", "bed"),
         ("住院号ZY20240317086，", "住院号[病历号]，", "medical_record"),
         ("我老公叫李志强，43岁", "我老公叫[姓名]，43岁", "person_name"),
         ("隔壁的张大爷平时", "隔壁的[姓名]平时", "person_name"),
         ("——心血管内科 刘建华 主治医师", "——心血管内科 [医生姓名]", "doctor_name"),
         ("住在幸福小区3栋2单元501，", "住在[地址]，", "address"),
+        ("住在佛山市南海区南海大道北68号，", "住在佛山市南海区[地址]，", "address"),
         ("家住建设北大街156号华药小区3号楼2单元501", "家住[地址]", "address"),
         ("车牌 冀F·29Q76", "车牌 [车牌号]", "licence_plate"),
         ("农行卡 6228 4814 0000 0000 018", "农行卡 [银行卡号]", "bank_card"),
@@ -44,6 +45,10 @@ ENGINE = Deidentifier()
         ("出生日期 1988.12.03，", "出生日期 [出生日期]，", "date_of_birth"),
         ("我的知乎ID也是 momo-1992-sh，", "我的知乎ID也是 [社交账号]，", "social_handle"),
         ("放在 https://pan.baidu.com/s/1Kq7mZrT3x 提取", "放在 [网址] 提取", "url"),
+        ("我的博客 https://fatguy-diary.blogspot.com/ 记录", "我的博客 [网址] 记录", "url"),
+        ("科室电话：028-85422114。四川大学", "科室电话：[电话]。四川大学", "phone"),
+        ("谢谢吴医生！", "谢谢[医生姓名]！", "doctor_name"),
+        ("加QQ 𝟏𝟐𝟑𝟒𝟓𝟔𝟕𝟖𝟗 吧", "加QQ [QQ号] 吧", "qq"),
     ],
 )
 def test_each_kind_as_people_type_it(text: str, expected: str, kind: str) -> None:
@@ -65,6 +70,8 @@ def test_each_kind_as_people_type_it(text: str, expected: str, kind: str) -> Non
         "患者刘某某，男，45岁；电话138****5678",
         "我姓陈，女，29岁，检查医生说没事",
         "卧床3天，一床被子，q8h 给药",
+        "转到CCU，新生儿ICU，内科二病区；标本号 20231208-0457",
+        "四川大学华西医院，三月复查，一天三次",
     ],
 )
 def test_clinical_content_is_left_alone(text: str) -> None:
