@@ -347,13 +347,15 @@ _SOCIAL_SITES = (
     r"weibo\.com|weibo\.cn|douyin\.com|iesdouyin\.com|xiaohongshu\.com|xhslink\.com|bilibili\.com|"
     r"b23\.tv|zhihu\.com|kuaishou\.com|douban\.com|instagram\.com|twitter\.com|x\.com|tiktok\.com"
 )
+_SOCIAL_SITE = re.compile(_SOCIAL_SITES, re.I)
 _URL_CHARS = r"[A-Za-z0-9\-._~:/?#\[\]@!$&'*+,;=%]"
 # Public posts and videos on social sites name no one: only profiles and personal links count.
 _PUBLIC_CONTENT = re.compile(r"/(?:video|BV[0-9A-Za-z]|zvideo|topic|search)", re.I)
 
 
 def _personal_link(value: str, folded: str, start: int) -> bool:
-    return _PUBLIC_CONTENT.search(value) is None
+    """False for a public post or video on a social site; any other link may be personal."""
+    return not (_SOCIAL_SITE.search(value) and _PUBLIC_CONTENT.search(value))
 
 
 def _after_link(value: str, folded: str, start: int) -> bool:

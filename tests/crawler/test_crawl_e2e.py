@@ -141,7 +141,7 @@ def test_no_phone_number_or_wechat_id_survives(crawl):
     assert [p for p in planted if p in text] == []
     assert not re.search(r"(?<!\d)1[3-9]\d{9}(?!\d)", text)
     deid = crawl.first.summary["deidentified"]
-    assert {"mobile", "wechat", "qq", "email", "id_card", "url", "landline"} <= set(deid)
+    assert {"phone", "wechat", "qq", "email", "id_card", "url"} <= set(deid)
 
 
 def test_progress_is_logged_with_rates_and_drop_reasons(crawl):
