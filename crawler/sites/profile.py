@@ -302,7 +302,7 @@ def load_profile_file(path: Path | str) -> SiteProfile:
     pages = _pages(top.sub("pages"))
     detail = _detail_rule(top.sub("detail"), defaults)
     return SiteProfile(
-        name=top.get("name", kind=(str, int)).__str__(),
+        name=str(top.get("name", kind=(str, int))),
         title=top.get("title", kind=str),
         root=normalise_root(top.get("root", kind=str)),
         hosts=tuple(_host_root(top, i, h) for i, h in enumerate(top.strings("hosts", None))),
