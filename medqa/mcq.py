@@ -5,10 +5,11 @@ Files: JSON Lines, a JSON array, CSV/TSV (UTF-8 or GB18030), XLSX (first sheet; 
 Records become ``{"id", "question", "options": {"A": …}, "answer": "C" | "ACE", "explanation"?,
 "subject"?}`` (DESIGN.md §3). What each field may look like:
 
-- options: a mapping (``{"A": …}``, keys like ``"A."`` or ``"选项A"`` too), a list of texts, of
-  lettered strings (``["A. 肝", "B. 肾"]``) or of ``{"key": "A", "value": "肝"}`` items, one string with ``(A)``/``A.``/``A、``/``A:`` markers
-  (``"(A) 肝\\n(B) 肾"``), or per-letter columns (``A``…``H``, ``opa``…, ``选项A``); empty
-  options are dropped;
+- options (letters A–L): a mapping (``{"A": …}``, keys like ``"A."`` or ``"选项A"`` too), a list
+  of texts, of lettered strings (``["A. 肝", "B. 肾"]``) or of ``{"key": "A", "value": "肝"}``
+  items, one string with ``(A)``/``A.``/``A、``/``A:`` markers (``"(A) 肝\\n(B) 肾"``), or
+  per-letter columns (``A``…, ``opa``…, ``选项A``); texts are kept as published, empty options
+  are dropped;
 - answer: letters with any brackets or separators (``"C"``, ``"(D)"``, ``"<D>"``, ``"A、C"``,
   ``["A", "C"]``), an option's text, or an integer index (0-based unless ``index_base: 1``);
 - field names: common English and Chinese ones are recognised (``question``/``题目``/``题干``,
@@ -264,7 +265,7 @@ def record_from_mapping(
         )
     key, options = _pick(obj, "options", fields)
     if options is None:
-        key, options = "A…H columns", _letter_columns(obj)
+        key, options = "A…L columns", _letter_columns(obj)
     options = parse_options(options, where, key or "options")
     key, answer = _pick(obj, "answer", fields)
     if answer is None:
