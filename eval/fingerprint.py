@@ -2,8 +2,8 @@
 
 LLaMA-Factory (and vLLM with ``--served-model-name``) serve any weights under any name, so the
 name alone cannot key a response cache: after a retrain the same name answers differently. At the
-start of each run the client fetches the model's ``/v1/models`` entry (volatile fields such as
-``created`` left out) and asks one short fixed question at temperature 0 (greedy on LLaMA-Factory's
+start of each run the client fetches the model's ``/v1/models`` entry (only the fields that name
+what is loaded: ``created`` and vLLM's per-request ``permission`` ids are left out) and asks one short fixed question at temperature 0 (greedy on LLaMA-Factory's
 huggingface and vLLM backends). The digest of both goes into every cache key, so answers of one
 model are never served for another; a run whose cache holds answers of another fingerprint under
 the same name says so. An endpoint whose probe is not deterministic (two probes differ) is
@@ -21,7 +21,9 @@ from eval.client import ChatClient
 
 PROBE = [{"role": "user", "content": "用一句话说明成人高血压的诊断标准。"}]
 PROBE_PARAMS = {"temperature": 0.0, "max_tokens": 16, "seed": 0}
-VOLATILE = ("created",)
+# The entry fields that name what is loaded (vLLM also sends ``created`` and a ``permission`` list
+# with a fresh id on every request: those would change the fingerprint each time).
+STABLE = ("id", "object", "owned_by", "root", "parent", "max_model_len")
 
 
 @dataclass(frozen=True)
@@ -46,7 +48,7 @@ async def _entry(client: ChatClient, name: str) -> dict:
     if client.model_entry is None:  # --model given: find its entry
         listed = await client.list_models()
         client.model_entry = next((m for m in listed if m.get("id") == name), {"id": name})
-    return {k: v for k, v in client.model_entry.items() if k not in VOLATILE}
+    return {k: v for k, v in client.model_entry.items() if k in STABLE}
 
 
 async def probe_text(client: ChatClient) -> str:

@@ -105,3 +105,40 @@ def test_two_real_llamafactory_servers_of_two_tiny_models_under_one_name(
     again = run_on(a)
     assert again["requests"]["cached"] == 3
     assert again["cache"]["fingerprint"] == first["cache"]["fingerprint"]
+
+
+def test_volatile_fields_of_a_vllm_models_entry_do_not_change_the_fingerprint(stub, tmp_path):
+    import uuid
+
+    from eval.client import ChatClient
+    from eval.fingerprint import fingerprint
+    from eval.stub_server import StubResponse
+
+    def vllm_models(request):
+        if request.path.endswith("/models"):
+            entry = {
+                "id": "medqa",
+                "object": "model",
+                "created": uuid.uuid4().int % 10**9,
+                "owned_by": "vllm",
+                "root": "/models/qwen-lora",
+                "max_model_len": 4096,
+                "permission": [{"id": f"modelperm-{uuid.uuid4().hex}", "created": 1}],
+            }
+            return StubResponse(body={"object": "list", "data": [entry]})
+        return None
+
+    server = stub(vllm_models)
+
+    async def twice():
+        digests = []
+        for _ in range(2):
+            client = ChatClient(server.base_url)
+            try:
+                digests.append((await fingerprint(client)).digest)
+            finally:
+                await client.aclose()
+        return digests
+
+    first, second = asyncio.run(twice())
+    assert first == second
