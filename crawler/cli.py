@@ -97,8 +97,9 @@ def seed(
     """
     import redis
 
+    from crawler.arguments import load_sites, parse_departments, parse_since
     from crawler.runconfig import DISTRIBUTED_SETTINGS, CrawlConfigError
-    from crawler.spiders.medqa import MedqaSpider, load_sites, parse_departments, parse_since
+    from crawler.spiders.medqa import MedqaSpider
 
     try:
         folders = sites_dir or os.environ.get("MEDQA_SITES_DIR")

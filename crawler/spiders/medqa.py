@@ -32,9 +32,8 @@ import contextlib
 import json
 import os
 import re
-import zlib
 from collections.abc import AsyncIterator, Iterator
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import scrapy
@@ -46,139 +45,24 @@ from twisted.python.failure import Failure
 from w3lib.encoding import html_body_declared_encoding, http_content_type_encoding, read_bom
 
 from crawler import runconfig
+from crawler.arguments import (  # noqa: F401 (parse_sites, site_roots: part of the module's API)
+    check_argument_names,
+    count_argument,
+    load_sites,
+    parse_departments,
+    parse_since,
+    parse_sites,
+    shard_of,
+    site_roots,
+)
 from crawler.distributed import seed_payloads
 from crawler.items import QuestionItem
 from crawler.sites.extract import extract_detail
-from crawler.sites.profile import (
-    FollowRule,
-    SiteProfile,
-    available_sites,
-    load_profile,
-    load_profile_file,
-)
-from crawler.sites.reader import ProfileError, did_you_mean
+from crawler.sites.profile import FollowRule, SiteProfile
+from crawler.sites.reader import ProfileError
 from crawler.textclean import normalise
 
 DETAIL_PRIORITY = 10  # finish questions before opening more lists: a small queue, early records
-
-
-def parse_sites(
-    value: str | None, sites_dir: str | None = None, own: dict[str, SiteProfile] | None = None
-) -> list[str]:
-    """``-a site=`` as profile names: found in ``MEDQA_SITES_DIR``, ``crawler/sites/`` or the
-    ``-a profile=`` files (``own``). Without it: the ``profile=`` files, else every profile."""
-    own = own or {}
-    known = sorted(set(available_sites(sites_dir)) | set(own))
-    default = ",".join(own) if own else ",".join(available_sites(sites_dir))
-    names = [s.strip() for s in (value or default).split(",") if s.strip()]
-    unknown = [n for n in names if n not in known]
-    if unknown or not names:
-        hint = did_you_mean(unknown[0], known) if unknown else ""
-        raise runconfig.CrawlConfigError(
-            f"unknown site(s) {unknown or value!r}{hint}; bundled profiles: {', '.join(known)}"
-        )
-    return list(dict.fromkeys(names))
-
-
-def site_roots(sites: list[str], base_url: str | None) -> dict[str, str]:
-    """Per-site roots from ``base_url`` (see the module docstring); {} when not given."""
-    if not base_url:
-        return {}
-    if "=" not in base_url:
-        return {site: f"{base_url.rstrip('/')}/{site}" for site in sites}
-    roots = {}
-    for pair in base_url.split(","):
-        site, sep, url = pair.partition("=")
-        if not sep or site.strip() not in sites:
-            raise runconfig.CrawlConfigError(
-                f"base_url: {pair!r} must be site=URL for one of the crawled sites {sites}"
-            )
-        roots[site.strip()] = url.strip()
-    return roots
-
-
-def parse_departments(value: str | None) -> set[str] | None:
-    """``-a departments=`` as a set of names/ids/slugs; None when not given."""
-    return {d.strip() for d in (value or "").split(",") if d.strip()} or None
-
-
-def parse_since(value: str | None) -> str | None:
-    """``-a since=`` as ``YYYY-MM-DD``; None when not given."""
-    if not value:
-        return None
-    try:
-        return date.fromisoformat(value).isoformat()
-    except ValueError as exc:
-        raise runconfig.CrawlConfigError(f"since must be YYYY-MM-DD, got {value!r}") from exc
-
-
-def own_profiles(value: str | None) -> dict[str, SiteProfile]:
-    """The ``-a profile=PATH.yaml`` files (comma separated; the option may be repeated)."""
-    profiles: dict[str, SiteProfile] = {}
-    for path in (p.strip() for p in (value or "").split(",")):
-        if path:
-            profile = load_profile_file(path)
-            if profile.name in profiles:
-                raise runconfig.CrawlConfigError(
-                    f"profile: two files define the site {profile.name!r} "
-                    f"({profiles[profile.name].source_file}, {path})"
-                )
-            profiles[profile.name] = profile
-    return profiles
-
-
-def load_sites(
-    site: str | None,
-    base_url: str | None,
-    profile: str | None = None,
-    sites_dir: str | None = None,
-) -> dict[str, SiteProfile]:
-    """The profiles named by ``-a site=`` (and given by ``-a profile=``), pointed at
-    ``-a base_url=`` where given. ``sites_dir`` is the ``MEDQA_SITES_DIR`` setting."""
-    own = own_profiles(profile)
-    names = parse_sites(site, sites_dir, own)
-    roots = site_roots(names, base_url)
-    profiles = {n: own[n] if n in own else load_profile(n, sites_dir) for n in names}
-    return {n: p.with_root(roots[n]) if n in roots else p for n, p in profiles.items()}
-
-
-def _count(name: str, value: Any, minimum: int) -> int | None:
-    if value in (None, ""):
-        return None
-    try:
-        number = int(value)
-    except (TypeError, ValueError):
-        number = minimum - 1
-    if number < minimum:
-        hint = " (leave it out for no limit)" if minimum == 1 else ""
-        raise runconfig.CrawlConfigError(
-            f"{name} must be a whole number >= {minimum}{hint}, got {value!r}"
-        )
-    return number
-
-
-def shard_of(qid: str, shards: int) -> int:
-    """Stable shard of a question id: the number itself when numeric, else its CRC32."""
-    return (int(qid) if qid.isdigit() else zlib.crc32(qid.encode())) % shards
-
-
-SPIDER_ARGUMENTS = (
-    "site", "profile", "base_url", "departments", "max_items", "max_pages", "since",
-    "shard", "shards",
-)  # fmt: skip
-# attributes scrapy-redis lets a spider argument set
-REDIS_ARGUMENTS = ("redis_key", "redis_batch_size", "redis_encoding", "max_idle_time")
-
-
-def check_argument_names(kwargs: dict) -> None:
-    """Refuse misspelt ``-a`` arguments (``sitee=xywy`` would otherwise crawl every site)."""
-    for key in kwargs:
-        if key.startswith("_") or key in REDIS_ARGUMENTS:
-            continue  # scrapyd's _job, scrapy-redis settings
-        raise runconfig.CrawlConfigError(
-            f"unknown spider argument {key!r}{did_you_mean(key, SPIDER_ARGUMENTS)}; "
-            f"arguments: {', '.join(SPIDER_ARGUMENTS)}"
-        )
 
 
 class MedqaSpider(RedisMixin, scrapy.Spider):
@@ -206,11 +90,11 @@ class MedqaSpider(RedisMixin, scrapy.Spider):
         self.profiles: dict[str, SiteProfile] = {}
         self.site_names: list[str] = []
         self.departments = parse_departments(departments)
-        self.max_items = _count("max_items", max_items, 1)
-        self.max_pages = _count("max_pages", max_pages, 1)
+        self.max_items = count_argument("max_items", max_items, 1)
+        self.max_pages = count_argument("max_pages", max_pages, 1)
         self.since = parse_since(since)
-        self.shards = _count("shards", shards, 1) or 1
-        self.shard = _count("shard", shard, 0) or 0
+        self.shards = count_argument("shards", shards, 1) or 1
+        self.shard = count_argument("shard", shard, 0) or 0
         if self.shard >= self.shards:
             raise runconfig.CrawlConfigError(
                 f"shard must be in 0..{self.shards - 1}, got {self.shard}"
