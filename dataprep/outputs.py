@@ -36,12 +36,22 @@ def resolve_output(final: Path) -> Path:
     return target
 
 
+# What a run writes at the top of its folder: an output of a version before the marker is
+# recognised by holding stats.json and nothing else than these.
+_PREP_NAMES = frozenset(
+    {"alpaca", "sharegpt", "exam", "dpo", "charts", "stats.json", "report.html"}
+    | {"rejects.jsonl", "examples.jsonl", MARKER}
+)
+
+
 def owned(folder: Path) -> bool:
-    """True if ``folder`` holds the marker a ``medqa prep`` run writes."""
+    """True if ``folder`` holds the marker a ``medqa prep`` run writes, or is an output of an
+    older version (stats.json, and only names a run writes)."""
     try:
         marker = json.loads((folder / MARKER).read_text(encoding="utf-8"))
     except (OSError, ValueError):
-        return False
+        names = {path.name for path in folder.iterdir()}
+        return "stats.json" in names and names <= _PREP_NAMES
     return isinstance(marker, dict) and marker.get("tool") == _MARKER_TOOL
 
 
@@ -59,8 +69,8 @@ def check_replaceable(final: Path) -> None:
     if any(final.iterdir()) and not owned(final):
         raise OutputError(
             f"refusing to replace {final}: it is not a `medqa prep` output (no {MARKER} "
-            "marker); choose another --name/--out, or remove it yourself if it is an output "
-            "of an older medqa prep"
+            "marker, and files a run does not write); choose another --name/--out, or move "
+            "your files out of it"
         )
 
 

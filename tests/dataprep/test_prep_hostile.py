@@ -177,6 +177,14 @@ def test_a_folder_prep_did_not_write_is_never_replaced(tmp_path) -> None:
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["results"]
 
 
+def test_an_output_of_an_older_version_is_still_replaced(tmp_path) -> None:
+    """Before the marker existed: stats.json plus only what a run writes."""
+    first = prep([RAW], tmp_path / "out").dataset_dir
+    (first / MARKER).unlink()
+    again = prep([RAW], tmp_path / "out").dataset_dir
+    assert (again / MARKER).is_file()
+
+
 def test_symlinked_output_is_followed_and_leftovers_do_not_wedge(tmp_path) -> None:
     real = tmp_path / "big_disk" / "medqa"
     real.mkdir(parents=True)
