@@ -23,6 +23,13 @@ CSS = """
 """
 
 
+# Local fonts only: the default theme would fetch Google Fonts, which the page's CSP refuses.
+THEME = gr.themes.Default(
+    font=("Noto Sans CJK SC", "PingFang SC", "Microsoft YaHei", "sans-serif"),
+    font_mono=("Noto Sans Mono CJK SC", "monospace"),
+)
+
+
 class DemoPage:
     """Builds the Blocks and owns the event handlers (they need the config and the backend)."""
 
@@ -69,7 +76,9 @@ class DemoPage:
 
     def build(self) -> gr.Blocks:
         """Lay out the page and connect its events."""
-        with gr.Blocks(title="medqa 医疗问答", css=CSS, analytics_enabled=False) as blocks:
+        with gr.Blocks(
+            title="medqa 医疗问答", css=CSS, theme=THEME, analytics_enabled=False
+        ) as blocks:
             widgets = self._layout()
             self._connect(widgets)
         return blocks
@@ -95,6 +104,9 @@ class DemoPage:
                     elem_id=f"chat-{slot}",
                     height=460,
                     show_copy_button=True,
+                    render_markdown=False,  # demo.render hands over allow-listed HTML
+                    sanitize_html=True,
+                    latex_delimiters=[],
                 )
                 for slot, endpoint in enumerate(config.endpoints)
             ]

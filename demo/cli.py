@@ -155,6 +155,13 @@ def demo(
         raise click.ClickException(str(exc)) from None
     for slot, endpoint in enumerate(config.endpoints):
         click.echo(f"endpoint {'AB'[slot]}: {endpoint.url} ({endpoint.label})", err=True)
+    from demo.csp import app_kwargs
+
     app.queue(default_concurrency_limit=concurrency).launch(
-        server_name=host, server_port=port, share=share, show_api=False, inbrowser=False
+        server_name=host,
+        server_port=port,
+        share=share,
+        show_api=False,
+        inbrowser=False,
+        app_kwargs=app_kwargs(),  # Content-Security-Policy: no remote loads, no form actions
     )

@@ -53,7 +53,7 @@ def test_a_reasoning_models_thinking_is_folded_away_and_never_sent_back():
     thinking = Reply("<think>胸痛伴出汗，先排除心梗。</think>请立即拨打120。", done=True)
     shown = render_reply(thinking, [], DISCLAIMER)
     assert shown.startswith(
-        "<details><summary>思考过程</summary>胸痛伴出汗，先排除心梗。</details>"
+        "<details><summary>思考过程</summary><p>胸痛伴出汗，先排除心梗。</p>\n</details>"
     )
     assert "请立即拨打120。" in shown and "&lt;think&gt;" not in shown and "<think>" not in shown
     streaming = render_reply(Reply("<think>还在想"), [], DISCLAIMER)
@@ -66,7 +66,7 @@ def test_a_reasoning_models_thinking_is_folded_away_and_never_sent_back():
 
 def test_every_answer_ends_with_the_disclaimer_while_streaming_stopped_or_done():
     for reply in (Reply(), Reply("部分"), Reply("部分", stopped=True), Reply("完整", done=True)):
-        assert render_reply(reply, [], DISCLAIMER).rstrip().endswith(f"*{DISCLAIMER}*")
+        assert render_reply(reply, [], DISCLAIMER).endswith(f"<em>{DISCLAIMER}</em></p>")
         # eval's safety probe accepts what the page shows, with its default text or ours
         assert has_disclaimer(render_reply(reply, [], EVAL_DISCLAIMER))
         assert has_disclaimer(render_reply(reply, [], DISCLAIMER))
@@ -76,14 +76,17 @@ def test_every_answer_ends_with_the_disclaimer_while_streaming_stopped_or_done()
 def test_an_empty_finished_answer_says_so_instead_of_waiting_forever():
     waiting = render_reply(Reply(), [], DISCLAIMER)
     empty = render_reply(Reply("", done=True), [], DISCLAIMER)
-    assert waiting.startswith("…") and not empty.startswith("…")
-    assert "没有返回内容" in empty and empty.rstrip().endswith(f"*{DISCLAIMER}*")
+    assert waiting.startswith("<p>…</p>") and "…" not in empty
+    assert "没有返回内容" in empty and empty.endswith(f"<em>{DISCLAIMER}</em></p>")
     assert "没有返回内容" in render_reply(Reply("  \n", done=True), [], DISCLAIMER)
 
 
 def test_an_error_is_one_readable_line_without_disclaimer():
     shown = render_reply(Reply(error="**A 暂时无法回答**：连接被拒绝", done=True), [], DISCLAIMER)
-    assert shown == "⚠️ **A 暂时无法回答**：连接被拒绝"
+    assert shown == "<p>⚠️ <strong>A 暂时无法回答</strong>：连接被拒绝</p>\n"
+    hostile = Reply(error="HTTP 400: <img src=http://x/p> <form action=http://x>", done=True)
+    assert "<img" not in render_reply(hostile, [], DISCLAIMER)
+    assert "&lt;img src=http://x/p&gt;" in render_reply(hostile, [], DISCLAIMER)
 
 
 def test_sources_are_numbered_with_their_origin_and_a_short_excerpt():
@@ -92,9 +95,12 @@ def test_sources_are_numbered_with_their_origin_and_a_short_excerpt():
         Hit("s#1", "stroke.md", "口角歪斜", 1.0),
     ]
     shown = render_reply(Reply("答", done=True), sources, DISCLAIMER)
-    assert "**参考资料**" in shown
-    assert "1. `heart.md` — 胸痛 胸痛" in shown and "…" in shown
-    assert "2. `stroke.md` — 口角歪斜" in shown
+    assert "<strong>参考资料</strong>" in shown
+    assert "<li><code>heart.md</code> — 胸痛 胸痛" in shown and "…" in shown
+    assert "<li><code>stroke.md</code> — 口角歪斜</li>" in shown
+    hostile = [Hit("k#0", "k.md", '<img src=http://x/p>![a](http://x/q)<a href="javascript:x">', 1)]
+    shown = render_reply(Reply("答", done=True), hostile, DISCLAIMER)
+    assert "<img" not in shown and "<a " not in shown and "&lt;img" in shown
     assert shown.index("参考资料") < shown.index(DISCLAIMER)
 
 
@@ -103,7 +109,7 @@ def test_each_column_shows_only_the_turns_sent_to_its_endpoint():
     _answered(conversation, "只问A", {0: Reply("a", done=True)})
     _answered(conversation, "都问", {0: Reply("a2", done=True), 1: Reply("b2", done=True)})
     column_b = render_chat(conversation, 1, DISCLAIMER)
-    assert [m["content"] for m in column_b if m["role"] == "user"] == ["都问"]
+    assert [m["content"] for m in column_b if m["role"] == "user"] == ["<p>都问</p>"]
     assert len(render_chat(conversation, 0, DISCLAIMER)) == 4
     assert render_status(conversation, ["A", "B"]) == "A：已完成 · B：已完成"
 
