@@ -150,6 +150,16 @@ _NAME_RULES = (
         43,
         _not_a_word,
     ),
+    # a case header: 张三，男，45岁 / 患者李四（女，32岁）
+    Rule(
+        "person_name",
+        re.compile(
+            rf"(?:^|(?<=[\s，。,；;：:、（(]|者|人))(?P<v>{FULL_NAME})"
+            r"(?=[，,、 （(]{1,2}[男女](?:性)?[，,、 ]{0,2}\d{1,3} ?(?:岁|周岁))"
+        ),
+        43,
+        _not_a_word,
+    ),
 )
 
 _TITLE_ANCHOR = re.compile(_DOCTOR_TITLE)
@@ -202,4 +212,5 @@ NAME_RULES = (
     anchored(_NAME_RULES[3], _HONORIFIC_ANCHOR, 5, 6),
     anchored(_NAME_RULES[4], _CUE_ANCHOR, 3, 24),
     anchored(_NAME_RULES[4], _RELATIVE_ANCHOR, 0, 24),
+    anchored(_NAME_RULES[5], re.compile("岁"), 14, 2),
 )

@@ -236,6 +236,7 @@ _DATE = (
 # after an explicit birth keyword only: 90年7月3日, 1983.02
 _CUED_DATE = (
     rf"\d{{2}}年 ?{_MONTH} ?月 ?{_DAY} ?[日号]?|(?:19|20)\d{{2}}[.\-/年] ?(?:0?[1-9]|1[0-2])月?"
+    rf"|{_MONTH} ?月 ?{_DAY} ?[日号]"
 )
 DOB_RULES = (
     Rule(
@@ -454,6 +455,7 @@ ALL_RULES: tuple[Rule, ...] = (
     anchored(RECORD_RULES[1], _BED_ANCHOR, 16, 8),
     RECORD_RULES[2],
     *(anchored(rule, YEAR, 20, 20) for rule in DOB_RULES),
+    anchored(DOB_RULES[0], re.compile("出生|生日|生于|DOB|birthday|Birthday"), 0, 40),
     anchored(ID_RULES[0], DIGIT_RUN, 4, 40),
     anchored(ID_RULES[1], DIGIT_RUN, 4, 40),
     anchored(ID_RULES[2], _PASSPORT_ANCHOR, 0, 40),
