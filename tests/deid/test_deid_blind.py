@@ -74,7 +74,7 @@ FINAL_RECALL_FLOORS = {
     "licence_plate": 1.0,
     "bank_card": 1.0,
     "passport": 1.0,
-    "date_of_birth": 0.96,
+    "date_of_birth": 1.0,
     "social_handle": 0.92,
     "url": 1.0,
 }
