@@ -143,10 +143,10 @@ _NAME_RULES = (
         42,
         _not_a_word,
     ),
-    # a person introduced as one: 我叫王建国, 我老公叫李志强, 我儿子王小明, 患者：刘芳
+    # a person introduced as one: 我叫王建国, 我老公叫李志强, 我儿子王小明, 患者：刘芳, 联系人：小周
     Rule(
         "person_name",
-        re.compile(rf"{_PERSON_CUE}(?P<v>{FULL_NAME}){_AFTER_NAME}"),
+        re.compile(rf"{_PERSON_CUE}(?P<v>{FULL_NAME}|[小老]{_SURNAME}){_AFTER_NAME}"),
         43,
         _not_a_word,
     ),
