@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 import json
+import os
 import re
 from collections import defaultdict
 from dataclasses import dataclass
@@ -360,8 +361,11 @@ def _task_section(task: str, runs: list[Run], chart_dir: Path) -> Section:
     return Section(task, tables, [f"charts/{img}" for img in images])
 
 
-def build_report(paths: list[Path], out_dir: Path, title: str = "medqa eval report") -> Path:
-    """Write ``report.md``, ``report.html`` and ``charts/*.png`` into ``out_dir``."""
+def build_report(
+    paths: list[Path], out_dir: Path, title: str = "medqa eval report", notes: list[str] = ()
+) -> Path:
+    """Write ``report.md``, ``report.html`` and ``charts/*.png`` into ``out_dir``; ``notes``
+    (one line each) go under the title. Run folders are named relative to the report."""
     runs = load_runs(paths)
     if not runs:
         raise ValueError("no runs to compare")
@@ -384,17 +388,26 @@ def build_report(paths: list[Path], out_dir: Path, title: str = "medqa eval repo
         )
         overview.charts.append("charts/latency.png")
     all_sections = [overview, *sections]
-    _write_markdown(out_dir / "report.md", title, runs, all_sections)
-    _write_html(out_dir / "report.html", title, runs, all_sections)
+    _write_markdown(out_dir / "report.md", title, runs, all_sections, list(notes))
+    _write_html(out_dir / "report.html", title, runs, all_sections, list(notes))
     return out_dir / "report.md"
 
 
-def _sources(runs: list[Run]) -> list[str]:
-    return [f"{name}: {r.path}" for name, r in zip(run_names(runs), runs, strict=True)]
+def _sources(runs: list[Run], out_dir: Path) -> list[str]:
+    """``name: folder`` per run, the folder relative to the report (the report can move with
+    its runs)."""
+    base = out_dir.resolve()
+    return [
+        f"{name}: {os.path.relpath(r.path.resolve(), base)}"
+        for name, r in zip(run_names(runs), runs, strict=True)
+    ]
 
 
-def _write_markdown(path: Path, title: str, runs: list[Run], sections: list[Section]) -> None:
-    parts = [f"# {title}", "", "Runs compared:", "", *[f"- {s}" for s in _sources(runs)], ""]
+def _write_markdown(
+    path: Path, title: str, runs: list[Run], sections: list[Section], notes: list[str]
+) -> None:
+    sources = [f"- {s}" for s in _sources(runs, path.parent)]
+    parts = [f"# {title}", "", *[f"{note}\n" for note in notes], "Runs compared:", "", *sources, ""]
     for section in sections:
         parts += [f"## {section.title}", ""]
         parts += [t.markdown() for t in section.tables]
@@ -412,9 +425,11 @@ _CSS = (
 )
 
 
-def _write_html(path: Path, title: str, runs: list[Run], sections: list[Section]) -> None:
-    body = [f"<h1>{html.escape(title)}</h1><ul>"]
-    body += [f"<li>{html.escape(s)}</li>" for s in _sources(runs)] + ["</ul>"]
+def _write_html(
+    path: Path, title: str, runs: list[Run], sections: list[Section], notes: list[str]
+) -> None:
+    body = [f"<h1>{html.escape(title)}</h1>", *[f"<p>{html.escape(n)}</p>" for n in notes], "<ul>"]
+    body += [f"<li>{html.escape(s)}</li>" for s in _sources(runs, path.parent)] + ["</ul>"]
     for section in sections:
         body.append(f"<h2>{html.escape(section.title)}</h2>")
         body += [t.html() for t in section.tables]

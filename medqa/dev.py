@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 
 from medqa.tiny_model import TinyModelSpec, build_tiny_model
@@ -31,6 +33,17 @@ def dev() -> None:
     type=int,
     help="Train on the bundled corpus first, so it writes Chinese text (seconds per 100).",
 )
+@click.option(
+    "--vocab-size", default=2048, show_default=True, type=int, help="Tokenizer vocabulary size."
+)
+@click.option(
+    "--tokenizer-text",
+    "tokenizer_files",
+    multiple=True,
+    type=click.Path(exists=True, dir_okay=False),
+    help="Text/JSONL file the tokenizer also learns from (repeat), so its characters are whole "
+    "tokens; raise --vocab-size with it.",
+)
 def tiny_model(
     out: str,
     family: str,
@@ -39,6 +52,8 @@ def tiny_model(
     layers: int,
     seed: int,
     pretrain_steps: int,
+    vocab_size: int,
+    tokenizer_files: tuple[str, ...],
 ) -> None:
     """Build a tiny Qwen model + tokenizer in OUT (offline, seconds); random unless pretrained."""
     spec = TinyModelSpec(
@@ -48,6 +63,8 @@ def tiny_model(
         num_layers=layers,
         seed=seed,
         pretrain_steps=pretrain_steps,
+        vocab_size=vocab_size,
+        tokenizer_files=tuple(str(Path(f).resolve()) for f in tokenizer_files),
     )
     path = build_tiny_model(out, spec)
     click.echo(f"tiny {family} model written to {path}")

@@ -59,11 +59,39 @@ class TinyModelSpec:
     # Steps of causal-LM training on the bundled corpus (its patient/doctor pairs in ChatML), so the
     # model writes Chinese doctor-like text and ends turns with <|im_end|> instead of noise. 0: random.
     pretrain_steps: int = 0
+    # Text or JSONL files whose text the tokenizer also learns from (not the model): with every
+    # character of the data in the vocabulary, no character is split into byte tokens, so answers
+    # cannot decode to broken UTF-8 (U+FFFD) and sequences stay short. Raise vocab_size with them.
+    tokenizer_files: tuple[str, ...] = ()
 
 
 def _corpus_lines() -> list[str]:
     text = resources.files("medqa.resources").joinpath("tiny_corpus.txt").read_text("utf-8")
     return [line for line in text.splitlines() if line.strip()]
+
+
+def _strings(value) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        value = list(value.values())
+    if isinstance(value, list):
+        return [text for item in value for text in _strings(item)]
+    return []
+
+
+def tokenizer_lines(paths: tuple[str, ...]) -> list[str]:
+    """Every line of text in ``paths`` (for JSONL: every string value of every record)."""
+    lines: list[str] = []
+    for path in map(Path, paths):
+        text = path.read_text(encoding="utf-8")
+        if path.suffix == ".jsonl":
+            lines += [
+                s for line in text.splitlines() if line.strip() for s in _strings(json.loads(line))
+            ]
+        else:
+            lines += text.splitlines()
+    return [line for line in lines if line.strip()]
 
 
 def build_tokenizer(spec: TinyModelSpec):
@@ -81,7 +109,7 @@ def build_tokenizer(spec: TinyModelSpec):
         initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
         show_progress=False,
     )
-    bpe.train_from_iterator(_corpus_lines(), trainer)
+    bpe.train_from_iterator(_corpus_lines() + tokenizer_lines(spec.tokenizer_files), trainer)
     eos = "<|im_end|>" if spec.instruct else "<|endoftext|>"
     tokenizer = PreTrainedTokenizerFast(
         tokenizer_object=bpe,
