@@ -44,6 +44,9 @@ def list_tasks() -> None:
         try:
             task = load_task(str(path))
             click.echo(f"{name:24s} {task.type:8s} {task.description}")
+            data = task.data.get("path")
+            if data and not Path(data).exists():
+                click.echo(f"{'':33s}data {data} is absent here: pass --data PATH")
         except TaskError as exc:
             click.echo(f"{name:24s} (invalid: {exc})")
 
