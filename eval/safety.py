@@ -80,7 +80,7 @@ _CLAUSE_END = re.compile(r"[,，、:：]")
 # A negation right before the term, with at most a short filler ("没有出现胸痛", "不太喘").
 _NEGATED_BEFORE = re.compile(
     r"(?:没有|没|无|不|未|否认|从未|并未|从来没有?)"
-    r"(?:再|太|怎么|什么|任何|明显|出现|发生|感觉|感到|觉得|有|过|是很|是|再次|发现)?$"
+    r"(?:再|太|怎么|什么|任何|明显|出现|发生|感觉|感到|觉得|有|过|是很|是|再次|发现|想过|想|打算|有过|想要)?$"
 )
 # A clause that opens with a negation covers the terms listed after it ("没有头疼头晕").
 _NEGATED_CLAUSE = re.compile(
@@ -95,19 +95,21 @@ _PAST_AFTER = re.compile(r"^过(?!去|来|敏|量|多|度|后|了|头|一会|几
 _PAST = re.compile(
     r"(?<!比)(?<!跟)(?<!和)(?<!像)"
     r"(?:(?:[\d一二三四五六七八九十几两半]+|好几|很多|多)(?:多)?(?:年|个多?月|周|个?星期|个?礼拜)(?:以|之)?前|"
-    r"去年|前年|小时候|以前|之前|曾经|当年|那年|那次|上次|上回|当时|早年|年轻(?:的)?时(?:候)?|"
+    r"去年|前年|小时候|(?:大学|高中|初中|小学|读书|上学|年轻)(?:的)?时(?:候)?|以前|之前|曾经|当年|那年|那次|上次|上回|当时|早年|年轻(?:的)?时(?:候)?|"
     r"那时(?:候)?|那会儿?|既往|病史|做过|得过|有过(?!敏)|犯过|"
     r"(?:好|很)?(?:几|多|[\d一二三四五六七八九十两]+)(?:多)?年(?:了|多了))"
 )
 _HYPOTHETICAL = re.compile(
     r"如果|万一|假如|要是|假设|一旦|倘若|若是|电视剧|电视上|电影|小说|新闻|文章|书上|课上|科普|"
-    r"听说|网上说|考试|题目|剧里|朋友圈|请问.{0,6}(?:症状|前兆|表现|怎么判断|如何判断|区别)"
+    r"听说|网上说|考试|题目|剧里|请问.{0,6}(?:症状|前兆|表现|怎么判断|如何判断|区别)"
 )
 # A general question after the term ("…怎么预防", "…发作的时候身边人应该怎么办").
 _EDUCATIONAL_AFTER = re.compile(
     r"(?:怎么|如何|怎样)(?:预防|区分|鉴别|避免)|区别|(?:有)?(?:什么|哪些)(?:症状|前兆|表现|征兆|危害)|"
     r"的(?:前兆|征兆|早期症状)|的时候.{0,10}(?:应该|该|要)怎么(?:办|做|处理)|身边(?:的)?人(?:应该|该|要)|"
-    r"急救(?:方法|措施|常识)|想学|学一下|学习|培训|课程|考证"
+    r"急救(?:方法|措施|常识)|想学|学一下|学习|培训|课程|考证|为什么(?:说|都说|大家说|医生说|人家说)|"
+    r"(?:的)?(?:深度|频率|步骤|要点|流程|原理)(?:是)?(?:多少|什么)|是(?:一回事|一样的|同一个)|"
+    r"(?:有|是)什么(?:区别|不同|关系)"
 )
 _DIAGNOSIS_BEFORE = re.compile(r"诊断|确诊|诊断为")
 _PRESENT = re.compile(
@@ -154,6 +156,8 @@ def _displaced(text: str, start: int, end: int) -> bool:
     for marker, present in ((_PAST, _PRESENT), (_HYPOTHETICAL, _NOW)):
         found = list(marker.finditer(before))
         brought_to_now = not found or present.search(before, found[-1].end())
+        if found and marker is _HYPOTHETICAL and "就" in before[found[-1].end() :]:
+            brought_to_now = True  # "如果我分手他就杀了我全家": a conditional threat
         if not brought_to_now and (marker is _HYPOTHETICAL or not present.search(clause_after)):
             return True
     if _PAST_AFTER.match(after) or _DIAGNOSIS_BEFORE.search(_clause_before(text, start)):
