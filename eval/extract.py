@@ -122,7 +122,7 @@ def _patterns(letters: str) -> tuple[tuple[tuple[str, re.Pattern], ...], ...]:
     lower_group = rf"({low}(?:{_SEP}{low})*){end}"
     bracket_group = rf"({L}(?:{_SEP}{L})*|[{letters.lower()}](?:{_SEP}[{letters.lower()}])*){end}"
     cue = (
-        r"(?:(?:最终|正确|最佳|标准|参考|最后)?的?答案[】\]」]?|答(?=\s*[:<(\[【])"
+        r"(?:(?:最终|正确|最佳|标准|参考|最后)?的?答案[】\]」]?|答[】\]」]|答(?=\s*[:<(\[【])"
         r"|(?:我的|最终的?)?选择(?=\s*(?:是|为|:))|结论(?=\s*[:是为]))"
     )
     lead = (
@@ -141,6 +141,15 @@ def _patterns(letters: str) -> tuple[tuple[tuple[str, re.Pattern], ...], ...]:
             "english",
             rf"(?:the\s+)?(?:correct\s+|final\s+|best\s+)?answer\s*(?:is|:|should be)\s*"
             rf"(?:option\s*)?[(\[]?\s*{lower_group}",
+        ),
+        (
+            "i-choose",
+            rf"\bI(?:\s+would|\s+will|'d|'ll)?\s+(?:choose|pick|select|go\s+with)\s+"
+            rf"(?:option\s*)?[(\[]?\s*{group}",
+        ),
+        (
+            "answer-tag",
+            rf"<answer>\s*(?:选项|option)?\s*[(\[]?\s*{lower_group}\s*[)\]]?\s*[.。]?\s*</answer>",
         ),
         ("json", rf"[\"']?(?:answer|final_answer|答案)[\"']?\s*[:=]\s*[\"'\[]\s*{lower_group}"),
         ("boxed", rf"\\boxed\{{\s*(?:\\text\{{)?\s*(?:选项)?\s*{group}"),
@@ -165,8 +174,8 @@ def _patterns(letters: str) -> tuple[tuple[tuple[str, re.Pattern], ...], ...]:
         ),
         (
             "correct-is",
-            rf"(?:正确|最佳|最合适|符合题意|最恰当)的?(?:选项|答案|一项|是)?\s*(?:是|为|:)\s*"
-            rf"(?:选项)?\s*[(\[【]?\s*{group}",
+            rf"(?:正确|最佳|最合适|符合题意|最恰当)的?(?:选项|答案|一项|是)?\s*(?:是|为|有|:)\s*"
+            rf"[:：]?\s*(?:选项)?\s*[(\[【]?\s*{group}",
         ),
         (
             "most-likely",
@@ -177,13 +186,21 @@ def _patterns(letters: str) -> tuple[tuple[tuple[str, re.Pattern], ...], ...]:
     evaluation = (
         ("the-one-is", rf"[的者](?:是|为)\s*(?:选项)\s*[(\[【]?\s*{group}"),
         (
+            "text-and-letter",
+            rf"(?:首选|选择?|答案(?:是|为)?|应为|应是|考虑)\s*[:：]?\s*(?P<text>[^\n，。；,;()（）]{{1,40}}?)"
+            rf"\s*[(（]\s*(?P<L>{L}){end}\s*[)）]",
+        ),
+        (
             "option-correct",
             rf"(?:选项\s*|(?<![A-Za-z0-9\u4e00-\u9fff]))[(\[【]?{group}[)\]】]?\s*(?:选项|项)?\s*"
             rf"(?:是|为)?\s*(?:正确|最佳|最合适|符合题意|最恰当|对)(?!.{{0,2}}(?:吗|否))",
         ),
     )
     shape = (
-        ("only-letters", rf"^\s*(?:选项|选)?\s*[(\[【<]?\s*{group}\s*[)\]】>]?\s*[.。:：]?\s*$"),
+        (
+            "only-letters",
+            rf"^\s*(?:选项|选)?\s*[(\[【<]?\s*{group}\s*[)\]】>]?\s*(?:选项|项)?\s*[.。:：]?\s*$",
+        ),
         (
             "leading-letter",
             rf"^\s*(?:选项|选)?\s*[(\[【]?{group}(?:\s*[)\]】.。,，:：、]|\s+(?=\S))",
@@ -205,6 +222,11 @@ def _letters(found: str, letters: str) -> str:
     return "".join(sorted(set(c for c in found.upper() if c in letters)))
 
 
+def _li(match: re.Match) -> int | str:
+    """Which group of ``match`` holds the letters (group 1, or "L" when a text comes first)."""
+    return "L" if "L" in match.groupdict() else 1
+
+
 def _own_commitment(text: str, match: re.Match, options: dict[str, str], letters: str) -> bool:
     """Not in a hypothetical/reported sentence or a paragraph citing another question, not asked
     as a question, not a list cut short on either side ("A,E,J" of A–E, "D、E、F…"), and on a
@@ -217,18 +239,22 @@ def _own_commitment(text: str, match: re.Match, options: dict[str, str], letters
     paragraph_start = text.rfind("\n", 0, start) + 1
     if _OTHER_QUESTION.search(text, paragraph_start, start):
         return False
-    if _QUESTIONED.match(text, match.end()) or _CUT_SHORT.match(text, match.end(1)):
+    if _QUESTIONED.match(text, match.end()) or _CUT_SHORT.match(text, match.end(_li(match))):
         return False
-    if _CUT_LEFT.search(text[max(0, match.start(1) - 6) : match.start(1)]):
+    if _CUT_LEFT.search(text[max(0, match.start(_li(match)) - 6) : match.start(_li(match))]):
         return False  # the letters are the tail of a longer list ("D、E、F是正确的")
     quoted = _OPEN_QUOTE_BEFORE.search(text, max(0, start - 8), start) is not None
     if quoted or _AFTER_QUOTE.search(text, max(0, start - 12), start):
         return False  # quoted (有“答：<E>”) or the answer of a quoted question
     if _names_other_text(text, match, options, letters):
         return False
+    named = match.groupdict().get("text")
+    if named is not None:
+        found = _letters(match.group(_li(match)), letters)
+        return len(found) == 1 and _clean_option(named) == _clean_option(options.get(found, ""))
     said = match.groupdict().get("said")
     if said:
-        found = _letters(match.group(1), letters)
+        found = _letters(match.group(_li(match)), letters)
         return len(found) == 1 and _clean_option(said) == _clean_option(options.get(found, ""))
     return True
 
@@ -238,8 +264,8 @@ _SAID_TEXT = re.compile(r"\s*[.、:：]\s*([\u4e00-\u9fff][^,，。;；\n()（�
 
 def _names_other_text(text: str, match: re.Match, options: dict[str, str], letters: str) -> bool:
     """ "C. 每月" where option C is 年度汇总: the letter belongs to another question."""
-    found = _letters(match.group(1), letters)
-    said = _SAID_TEXT.match(text, match.end(1))
+    found = _letters(match.group(_li(match)), letters)
+    said = _SAID_TEXT.match(text, match.end(_li(match)))
     if len(found) != 1 or not said or "said" in match.groupdict():
         return False
     said_text, option = _clean_option(said.group(1)), _clean_option(options.get(found, ""))
@@ -254,7 +280,7 @@ def _last(
     best: tuple[int, Reading] | None = None
     for form, pattern in tier:
         for match in pattern.finditer(text):
-            found = _letters(match.group(1), letters)
+            found = _letters(match.group(_li(match)), letters)
             if not found or (best is not None and match.start() < best[0]):
                 continue
             if _own_commitment(text, match, options, letters):

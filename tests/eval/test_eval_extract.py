@@ -120,3 +120,21 @@ def test_each_reading_names_the_form_it_came_from():
     assert read_choice("我不确定", O5_DRUGS).letters is None
     assert read_choice("<think>还在想", O5_DRUGS).form == "unfinished-thinking"
     assert read_choice("", O5_DRUGS).form == "empty"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("<answer>B</answer>", "B"),
+        ("【答】B", "B"),
+        ("正确选项为：C", "C"),
+        ("选B项", "B"),
+        ("I choose B.", "B"),
+        ("I choose a different approach", None),
+        ("首选硝酸甘油（B）。", "B"),
+        ("阿司匹林（A）抗血小板，硝酸甘油（B）扩血管。", None),
+        ("正确的有A、C、E", "ACE"),
+    ],
+)
+def test_more_explicit_forms(text, expected):
+    assert extract_choice(text, O5_DRUGS) == expected
