@@ -32,7 +32,18 @@ from typing import Any
 LETTERS = "ABCDEFGHIJKL"
 FIELD_KEYS = ("question", "options", "answer", "explanation", "subject", "id", "index_base")
 CANDIDATES: dict[str, tuple[str, ...]] = {
-    "question": ("question", "Question", "题目", "题干", "问题", "stem", "query", "试题"),
+    "question": (
+        "question",
+        "Question",
+        "题目",
+        "题干",
+        "问题",
+        "stem",
+        "qtext",
+        "question_text",
+        "query",
+        "试题",
+    ),
     "options": ("options", "Options", "option", "choices", "选项", "options_text"),
     "answer": (
         "answer_idx",
@@ -44,7 +55,10 @@ CANDIDATES: dict[str, tuple[str, ...]] = {
         "label",
         "gold",
         "correct_answer",
+        "correct",
         "target",
+        "ans",
+        "anwer",  # sic: FreedomIntelligence's XMedBench/Apollo exam files
     ),
     "explanation": (
         "explanation",
@@ -86,9 +100,12 @@ def _found(value: Any) -> str:
 
 def _marker(letter: str, style: str) -> re.Pattern:
     """Where option ``letter`` starts inside one options string, in marker ``style``: "paren"
-    for ``(A)``, "plain" for ``A.``/``A、``/``A:``/``A)`` after a space or the start."""
+    for ``(A)``, "plain" for ``A.``/``A、``/``A:``/``A)`` after a space or the start, "line" for a
+    letter and a space at the start of a line."""
     if style == "paren":
         return re.compile(rf"[(（]\s*{letter}\s*[)）]")
+    if style == "line":  # CMExam's "A 左心房\nB 左心室": a letter and a space opening a line
+        return re.compile(rf"(?:^|(?<=\n))[ \t]*{letter}[ \t]+(?=\S)")
     return re.compile(rf"(?:^|(?<=[\s;；,，。]))\s*{letter}\s*[.．、:：)）]")
 
 
@@ -96,7 +113,7 @@ def options_from_text(text: str) -> dict[str, str]:
     """Options of one string with ``(A) … (B) …`` / ``A. …\nB. …`` markers, in letter order;
     the style of A's marker is kept for the rest (so "(B) C." is option B's text "C.")."""
     folded = text.translate(_FULLWIDTH)  # one char for one: positions match ``text``
-    for style in ("paren", "plain"):
+    for style in ("paren", "plain", "line"):
         spans: list[tuple[str, int, int]] = []
         start = 0
         for letter in LETTERS:

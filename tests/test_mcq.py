@@ -27,6 +27,7 @@ OPTS = {"A": "肝", "B": "肾", "C": "脾", "D": "肺"}
         "（A）肝（B）肾（C）脾（D）肺",
         {"A": "肝", "B": "肾", "C": "脾", "D": "肺", "E": ""},  # padded empty option
         [{"key": k, "value": v} for k, v in OPTS.items()],
+        "A 肝\nB 肾\nC 脾\nD 肺",  # CMExam
     ],
 )
 def test_every_option_shape_reads_the_same(value):
