@@ -391,3 +391,25 @@ def test_a_multi_answer_task_whose_gold_is_all_single_stops_too(stub, tmp_path):
     task = load_task("mcq_multi", {"data.path": str(exam)})
     with pytest.raises(ValueError, match="3 of 3 questions do not fit task 'mcq_multi'"):
         asyncio.run(run_task(task, options_for(stub(), tmp_path)))
+
+
+def test_skip_invalid_leaves_out_and_counts_unreadable_records(stub, tmp_path):
+    exam = tmp_path / "exam.json"
+    rows = [
+        {"question": "q1", "option": {"A": "甲", "B": "乙", "E": ""}, "answer": "A"},
+        {"question": "q2", "option": {"A": "", "B": "", "C": ""}, "answer": "B"},  # lost options
+        {"question": "q3", "option": {"A": "甲", "B": "乙"}, "answer": "B"},
+    ]
+    exam.write_text(json.dumps(rows, ensure_ascii=False), encoding="utf-8")
+    server = stub(lambda r: StubResponse(body=chat_body("答：<A>")) if r.method == "POST" else None)
+    args = ["run", "--task", "exam_sample", "--data", str(exam), "--endpoint", server.base_url]
+    runner = CliRunner()
+    stopped = runner.invoke(eval_group, [*args, "--out", str(tmp_path / "a"), "--quiet"])
+    assert stopped.exit_code == 1 and "item 2: field 'option'" in stopped.output
+    skipped = runner.invoke(
+        eval_group, [*args, "--out", str(tmp_path / "b"), "--quiet", "--skip-invalid"]
+    )
+    assert skipped.exit_code == 0, skipped.output
+    assert "1 record(s) of the exam could not be read and were left out" in skipped.output
+    metrics = json.loads((tmp_path / "b" / "summary.json").read_text())["metrics"]
+    assert metrics["n"] == 2 and metrics["skipped_records"] == 1 and metrics["accuracy"] == 0.5
