@@ -272,3 +272,8 @@ def _print_summary(stats: dict) -> None:
         )
     if stats["rejects"]:
         console.print(f"[yellow]{stats['rejects']} malformed lines quarantined in rejects.jsonl")
+
+
+from dataprep.preference.cli import import_pairs_command  # noqa: E402 - registered last
+
+prep.add_command(import_pairs_command)

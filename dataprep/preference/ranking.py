@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from dataprep.dataset_info import SHAREGPT_TAGS
+from dataprep.writers import alpaca_question
 
 ALPACA_RANKING_COLUMNS = {
     "prompt": "instruction",
@@ -30,9 +31,14 @@ SPLITS = ("train", "val")
 
 
 def alpaca_pair(pair: dict[str, Any]) -> dict[str, Any]:
-    """A pair record (``prompt``, ``chosen``, ``rejected``, ``system``, …) as an alpaca line."""
+    """A pair record (``prompt``, ``chosen``, ``rejected``, ``system``, ``history``?, …) as an
+    alpaca line; earlier turns are written into the instruction as the SFT files do."""
+    prompt = pair["prompt"]
+    if pair.get("history"):
+        turns = [*pair["history"], {"role": "user", "content": prompt}]
+        prompt = alpaca_question({"question": prompt, "turns": [*turns, {"role": "assistant"}]})
     return {
-        "instruction": pair["prompt"],
+        "instruction": prompt,
         "input": "",
         "chosen": pair["chosen"],
         "rejected": pair["rejected"],
