@@ -329,7 +329,34 @@ def _csv_rows(path: Path) -> Iterator[tuple[str, dict]]:
     raise McqError(f"{path}: not UTF-8 or GB18030 text; save the file as UTF-8 CSV")
 
 
-def _xlsx_rows(path: Path) -> Iterator[tuple[str, dict]]:
+_KNOWN_HEADERS = {name for names in CANDIDATES.values() for name in names if name}
+
+
+def _is_header(cells: list[str], mapped: set[str]) -> bool:
+    """A row naming at least two known (or mapped) fields; a title row above it is not one."""
+    names = _KNOWN_HEADERS | mapped
+    return sum(c in names or bool(_LETTER_KEY.match(c)) for c in cells if c) >= 2
+
+
+def _sheet_rows(path: Path, sheet, mapped: set[str]) -> Iterator[tuple[str, dict]]:
+    """A sheet's rows under its header: the first of its first ten rows naming known fields."""
+    header: list[str] | None = None
+    for row_no, row in enumerate(sheet.iter_rows(values_only=True), start=1):
+        cells = [str(c).strip() if c is not None else "" for c in row]
+        if not any(cells):
+            continue
+        if header is None:
+            if _is_header(cells, mapped):
+                header = cells
+            elif row_no > 10:
+                return
+            continue
+        yield f"{path} (sheet {sheet.title!r}) row {row_no}", dict(zip(header, row, strict=False))
+
+
+def _xlsx_rows(path: Path, mapped: set[str]) -> Iterator[tuple[str, dict]]:
+    """Rows of every sheet with a recognisable header (a notes sheet is passed over); a workbook
+    where no sheet has one is an error naming what its first sheet starts with."""
     try:
         import openpyxl
     except ImportError:
@@ -339,16 +366,18 @@ def _xlsx_rows(path: Path) -> Iterator[tuple[str, dict]]:
     except Exception as exc:  # openpyxl raises zipfile/KeyError/InvalidFileException
         raise McqError(f"{path}: not a readable .xlsx workbook ({exc})") from None
     try:
-        sheet = book.worksheets[0]
-        header: list[str] | None = None
-        for row_no, row in enumerate(sheet.iter_rows(values_only=True), start=1):
-            if not any(c is not None and str(c).strip() for c in row):
-                continue
-            if header is None:
-                header = [str(c).strip() if c is not None else "" for c in row]
-                continue
-            values = dict(zip(header, row, strict=False))
-            yield f"{path} (sheet {sheet.title!r}) row {row_no}", values
+        found = False
+        for sheet in book.worksheets:
+            for where, values in _sheet_rows(path, sheet, mapped):
+                found = True
+                yield where, values
+        if not found:
+            first = next(book.worksheets[0].iter_rows(values_only=True), ())
+            raise McqError(
+                f"{path}: no sheet has a header row naming the question, options and answer "
+                f"(first sheet starts {_found([c for c in first if c is not None][:6])}); "
+                "expected e.g. 题干 | A | B | C | D | 答案, or map the names with fields"
+            )
     finally:
         book.close()
 
@@ -380,14 +409,15 @@ def _json_units(path: Path) -> Iterator[tuple[str, Any]]:
             raise McqError(f"{path}: not UTF-8 text; save the file as UTF-8") from None
 
 
-def iter_units(path: str | Path) -> Iterator[tuple[str, Any]]:
-    """``(where, raw record)`` for every record of an exam file, by its suffix."""
+def iter_units(path: str | Path, mapped: set[str] = frozenset()) -> Iterator[tuple[str, Any]]:
+    """``(where, raw record)`` for every record of an exam file, by its suffix (``mapped``: the
+    field names a ``fields`` mapping gives, so a sheet's header using them is recognised)."""
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix in (".csv", ".tsv"):
         return _csv_rows(path)
     if suffix in (".xlsx", ".xlsm"):
-        return _xlsx_rows(path)
+        return _xlsx_rows(path, set(mapped))
     if suffix == ".xls":
         raise McqError(f"{path}: old .xls workbooks are not read; save it as .xlsx or CSV")
     return _json_units(path)
@@ -411,7 +441,8 @@ def iter_records(
         raise McqError(f"exam file {path} does not exist")
     fields = check_fields(fields, str(path))
     csv_subject = _subject_from_name(path) if path.suffix.lower() in (".csv", ".tsv") else None
-    for n, (where, obj) in enumerate(iter_units(path), start=1):
+    mapped = {str(v) for k, v in fields.items() if k != "index_base"}
+    for n, (where, obj) in enumerate(iter_units(path, mapped), start=1):
         try:
             record = record_from_mapping(obj, where, fields, f"{path.stem}:{n}", keep)
         except McqError as exc:

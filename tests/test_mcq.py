@@ -107,6 +107,30 @@ def test_csv_tsv_and_xlsx_with_letter_columns(tmp_path):
         assert record["subject"] == "解剖" and record["id"].endswith("1")
 
 
+def test_an_xlsx_title_row_and_several_sheets(tmp_path):
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    notes = book.active
+    notes.title = "说明"
+    notes.append(["本题库仅供练习"])
+    single = book.create_sheet("单选题")
+    single.append(["2021年考试真题"])  # a title above the header
+    single.append(["题干", "A", "B", "C", "答案"])
+    single.append(["产生尿液的器官是", "肝", "肾", "脾", "B"])
+    multi = book.create_sheet("多选题")
+    multi.append(["题干", "A", "B", "C", "答案"])
+    multi.append(["属于实质器官的是", "肝", "肾", "胃", "AB"])
+    book.save(tmp_path / "exam.xlsx")
+    records = read_exam(tmp_path / "exam.xlsx")
+    assert [r["answer"] for r in records] == ["B", "AB"]
+    empty = openpyxl.Workbook()
+    empty.active.append(["x", "y"])
+    empty.save(tmp_path / "bad.xlsx")
+    with pytest.raises(McqError, match="no sheet has a header row"):
+        read_exam(tmp_path / "bad.xlsx")
+
+
 def test_a_fields_mapping_names_unusual_columns(tmp_path):
     path = tmp_path / "exam.jsonl"
     path.write_text(
