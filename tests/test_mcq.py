@@ -216,3 +216,14 @@ def test_eval_and_the_contamination_check_read_a_published_shape_alike(tmp_path)
     assert [(i.question, i.options, i.answer) for i in evaluated] == [
         (r["question"], r["options"], r["answer"]) for r in prep
     ]
+
+
+def test_an_xlsx_header_of_mapped_names_is_recognised(tmp_path):
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    book.active.append(["题目内容", "备选项", "参考答案"])
+    book.active.append(["产生尿液的器官是", "A.肝 B.肾 C.脾", "B"])
+    book.save(tmp_path / "exam.xlsx")
+    fields = {"question": "题目内容", "options": "备选项", "answer": "参考答案"}
+    assert read_exam(tmp_path / "exam.xlsx", fields)[0]["answer"] == "B"
