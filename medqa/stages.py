@@ -145,8 +145,9 @@ def _file_digest(path: Path) -> str:
 
 
 def fingerprint(inputs: Sequence[Path | str]) -> str:
-    """A digest of ``inputs``: files by content, folders by every file's name, size and mtime,
-    strings (command lines, settings) as they are; a missing path counts as "missing"."""
+    """A digest of ``inputs``: files by content, folders by every file's name, size and mtime
+    (``__pycache__`` left out), strings (command lines, settings) as they are; a missing path
+    counts as "missing"."""
     digest = hashlib.sha256()
     for item in inputs:
         if isinstance(item, Path):
@@ -154,7 +155,8 @@ def fingerprint(inputs: Sequence[Path | str]) -> str:
             if item.is_file():
                 digest.update(_file_digest(item).encode())
             elif item.is_dir():
-                for file in sorted(p for p in item.rglob("*") if p.is_file()):
+                files = (p for p in item.rglob("*") if p.is_file() and "__pycache__" not in p.parts)
+                for file in sorted(files):
                     info = file.stat()
                     rel = file.relative_to(item)
                     digest.update(f"{rel}:{info.st_size}:{info.st_mtime_ns}\n".encode())
@@ -178,6 +180,23 @@ class Stage:
     outputs: Sequence[Path]
     work: Callable[[StageContext], None]
     inputs: Sequence[Path | str] = ()
+
+
+def why_incomplete(logs: Path, stage: Stage) -> str | None:
+    """Why ``stage`` (markers under ``logs``) must run, or None when it is complete."""
+    marker = logs / f"{stage.name}.done"
+    if not marker.is_file():
+        return "not run before"
+    missing = [str(p) for p in stage.outputs if not Path(p).exists()]
+    if missing:
+        return f"output missing: {missing[0]}"
+    try:
+        recorded = json.loads(marker.read_text(encoding="utf-8")).get("inputs")
+    except (json.JSONDecodeError, AttributeError):
+        return "unreadable marker"
+    if recorded != fingerprint(stage.inputs):
+        return "inputs changed"
+    return None
 
 
 @dataclass
@@ -216,19 +235,7 @@ class StageRunner:
 
     def why_incomplete(self, stage: Stage) -> str | None:
         """Why ``stage`` must run (never ran, an output is gone, its inputs changed), or None."""
-        marker = self._marker(stage)
-        if not marker.is_file():
-            return "not run before"
-        missing = [str(p) for p in stage.outputs if not Path(p).exists()]
-        if missing:
-            return f"output missing: {missing[0]}"
-        try:
-            recorded = json.loads(marker.read_text(encoding="utf-8")).get("inputs")
-        except (json.JSONDecodeError, AttributeError):
-            return "unreadable marker"
-        if recorded != fingerprint(stage.inputs):
-            return "inputs changed"
-        return None
+        return why_incomplete(self.logs, stage)
 
     def run(self, stages: Sequence[Stage]) -> list[StageResult]:
         """Run every stage; raise StageError naming the failing stage and its log."""

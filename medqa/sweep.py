@@ -24,7 +24,7 @@ from rich.console import Console
 from rich.table import Table
 
 from medqa.io import write_json
-from medqa.stages import Stage, StageError, StageRunner, terminate_running
+from medqa.stages import Stage, StageError, StageRunner, terminate_running, why_incomplete
 from medqa.sweep_cell import CellPlan, cell_stages, dataset_file, tool, train_figures
 from medqa.sweep_memory import estimate_train_gib, model_shape
 from medqa.sweep_spec import Cell, Sweep, SweepError, load_sweep
@@ -117,6 +117,19 @@ def _records(plan: CellPlan) -> str:
 NO_DATA = ("not registered", "file missing")
 
 
+def cell_state(plan: CellPlan) -> str:
+    """'finished', or the first stage that would run and why (nothing is written)."""
+    try:
+        stages = cell_stages(plan, api_key="")
+    except StageError:
+        return "no data"
+    for stage in stages:
+        reason = why_incomplete(plan.folder / "logs", stage)
+        if reason is not None:
+            return f"{stage.name}: {reason}"
+    return "finished"
+
+
 def grid_table(plans: list[CellPlan], devices: list[str]) -> Table:
     title = f"{len(plans)} cells; " + (
         f"{len(devices)} GPUs ({','.join(devices)}): cells run in parallel, one per GPU"
@@ -133,6 +146,7 @@ def grid_table(plans: list[CellPlan], devices: list[str]) -> Table:
         "records",
         "seed",
         "GPU mem est.",
+        "state",
     ):
         table.add_column(column)
     for plan in plans:
@@ -148,6 +162,7 @@ def grid_table(plans: list[CellPlan], devices: list[str]) -> Table:
             "–"
             if gib is None
             else f"~{gib:.1f} GiB" + (f" × {cell.gpus}" if cell.gpus > 1 else ""),
+            cell_state(plan),
         )
     return table
 

@@ -173,8 +173,9 @@ class CellPlan:
 
 
 def _model_input(model: str | Path) -> Path | str:
-    """A local model folder counts by its files; a hub id by its name."""
-    return Path(model) if Path(model).is_dir() else str(model)
+    """A model folder (ours are Paths, even before a stage writes them) counts by its files;
+    a hub id by its name."""
+    return model if isinstance(model, Path) else Path(model) if Path(model).is_dir() else model
 
 
 def _free_port() -> int:
