@@ -227,3 +227,20 @@ def test_an_xlsx_header_of_mapped_names_is_recognised(tmp_path):
     book.save(tmp_path / "exam.xlsx")
     fields = {"question": "题目内容", "options": "备选项", "answer": "参考答案"}
     assert read_exam(tmp_path / "exam.xlsx", fields)[0]["answer"] == "B"
+
+
+def test_prep_reads_an_xlsx_exam_input_through_the_shared_reader(tmp_path):
+    import openpyxl
+
+    from dataprep.readers.mcq import McqReader
+    from dataprep.records import Reject
+
+    book = openpyxl.Workbook()
+    book.active.append(["题干", "A", "B", "C", "答案"])
+    book.active.append(["产生尿液的器官是", "肝", "肾", "脾", "B"])
+    book.active.append(["坏题", "肝", "肾", "脾", "Z"])
+    book.save(tmp_path / "exam.xlsx")
+    reader = McqReader(tmp_path / "exam.xlsx")
+    parsed = [(n, reader.parse(n, payload)[0]) for n, payload in reader.units()]
+    assert parsed[0][0] == 2 and parsed[0][1]["answer"] == "B"
+    assert parsed[1][0] == 3 and isinstance(parsed[1][1], Reject)

@@ -11,7 +11,7 @@ from typing import Any
 from dataprep.readers.base import CsvReader, JsonReader, Parsed, Reader, decode_object
 from dataprep.readers.tabular import GenericReader
 from dataprep.records import Reject, mcq_record, qa_record, require_text
-from medqa.mcq import FIELD_KEYS, LETTERS, McqError, record_from_mapping
+from medqa.mcq import FIELD_KEYS, LETTERS, McqError, iter_units, record_from_mapping
 from medqa.mcq import parse_answer as _core_answer
 from medqa.mcq import parse_options as _core_options
 
@@ -114,7 +114,7 @@ MCQ_FIELDS = FIELD_KEYS
 
 
 class McqReader(McqReaderMixin, Reader):
-    """Any exam file (JSONL/JSON/CSV). ``fields`` maps question/options/answer/explanation/
+    """Any exam file (JSONL/JSON/CSV/XLSX). ``fields`` maps question/options/answer/explanation/
     subject/id (and index_base) to the file's keys, as a task YAML's ``fields`` does; without it
     the usual English and Chinese names are found (medqa.mcq)."""
 
@@ -133,19 +133,29 @@ class McqReader(McqReaderMixin, Reader):
             fields[name] = key
         self.fields = fields
         self.mapped = dict(self.options["fields"] or {})  # what the recipe named; else usual names
+        self.sheet = self.path.suffix.lower() in (".xlsx", ".xlsm")
         mapping = {"question": fields["question"], "answer": fields["answer"]}
-        self.table = GenericReader(
-            self.path, {"fields": mapping, "encoding": self.options["encoding"]}
+        self.table = (
+            None
+            if self.sheet
+            else GenericReader(self.path, {"fields": mapping, "encoding": self.options["encoding"]})
         )
 
     def units(self):
+        if self.sheet:  # XLSX: the shared reader's rows (row numbers of the sheet)
+            mapped = {str(v) for k, v in self.mapped.items() if k != "index_base"}
+            try:
+                rows = list(iter_units(self.path, mapped))
+            except McqError as exc:
+                raise ValueError(str(exc)) from None
+            return ((int(re.search(r"(\d+)$", where).group(1)), row) for where, row in rows)
         return self.table.units()
 
     def line_based(self) -> bool:
-        return self.table.line_based()
+        return False if self.sheet else self.table.line_based()
 
     def parse(self, line_no: int, payload: Any) -> Parsed:
-        if self.table.is_csv:
+        if self.table is not None and self.table.is_csv:
             if len(payload) != len(self.table.header):
                 return [Reject(f"expected {len(self.table.header)} CSV columns")]
             obj = dict(zip(self.table.header, payload, strict=True))
