@@ -314,13 +314,13 @@ CONTACT_RULES = (
         ),
         2,
     ),
-    # a second id: 微信 leo_mom_us 或者 leo-dad-pumch
+    # a second id: 微信 leo_mom_us 或者 leo-dad-pumch; the id again in brackets: y-z-h-1996（yzh1996）
     Rule(
         "wechat",
         re.compile(
             _WECHAT_WORDS
-            + r"[^A-Za-z0-9\n]{0,4}[A-Za-z][\-_A-Za-z0-9]{5,19} ?(?:或者|或|和|、|/) ?"
-            r"(?P<v>[A-Za-z][\-_A-Za-z0-9]{5,19})(?![\-_A-Za-z0-9])"
+            + r"[^A-Za-z0-9\n]{0,4}[A-Za-z][\-_A-Za-z0-9 ]{3,30}? ?(?:或者|或|和|、|/|\() ?"
+            r"(?P<v>[A-Za-z][\-_A-Za-z0-9]{5,29})(?![\-_A-Za-z0-9])"
         ),
         8,
     ),
@@ -337,7 +337,7 @@ CONTACT_RULES = (
     Rule(
         "wechat",
         re.compile(
-            _WECHAT_WORDS + r"(?:(?!公众|小程序|群|视频号|支付)[^A-Za-z0-9\n。]){1,16}?"
+            _WECHAT_WORDS + r"(?:(?!公众|小程序|群|视频号|支付)[^A-Za-z0-9\n。]){1,24}?"
             r"(?<![A-Za-z0-9])(?P<v>[A-Za-z](?=[A-Za-z0-9_\-]*[_0-9])[A-Za-z0-9_\-]{5,29})(?![\-_A-Za-z0-9@.])"
         ),
         8,

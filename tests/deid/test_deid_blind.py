@@ -62,13 +62,13 @@ def test_development_set_per_kind_recall_precision_and_negatives() -> None:
 # floors are the figures after the fixes and the set is no longer blind.
 FINAL_RECALL_FLOORS = {
     "phone": 0.98,
-    "wechat": 0.92,
+    "wechat": 0.98,
     "qq": 0.98,
     "id_card": 1.0,
     "email": 1.0,
     "bed": 1.0,
     "medical_record": 0.91,
-    "person_name": 0.88,
+    "person_name": 0.9,
     "doctor_name": 0.92,
     "address": 0.0,  # scored with the prefix kept below
     "licence_plate": 1.0,
