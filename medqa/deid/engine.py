@@ -94,10 +94,10 @@ def find_all(text: str, kinds: frozenset[str] = frozenset(KINDS)) -> list[Span]:
     found: list[tuple[int, int, int, str]] = []  # (start, end, rank, kind)
     if any(gate.search(text) for gate in _FOLDED_GATES):
         view, shifts = _compact(fold(text))
-        _collect(FOLDED_RULES, _FOLDED_SCANNER, view, found)
+        _collect(_FOLDED_SCANNER, view, found)
         if shifts:
             found[:] = [(_back(a, shifts), _back(b - 1, shifts) + 1, r, k) for a, b, r, k in found]
-    _collect(TEXT_RULES, _TEXT_SCANNER, text, found)
+    _collect(_TEXT_SCANNER, text, found)
     if not found:
         return []
     _shield_placeholders(text, found)
@@ -128,7 +128,13 @@ class _Scanner:
     one regex (longest word first), the others (runs of digits, a year) one pass each."""
 
     def __init__(self, rules: Iterable[Rule]) -> None:
-        patterns = list(dict.fromkeys(r.anchor.pattern for r in rules if r.anchor is not None))
+        rules = tuple(rules)
+        self.unanchored = [r for r in rules if r.anchor is None]
+        self.rules_near: dict[re.Pattern, list[Rule]] = {}
+        for rule in rules:
+            if rule.anchor is not None:
+                self.rules_near.setdefault(rule.anchor.pattern, []).append(rule)
+        patterns = list(self.rules_near)
         literal = {p: _literal_words(p.pattern) for p in patterns}
         self.others = [p for p in patterns if literal[p] is None]
         words = sorted({w for ws in literal.values() if ws for w in ws}, key=len, reverse=True)
@@ -152,26 +158,26 @@ class _Scanner:
         return found
 
 
-def _collect(
-    rules: tuple[Rule, ...], scanner: _Scanner, view: str, found: list[tuple[int, int, int, str]]
+def _collect(scanner: _Scanner, view: str, found: list[tuple[int, int, int, str]]) -> None:
+    for rule in scanner.unanchored:
+        _keep(rule, rule.pattern.finditer(view), view, found)
+    for pattern, spots in scanner.spots(view).items():
+        for rule in scanner.rules_near[pattern]:
+            _keep(rule, _near(rule, view, spots), view, found)
+
+
+def _keep(
+    rule: Rule, matches: Iterable[re.Match], view: str, found: list[tuple[int, int, int, str]]
 ) -> None:
-    anchors = scanner.spots(view)
-    for rule in rules:
-        if rule.anchor is None:
-            matches: Iterable[re.Match] = rule.pattern.finditer(view)
-        else:
-            spots = anchors.get(rule.anchor.pattern)
-            if not spots:
-                continue
-            matches = _near(rule, view, spots)
-        for match in matches:
-            start, end = match.span("v") if match.groupdict().get("v") else match.span()
-            start, end = _trim(view, start, end)
-            if end <= start:
-                continue
-            if rule.check is not None and not rule.check(view[start:end], view, start):
-                continue
-            found.append((start, end, rule.rank, rule.kind))
+    """Add the matches ``rule``'s check accepts to ``found`` (value span, trimmed)."""
+    for match in matches:
+        start, end = match.span("v") if match.groupdict().get("v") else match.span()
+        start, end = _trim(view, start, end)
+        if end <= start:
+            continue
+        if rule.check is not None and not rule.check(view[start:end], view, start):
+            continue
+        found.append((start, end, rule.rank, rule.kind))
 
 
 _FOLDED_SCANNER = _Scanner(FOLDED_RULES)
