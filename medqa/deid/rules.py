@@ -406,6 +406,8 @@ URL_RULES = (
         re.compile(r"(?<![A-Za-z0-9._%+\-])@[A-Za-z0-9_\-\u4e00-\u9fff]{2,20}"),
         7,
     ),
+    # a numeric user id: UID 482751093
+    Rule("social_handle", re.compile(r"(?:UID|uid|Uid)[ :：]{0,2}(?P<v>\d{5,12})(?!\d)"), 6),
     # the code that opens a share link: 提取码 7g2k, 密码 tj88
     Rule(
         "url",
@@ -450,7 +452,8 @@ ALL_RULES: tuple[Rule, ...] = (
     anchored(URL_RULES[1], _URL_ANCHOR, 80, 4),
     anchored(URL_RULES[2], _SOCIAL_ANCHOR, 0, 40),
     anchored(URL_RULES[3], re.compile("@"), 0, 4),
-    anchored(URL_RULES[4], re.compile("提取码|访问码|分享码|取件码|密码"), 0, 16),
+    anchored(URL_RULES[4], re.compile("UID|uid|Uid"), 0, 20),
+    anchored(URL_RULES[5], re.compile("提取码|访问码|分享码|取件码|密码"), 0, 16),
     anchored(RECORD_RULES[0], _RECORD_ANCHOR, 0, 40),
     anchored(RECORD_RULES[1], _BED_ANCHOR, 16, 8),
     RECORD_RULES[2],
