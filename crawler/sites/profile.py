@@ -131,24 +131,26 @@ class SiteProfile:
     login_patterns: tuple[re.Pattern, ...] = ()
     newest_first: bool = True
     source_file: str = field(default="", compare=False)
+    # set by with_root: the real site's roots, whose absolute links are mapped onto the mirror
+    mirror_of: tuple[str, ...] = ()
 
     def with_root(self, root: str) -> SiteProfile:
-        """The same profile pointed at another host/prefix (a mirror or the sample site); the
-        real site's other hosts no longer count as this site."""
-        return dataclasses.replace(self, root=normalise_root(root), hosts=())
+        """The same profile pointed at another host/prefix (a mirror or the sample site). Links
+        to the real site's hosts map onto the mirror: a mirror crawl never leaves the mirror."""
+        real = tuple(dict.fromkeys((self.root, *self.hosts, *self.mirror_of)))
+        return dataclasses.replace(self, root=normalise_root(root), hosts=(), mirror_of=real)
 
     def url(self, path: str) -> str:
         return self.root + path
 
-    def relative(self, url: str) -> str | None:
-        """``url`` relative to the site (``/path?query``), or None when off-site. Any of the
-        profile's roots counts, http or https, with or without ``www.``."""
+    def _locate(self, url: str) -> tuple[str, bool] | None:
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https"):
             return None
         host = _host_key(parts.netloc)
         rest = parts.path or "/"
-        for root in (self.root, *self.hosts):
+        roots = (self.root, *self.hosts)
+        for number, root in enumerate((*roots, *self.mirror_of)):
             base = urlsplit(root)
             if _host_key(base.netloc) != host:
                 continue
@@ -156,8 +158,23 @@ class SiteProfile:
             if prefix and not (rest == prefix or rest.startswith(prefix + "/")):
                 continue
             path = rest[len(prefix) :] or "/"
-            return path + (f"?{parts.query}" if parts.query else "")
+            return path + (f"?{parts.query}" if parts.query else ""), number >= len(roots)
         return None
+
+    def relative(self, url: str) -> str | None:
+        """``url`` relative to the site (``/path?query``), or None when off-site. Any of the
+        profile's roots counts, http or https, with or without ``www.``."""
+        found = self._locate(url)
+        return found[0] if found else None
+
+    def site_url(self, url: str) -> str | None:
+        """The URL to request for a link: itself when on the site, its path on the mirror when it
+        points at the mirrored real site, None when off-site."""
+        found = self._locate(url)
+        if found is None:
+            return None
+        rel, mirrored = found
+        return self.url(rel) if mirrored else url
 
     def match_detail(self, url: str) -> DetailLink | None:
         """Recognise a question URL; return its qid, canonical URL (on the main root) and date."""
@@ -295,7 +312,7 @@ def load_profile_file(path: Path | str) -> SiteProfile:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        hint = " (inside \"…\" write a backslash as \\\\)" if "escape" in problem else ""
+        hint = ' (inside "…" write a backslash as \\\\)' if "escape" in problem else ""
         raise ProfileError(f"{source}: not valid YAML{where}: {problem}{hint}") from exc
     top = Reader(source, data, "", TOP_KEYS)
     defaults = _defaults()

@@ -94,8 +94,9 @@ def _list_report(profile: SiteProfile, kind: str, root: Any, url: str) -> dict[s
             matches = (profile.match_detail(h) for h in hrefs)
             recognised = list(dict.fromkeys(m.url for m in matches if m))
             hrefs = [h for h in hrefs if not profile.match_detail(h)] + recognised
-        else:
-            recognised = [h for h in hrefs if profile.relative(h) is not None]
+        else:  # the URLs the crawl would request (a mirror keeps real-site links on itself)
+            urls = (profile.site_url(h) for h in hrefs)
+            recognised = list(dict.fromkeys(u for u in urls if u))
         total += len(recognised)
         follows.append({
             "rule": f"{kind}.follow[{number}]",

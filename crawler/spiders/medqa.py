@@ -200,8 +200,8 @@ class MedqaSpider(RedisMixin, scrapy.Spider):
                 href = (link.get("href") or "").strip() if hasattr(link, "get") else ""
                 if not href or href.startswith(("javascript:", "#")):
                     continue
-                url = response.urljoin(href)
-                if profile.relative(url) is None:
+                url = profile.site_url(response.urljoin(href))
+                if url is None:
                     stats.inc_value("medqa/links/offsite")
                     continue
                 if follow.kind == "detail" and profile.match_detail(url) is None:
@@ -274,7 +274,8 @@ class MedqaSpider(RedisMixin, scrapy.Spider):
                 meta = {
                     k: v for k, v in meta.items() if k.startswith("medqa_") and k != "medqa_entry"
                 }
-                request = self._list_request(response.urljoin(href), meta)
+                url = profile.site_url(response.urljoin(href))
+                request = self._list_request(url, meta) if url else None
                 if request is not None:
                     yield request
                 return

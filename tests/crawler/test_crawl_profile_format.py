@@ -184,10 +184,16 @@ def test_every_host_of_a_profile_is_the_site_and_urls_are_canonical(tmp_path):
     assert profile.match_detail("https://other.example/q/7") is None
     assert profile.relative("https://m.demo.example/list/?p=2") == "/list/?p=2"
     mirror = profile.with_root("http://127.0.0.1:9/demo")
-    assert mirror.match_detail("https://m.demo.example/q/7") is None  # a mirror is one host
+    # a mirror crawl never leaves the mirror: links to the real site's hosts map onto it
     assert (
-        mirror.match_detail("http://127.0.0.1:9/demo/q/7").url == "http://127.0.0.1:9/demo/q/7.html"
+        mirror.match_detail("https://m.demo.example/q/7").url == "http://127.0.0.1:9/demo/q/7.html"
     )
+    assert (
+        mirror.site_url("https://www.demo.example/list/?p=2") == "http://127.0.0.1:9/demo/list/?p=2"
+    )
+    assert mirror.site_url("http://127.0.0.1:9/demo/list/") == "http://127.0.0.1:9/demo/list/"
+    assert mirror.site_url("http://127.0.0.1:9/other/list/") is None
+    assert profile.site_url("https://m.demo.example/list/") == "https://m.demo.example/list/"
 
 
 def test_complete_pages_need_no_footer_and_deleted_is_not_truncated(tmp_path):

@@ -215,3 +215,19 @@ def test_39_lists_as_public_crawlers_walk_them():
     assert links("39", "list", listing, url) == ["https://ask.39.net/question/3840308.html"]
     report = _list_report(load_profile("39"), "list", parse_html(listing), url)
     assert report["next"] == "https://ask.39.net/news/313-2.html"
+
+
+def test_a_mirror_of_real_pages_keeps_their_absolute_links_on_the_mirror():
+    day_list = page(
+        '<div class="club_dic"><h4><em><a href="http://club.xywy.com/static/20170321/127601416.htm">'
+        "t</a></em></h4></div>"
+    )
+    mirror = load_profile("xywy").with_root("http://127.0.0.1:9/xywy")
+    report = _list_report(
+        mirror, "list", parse_html(day_list), "http://127.0.0.1:9/xywy/keshi/1.html"
+    )
+    assert report["follow"][0]["links"] == ["http://127.0.0.1:9/xywy/static/20170321/127601416.htm"]
+    assert (
+        mirror.site_url("https://club.xywy.com/big_287.htm")
+        == "http://127.0.0.1:9/xywy/big_287.htm"
+    )
