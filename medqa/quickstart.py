@@ -7,6 +7,7 @@ fine-tuned) → ``medqa eval run`` → ``medqa eval compare`` → a summary of e
 
 from __future__ import annotations
 
+import json
 import shutil
 import sys
 import time
@@ -40,6 +41,19 @@ TINY_SCHEDULE = [
     "learning_rate=5.0e-3",
 ]
 EVAL_LABELS = ("base", "lora")  # the tiny model as built, and after LoRA SFT + merge
+# The held-out exam (not written with this code) and a separate exam-format training set (balanced
+# answer letters, no question shared with the held-out one: prep's contamination check removes any).
+EVAL_EXAM = REPO_ROOT / "data/sample/exam_sample.jsonl"
+EXAM_TRAIN = REPO_ROOT / "data/sample/exam_train_sample.jsonl"
+# The tokenizer learns the crawl's characters as whole tokens (4096 entries), so no character is
+# split into bytes: shorter sequences, and answers that always decode to valid UTF-8.
+TINY_VOCAB = 4096
+TINY_NOTE = (
+    "A two-layer model pretrained for seconds can show that fine-tuning moves a model toward the "
+    "data (answer style, the 答案：X exam format); it cannot show medical knowledge — its exam "
+    "accuracy is chance."
+)
+EVAL_MAX_TOKENS = 48
 
 
 def _bin(name: str) -> str:
@@ -66,13 +80,19 @@ class Layout:
     def tiny_model(self) -> Path:
         return self.root / "models/tiny-qwen2"
 
+    # Named after the tiny model, never the shipped 7B configs' default paths: `medqa check` or a
+    # merge run with those configs must not pick up a tiny adapter.
     @property
     def adapter(self) -> Path:
-        return self.root / "saves/qwen2.5-7b-instruct/lora/sft"
+        return self.root / "saves/tiny-qwen2/lora/sft"
 
     @property
     def merged(self) -> Path:
-        return self.root / "models/qwen2.5-7b-instruct-medqa-lora"
+        return self.root / "models/tiny-qwen2-medqa-lora"
+
+    @property
+    def recipe(self) -> Path:
+        return self.root / "data/quickstart/recipe.yaml"
 
     @property
     def runs(self) -> Path:
@@ -84,7 +104,7 @@ class Layout:
     def eval_tasks(self) -> list[tuple[str, Path, int]]:
         """(task, data file, item limit) of each eval run, made for both models."""
         return [
-            ("exam_sample", REPO_ROOT / "data/sample/exam_sample.jsonl", 30),
+            ("exam_sample", EVAL_EXAM, 30),
             ("open_qa", self.dataset / "alpaca/test.jsonl", 20),
         ]
 
@@ -164,153 +184,192 @@ def crawl_sample_site(ctx: StageContext, feed: Path) -> None:
         site.stop()
 
 
+def write_recipe(layout: Layout) -> None:
+    """The default recipe with the quickstart's inputs: the crawl, and the exam-format training
+    set turned into SFT examples; the held-out exam feeds the contamination check."""
+    import yaml
+
+    recipe = yaml.safe_load((REPO_ROOT / "dataprep/recipes/default.yaml").read_text("utf-8"))
+    recipe["inputs"] = [
+        {"path": str(layout.raw), "format": "raw"},
+        {"path": str(EXAM_TRAIN), "format": "medqa", "to_sft": True, "source": "exam_train"},
+    ]
+    for step in recipe["steps"]:
+        if "decontaminate" in step:
+            step["decontaminate"]["exams"] = [str(EVAL_EXAM)]
+            step["decontaminate"]["missing_ok"] = False
+    layout.recipe.parent.mkdir(parents=True, exist_ok=True)
+    layout.recipe.write_text(yaml.safe_dump(recipe, allow_unicode=True, sort_keys=False), "utf-8")
+
+
+def _eval_command(task: str, data: Path, limit: int, url: str, label: str, out: Path) -> list:
+    return [
+        *(_bin("medqa"), "eval", "run", "--task", task, "--data", data, "--endpoint", url),
+        *("--label", label, "--tag", f"method={label}", "--limit", limit),
+        *("--max-tokens", EVAL_MAX_TOKENS, "--concurrency", 4, "--out", out, "--quiet"),
+    ]
+
+
 def build_stages(layout: Layout, train_overrides: list[str]) -> list[Stage]:
-    """The quickstart chain, stage by stage, in the order it runs."""
+    """The quickstart chain, stage by stage, in the order it runs. Each stage names its inputs
+    (files, folders, command lines): a re-run skips it only while they are unchanged."""
     root = layout.root
     lora = CONFIGS / "qwen_lora.yaml"
     merge = CONFIGS / "merge/qwen_lora_merge.yaml"
     model = f"model_name_or_path={layout.tiny_model}"
+    train_data = layout.dataset / "alpaca/train.jsonl"
+
+    tiny_command = [
+        *(_bin("medqa"), "dev", "tiny-model", layout.tiny_model, "--pretrain-steps", 100),
+        *("--vocab-size", TINY_VOCAB, "--tokenizer-text", layout.raw),
+        *("--tokenizer-text", EXAM_TRAIN),
+    ]
+    prep_command = [
+        *(_bin("medqa"), "prep", "run", "--recipe", layout.recipe, "--out", root / "data"),
+        *("--dataset-info", root / "dataset_info.json", "--tokenizer", layout.tiny_model, "-q"),
+    ]
+    check_command = [_bin("medqa"), "check", lora, merge, "--set", model]
+    train_command = [
+        *(_bin("llamafactory-cli"), "train", lora, model, f"output_dir={layout.adapter}"),
+        *CPU,
+        *TINY_SCHEDULE,
+        *train_overrides,
+    ]
+    export_command = [
+        *(_bin("llamafactory-cli"), "export", merge, model),
+        *(f"adapter_name_or_path={layout.adapter}", f"export_dir={layout.merged}"),
+    ]
+    models = {"base": layout.tiny_model, "lora": layout.merged}
+    eval_commands = [
+        _eval_command(task, data, limit, "URL", label, layout.run(task, label))
+        for label in EVAL_LABELS
+        for task, data, limit in layout.eval_tasks()
+    ]
 
     def crawl(ctx: StageContext) -> None:
         crawl_sample_site(ctx, layout.raw)
 
-    def tiny(ctx: StageContext) -> None:
-        ctx.run([_bin("medqa"), "dev", "tiny-model", layout.tiny_model, "--pretrain-steps", 100])
-
     def prep(ctx: StageContext) -> None:
         if not (root / "dataset_info.json").exists():
             shutil.copy(REPO_ROOT / "dataset_info.json", root / "dataset_info.json")
-        ctx.run(
-            [
-                _bin("medqa"),
-                "prep",
-                "run",
-                "--input",
-                f"raw:{layout.raw}",
-                "--out",
-                root / "data",
-                "--dataset-info",
-                root / "dataset_info.json",
-                "--tokenizer",
-                layout.tiny_model,
-                "-q",
-            ]
-        )
-
-    def check(ctx: StageContext) -> None:
-        # CPU keys are train-only; what this machine lacks (bf16 GPU) is reported as `env`, not an error.
-        ctx.run([_bin("medqa"), "check", lora, merge, "--set", model])
-
-    def train(ctx: StageContext) -> None:
-        ctx.run(
-            [
-                _bin("llamafactory-cli"),
-                "train",
-                lora,
-                model,
-                *CPU,
-                *TINY_SCHEDULE,
-                *train_overrides,
-            ],
-            env={"DISABLE_VERSION_CHECK": "1"},
-        )
-
-    def export(ctx: StageContext) -> None:
-        ctx.run(
-            [_bin("llamafactory-cli"), "export", merge, model], env={"DISABLE_VERSION_CHECK": "1"}
-        )
+        write_recipe(layout)
+        ctx.run(prep_command)
 
     def evaluate(ctx: StageContext) -> None:
-        endpoints = {
-            "base": _api_server(ctx, layout.tiny_model, "tiny-base"),
-            "lora": _api_server(ctx, layout.merged, "tiny-lora"),
-        }
-        for label, url in endpoints.items():
+        for label, path in models.items():
+            url = _api_server(ctx, path, f"tiny-{label}")
             for task, data, limit in layout.eval_tasks():
-                # The stage runs when a model may have changed; the response cache is keyed by the
-                # served model's name, which stays the same, so old answers must not be reused.
+                # The stage runs when a model may have changed: its runs start afresh (the cache,
+                # keyed by a fingerprint of what is served, would not mix models, but a run's old
+                # results and cache are of no use to a retrained model).
                 if layout.run(task, label).exists():
                     shutil.rmtree(layout.run(task, label))
-                ctx.run(
-                    [
-                        _bin("medqa"),
-                        "eval",
-                        "run",
-                        "--task",
-                        task,
-                        "--data",
-                        data,
-                        "--endpoint",
-                        url,
-                        "--label",
-                        label,
-                        "--tag",
-                        f"method={label}",
-                        "--limit",
-                        limit,
-                        "--max-tokens",
-                        32,
-                        "--concurrency",
-                        4,
-                        "--out",
-                        layout.run(task, label),
-                        "--quiet",
-                    ]
-                )
+                ctx.run(_eval_command(task, data, limit, url, label, layout.run(task, label)))
 
     def compare(ctx: StageContext) -> None:
-        ctx.run(
-            [
-                _bin("medqa"),
-                "eval",
-                "compare",
-                *layout.eval_runs(),
-                "--out",
-                layout.report,
-                "--title",
-                "medqa quickstart: base vs LoRA (tiny CPU model)",
-            ]
-        )
+        from eval.report import build_report
+
+        notes = [TINY_NOTE, *margin_lines(layout)]
+        ctx.log("\n".join(notes))
+        build_report(layout.eval_runs(), layout.report, REPORT_TITLE, notes)
+
+    def text(command: list) -> str:
+        return " ".join(map(str, command))
 
     return [
         Stage(
-            "crawl", "crawl the bundled sample site with `scrapy crawl medqa`", [layout.raw], crawl
+            "crawl",
+            "crawl the bundled sample site with `scrapy crawl medqa`",
+            [layout.raw],
+            crawl,
+            inputs=[REPO_ROOT / "crawler/samplesite", REPO_ROOT / "crawler/sites"],
         ),
         Stage(
             "tiny-model",
             "build a tiny Qwen2, pretrained for seconds on the bundled corpus (no model hub)",
             [layout.tiny_model / "config.json"],
-            tiny,
+            lambda ctx: ctx.run(tiny_command),
+            inputs=[layout.raw, EXAM_TRAIN, text(tiny_command)],
         ),
         Stage(
             "prep",
             "clean, de-identify, dedup, split; register in dataset_info.json",
-            [layout.dataset / "alpaca/train.jsonl", layout.dataset / "stats.json"],
+            [train_data, layout.dataset / "stats.json"],
             prep,
+            inputs=[layout.raw, EXAM_TRAIN, EVAL_EXAM, layout.tiny_model, text(prep_command)],
         ),
-        Stage("check", "medqa check on the LoRA and merge configs", [], check),
+        Stage(
+            "check",
+            "medqa check on the LoRA and merge configs",
+            [],
+            lambda ctx: ctx.run(check_command),
+            inputs=[lora, merge, root / "dataset_info.json", train_data, text(check_command)],
+        ),
         Stage(
             "train",
             "llamafactory-cli train qwen_lora.yaml (CPU)",
             [layout.adapter / "adapter_model.safetensors"],
-            train,
+            lambda ctx: ctx.run(train_command, env={"DISABLE_VERSION_CHECK": "1"}),
+            inputs=[lora, train_data, layout.tiny_model, text(train_command)],
         ),
         Stage(
             "export",
             "llamafactory-cli export merge/qwen_lora_merge.yaml",
             [layout.merged / "config.json"],
-            export,
+            lambda ctx: ctx.run(export_command, env={"DISABLE_VERSION_CHECK": "1"}),
+            inputs=[merge, layout.adapter, text(export_command)],
         ),
         Stage(
             "eval",
             "serve base and fine-tuned with llamafactory-cli api; medqa eval run",
             [run / "summary.json" for run in layout.eval_runs()],
             evaluate,
+            inputs=[*models.values(), *(d for _, d, _ in layout.eval_tasks())]
+            + [text(c) for c in eval_commands],
         ),
         Stage(
-            "compare", "medqa eval compare → one report", [layout.report / "report.html"], compare
+            "compare",
+            "medqa eval compare → one report",
+            [layout.report / "report.html"],
+            compare,
+            inputs=[run / "summary.json" for run in layout.eval_runs()],
         ),
     ]
+
+
+REPORT_TITLE = "medqa quickstart: base vs LoRA (tiny CPU model)"
+
+
+def scores(layout: Layout) -> dict[str, dict[str, float | None]]:
+    """Per model label: exam accuracy and parsed-answer rate (%), open-QA ROUGE-L and BLEU-4."""
+    table: dict[str, dict[str, float | None]] = {}
+    for label in EVAL_LABELS:
+        row: dict[str, float | None] = {}
+        for task, _, _ in layout.eval_tasks():
+            path = layout.run(task, label) / "summary.json"
+            metrics = json.loads(path.read_text("utf-8"))["metrics"] if path.is_file() else {}
+            if task == "exam_sample":
+                unparsed = metrics.get("unparsed_rate")
+                accuracy = metrics.get("accuracy")
+                row["exam accuracy %"] = None if accuracy is None else 100 * accuracy
+                row["exam answers parsed %"] = None if unparsed is None else 100 * (1 - unparsed)
+            else:
+                row["open QA ROUGE-L"] = metrics.get("rouge-l")
+                row["open QA BLEU-4"] = metrics.get("bleu-4")
+        table[label] = row
+    return table
+
+
+def margin_lines(layout: Layout) -> list[str]:
+    """One line: the fine-tuned model minus the base, per score, on the held-out sets."""
+    table = scores(layout)
+    base, tuned = table["base"], table["lora"]
+    parts = [
+        f"{name} {base[name]:.2f} → {tuned[name]:.2f} ({tuned[name] - base[name]:+.2f})"
+        for name in base
+        if base[name] is not None and tuned[name] is not None
+    ]
+    return ["Fine-tuned vs base on the held-out test split and exam: " + "; ".join(parts) + "."]
 
 
 def artefacts(layout: Layout) -> list[tuple[str, Path]]:
@@ -360,6 +419,24 @@ def print_summary(console: Console, layout: Layout, results, seconds: float) -> 
         )
     console.print(where)
     click.echo(BY_HAND)
+    print_scores(console, layout)
+
+
+def print_scores(console: Console, layout: Layout) -> None:
+    """Base vs fine-tuned on the held-out sets, the margin, and where the report is."""
+    table = scores(layout)
+    shown = Table(title="base vs fine-tuned (held-out test split and exam)")
+    shown.add_column("score")
+    for label in EVAL_LABELS:
+        shown.add_column(label, justify="right")
+    shown.add_column("fine-tuned − base", justify="right")
+    for name in table["base"]:
+        base, tuned = table["base"][name], table["lora"][name]
+        delta = "–" if base is None or tuned is None else f"{tuned - base:+.2f}"
+        shown.add_row(name, *("–" if v is None else f"{v:.2f}" for v in (base, tuned)), delta)
+    console.print(shown)
+    click.echo(TINY_NOTE)
+    click.echo(f"report: {layout.report / 'report.html'} (and report.md)")
 
 
 @click.command("quickstart")
@@ -378,14 +455,26 @@ def print_summary(console: Console, layout: Layout, results, seconds: float) -> 
     metavar="KEY=VALUE",
     help="Extra llamafactory-cli train overrides (e.g. num_train_epochs=1).",
 )
-def quickstart(workdir: str, force: bool, train_overrides: tuple[str, ...]) -> None:
+@click.option(
+    "--dpo",
+    is_flag=True,
+    help="Add DPO on the doctors' preference pairs after SFT; compare SFT with SFT+DPO.",
+)
+def quickstart(workdir: str, force: bool, train_overrides: tuple[str, ...], dpo: bool) -> None:
     """Run the whole chain on CPU on the bundled sample site, with nothing from the internet."""
     layout = Layout(Path(workdir).resolve())
     console = Console()
     runner = StageRunner(layout.root, force=force, console=console)
     started = time.monotonic()
+    stages = build_stages(layout, list(train_overrides))
+    if dpo:
+        from medqa.quickstart_dpo import dpo_artefacts, with_dpo
+
+        stages = with_dpo(stages, layout)
     try:
-        results = runner.run(build_stages(layout, list(train_overrides)))
+        results = runner.run(stages)
     except StageError as exc:
         raise click.ClickException(str(exc)) from exc
     print_summary(console, layout, results, time.monotonic() - started)
+    for what, path in dpo_artefacts(layout) if dpo else []:
+        click.echo(f"{what}: {path.relative_to(layout.root)}")
