@@ -81,7 +81,9 @@ class PairScorer:
         self.torch = torch
         self.device = device or ("cuda" if torch.cuda.is_available() else "cpu")
         self.tokenizer = AutoTokenizer.from_pretrained(model_dir)
-        self.model = AutoModelForCausalLM.from_pretrained(model_dir).to(self.device).eval()
+        dtype = "auto" if self.device == "cuda" else torch.float32  # bf16 weights stay bf16 on GPU
+        model = AutoModelForCausalLM.from_pretrained(model_dir, dtype=dtype)
+        self.model = model.to(self.device).eval()
 
     def _messages(self, system: str, prompt: str) -> list[dict[str, str]]:
         head = [{"role": "system", "content": system}] if system else []

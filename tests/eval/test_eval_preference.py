@@ -1,0 +1,83 @@
+"""`medqa eval preference`: log-likelihood win-rate on ranking pairs, and its place in the report."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from eval.cli import eval_group
+from eval.preference import PairScorer, PreferenceDataError, read_pairs
+from eval.report import build_report
+
+PROMPT = "胃胀反酸怎么办？"
+CHOSEN = "规律饮食，少吃辛辣油腻，必要时做胃镜检查。"
+
+
+def _write(path: Path, rows: list) -> Path:
+    path.write_text(
+        "".join(
+            (r if isinstance(r, str) else json.dumps(r, ensure_ascii=False)) + "\n" for r in rows
+        ),
+        encoding="utf-8",
+    )
+    return path
+
+
+def test_bad_pair_files_name_the_line(tmp_path):
+    bad = _write(tmp_path / "p.jsonl", [{"instruction": PROMPT, "chosen": CHOSEN}])
+    with pytest.raises(PreferenceDataError, match=r"p\.jsonl:1: rejected is missing"):
+        read_pairs(bad)
+    with pytest.raises(PreferenceDataError, match=r":2: invalid JSON"):
+        read_pairs(
+            _write(
+                tmp_path / "q.jsonl",
+                [{"instruction": "x", "chosen": "a", "rejected": "b"}, "{oops"],
+            )
+        )
+    sharegpt = {
+        "conversations": [{"from": "human", "value": PROMPT}],
+        "chosen": {"from": "gpt", "value": CHOSEN},
+        "rejected": {"from": "gpt", "value": "多喝热水。"},
+    }
+    assert read_pairs(_write(tmp_path / "s.jsonl", [sharegpt]))[0]["prompt"] == PROMPT
+
+
+def test_answer_logprob_is_the_answers_own_tokens(tiny_qwen2):
+    scorer = PairScorer(tiny_qwen2, device="cpu")
+    logp, tokens = scorer.answer_logprob("", PROMPT, CHOSEN)
+    answer_ids = scorer.tokenizer(CHOSEN + "<|im_end|>", add_special_tokens=False)["input_ids"]
+    assert tokens == len(answer_ids) and logp < 0 and math.isfinite(logp)
+    longer, more = scorer.answer_logprob("", PROMPT, CHOSEN + CHOSEN)
+    assert more > tokens and longer < logp  # a longer answer adds negative log-probabilities
+
+
+def test_win_rates_reach_the_compare_report(tiny_qwen2, tmp_path):
+    pairs = _write(
+        tmp_path / "pairs.jsonl",
+        [
+            {"id": "a", "instruction": PROMPT, "chosen": CHOSEN, "rejected": CHOSEN + CHOSEN},
+            {"id": "b", "instruction": PROMPT, "chosen": CHOSEN + CHOSEN, "rejected": CHOSEN},
+        ],
+    )
+    runs = []
+    for label in ("lora", "lora+dpo"):
+        out = tmp_path / label
+        result = CliRunner().invoke(
+            eval_group,
+            ["preference", "--model", str(tiny_qwen2), "--data", str(pairs), "--label", label]
+            + ["--out", str(out), "--tag", f"method={label}"],
+        )
+        assert result.exit_code == 0, result.output
+        runs.append(out)
+    summary = json.loads((runs[0] / "summary.json").read_text())
+    # The shorter answer has the higher summed log-likelihood: pair a won, pair b lost.
+    assert summary["type"] == "preference" and summary["metrics"]["win_rate"] == 0.5
+    rows = [json.loads(line) for line in (runs[0] / "results.jsonl").read_text().splitlines()]
+    assert [r["win"] for r in rows] == [True, False]
+    report = build_report(runs, tmp_path / "report").read_text(encoding="utf-8")
+    assert "preference: preference win-rate" in report
+    assert "| lora | 2 | 50.0 |" in report and "| lora+dpo | 2 | 50.0 |" in report
