@@ -12,13 +12,13 @@ import click
 @click.option(
     "--model",
     "model_dir",
-    type=click.Path(exists=True, file_okay=False),
+    type=click.Path(file_okay=False),
     required=True,
     help="A local model folder (e.g. a merged export): pairs are scored on its weights.",
 )
 @click.option(
     "--data",
-    type=click.Path(exists=True, dir_okay=False),
+    type=click.Path(dir_okay=False),
     default="data/medqa/dpo/alpaca/val.jsonl",
     show_default=True,
     help="Ranking pairs (alpaca or sharegpt), e.g. the held-out val pairs of `medqa prep run`.",
@@ -32,6 +32,18 @@ def preference(model_dir, data, out_dir, label, tags, limit, task) -> None:
     """Score how often MODEL's log-likelihood prefers the chosen answer of each pair."""
     from eval.cli import _tags
     from eval.preference import PreferenceDataError, run_preference
+
+    if not Path(model_dir).is_dir():
+        raise click.ClickException(
+            f"model folder {model_dir} does not exist: a merged model is written by "
+            "`llamafactory-cli export llamafactory_configs/merge/qwen_lora_merge.yaml` (SFT) or "
+            "`… qwen_lora_dpo_merge.yaml` (DPO); pass its folder with --model."
+        )
+    if not Path(data).is_file():
+        raise click.ClickException(
+            f"pairs file {data} does not exist: `medqa prep run --out data` writes the held-out "
+            "pairs to data/medqa/dpo/alpaca/val.jsonl; pass another file with --data."
+        )
 
     try:
         summary = run_preference(

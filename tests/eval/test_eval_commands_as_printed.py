@@ -15,7 +15,9 @@ from medqa.quickstart import BY_HAND
 from tests.conftest import REPO_ROOT
 from tests.test_readme import readme_commands
 
-ADVICE = re.compile(r"Pass your copy with --data PATH|run those first|medqa prep run")
+ADVICE = re.compile(
+    r"Pass your copy with --data PATH|run those first|medqa prep run|llamafactory-cli export"
+)
 
 
 def eval_commands() -> list[list[str]]:
