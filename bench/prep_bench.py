@@ -363,6 +363,13 @@ def memory(records: int, workers: int, folder: Path, small: dict | None = None) 
         f"  arrays the global steps keep per record: {GLOBAL_BYTES} bytes "
         "(MinHash signature 256, five 8-byte hashes/keys, score, department, lengths, flags)"
     )
+    print(
+        f"  why the peak grows by more: at the end of pass 1 the per-chunk arrays and their "
+        f"concatenation coexist ({2 * GLOBAL_BYTES} bytes/record), and the global steps add "
+        f"~{RESULT_BYTES} bytes/record of their own (keep/reason/split/predicted flags, "
+        "duplicate-of, department code, subset rank, shuffle keys, group labels), plus one LSH "
+        "band's ~24 bytes/record while it is sorted (accounting from the code, not measured)"
+    )
     return {"records": records, **{k: v for k, v in result.items() if k != "stats"}}
 
 
@@ -371,6 +378,10 @@ def memory(records: int, workers: int, folder: Path, small: dict | None = None) 
 # two lengths (i4) and the hold-out flag; the dedup and grouping steps copy the signature of
 # the records they work on while they run.
 GLOBAL_BYTES = 256 + 4 * 8 + 4 + 2 + 2 * 4 + 1
+# What the global steps allocate per record on top (dataprep.globalsteps / steps.dedup / split):
+# keep, reason, split, predicted (1 byte each), duplicate_of, code, rank, order keys, group
+# labels and their union-find parents (8 bytes each).
+RESULT_BYTES = 4 * 1 + 6 * 8
 
 
 def neardup_set(seed: int = 1) -> tuple[list[str], list[int]]:

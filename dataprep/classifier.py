@@ -68,8 +68,13 @@ class NaiveBayes:
 
     def predict(self, texts: list[str]) -> np.ndarray:
         """The class code of each text."""
+        return self.predict_confidence(texts)[0]
+
+    def predict_confidence(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        """The class code of each text and a confidence: the log-likelihood margin of the best
+        class over the runner-up per feature (so long and short texts compare)."""
         if not texts:
-            return np.zeros(0, dtype=np.int64)
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
         owners, buckets = features(texts)
         order = np.argsort(owners, kind="stable")
         owners, buckets = owners[order], buckets[order]
@@ -78,4 +83,10 @@ class NaiveBayes:
         starts = np.searchsorted(owners, present)
         sums = np.add.reduceat(self.log_prob[:, buckets], starts, axis=1)
         scores[:, present] += sums
-        return self.classes[np.argmax(scores, axis=0)]
+        best = np.argmax(scores, axis=0)
+        if len(self.classes) < 2:
+            return self.classes[best], np.full(len(texts), np.inf, dtype=np.float32)
+        top2 = np.partition(scores, -2, axis=0)[-2:]
+        counts = np.maximum(np.bincount(owners, minlength=len(texts)), 1)
+        margin = (top2[1] - top2[0]) / counts
+        return self.classes[best], margin.astype(np.float32)

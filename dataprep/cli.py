@@ -252,11 +252,19 @@ def _print_summary(stats: dict) -> None:
         console.print(
             "de-identified: " + ", ".join(f"{k} {v}" for k, v in stats["deidentify"].items())
         )
-    classifier = (stats.get("department") or {}).get("classifier")
+    department = stats.get("department") or {}
+    classifier = department.get("classifier")
     if classifier and "accuracy" in classifier:
         console.print(
             f"department classifier: held-out accuracy {classifier['accuracy']:.3f} "
-            f"on {classifier['held_out']} records"
+            f"on {classifier['held_out']} records (in-distribution: the classes of the "
+            f"labelled inputs, {', '.join(department.get('top_levels_seen', []))})"
+        )
+    if "coverage" in department:
+        console.print(
+            f"departments guessed for {department['predicted']:,} of "
+            f"{department['unlabelled']:,} unlabelled records ({department['coverage']:.0%}); "
+            f"{department['abstained']:,} got none"
         )
     if stats.get("subsets_not_made"):
         console.print(

@@ -10,6 +10,7 @@ import numpy as np
 
 from dataprep.classifier import NaiveBayes
 from dataprep.contamination import NgramIndex
+from dataprep.deptguess import Confidence, DepartmentGuesser, calibrate
 from dataprep.spool import predict
 from dataprep.steps.base import StepStats
 from dataprep.steps.dedup import DedupResult, deduplicate, spool_verifier
@@ -109,25 +110,64 @@ def _departments(recipe, state, keep, related, workers):
         "unlabelled": int((~labelled & keep).sum()),
     }
     fit, held = state.tables["fit"], state.tables["held"]
-    if not params.classify or fit.docs.sum() < params.min_labelled or (fit.docs > 0).sum() < 2:
+    wanted = keep & ~labelled
+    if not params.classify:
         code[~labelled] = taxonomy.codes.get(params.unknown, UNKNOWN)
         info["classifier"] = None
         return code, predicted, info
-    info["classifier"] = _evaluate(
-        NaiveBayes(fit, params.alpha), state, keep, related, labelled, taxonomy, workers
-    )
-    wanted = keep & ~labelled
-    if wanted.any():
+    model, threshold = None, float("inf")
+    if fit.docs.sum() >= params.min_labelled and (fit.docs > 0).sum() >= 2:
+        info["classifier"] = _evaluate(
+            NaiveBayes(fit, params.alpha),
+            state,
+            keep,
+            related,
+            labelled,
+            taxonomy,
+            workers,
+            params.min_precision,
+        )
         model = NaiveBayes(fit.plus(held), params.alpha)
-        code[wanted] = predict(state.spool, wanted, model, workers)
-        predicted[wanted] = True
+        found = info["classifier"]["confidence_threshold"]
+        threshold = float("inf") if found is None else found
+    else:
+        info["classifier"] = None
+    if model is None and not params.keywords:
+        code[~labelled] = taxonomy.codes.get(params.unknown, UNKNOWN)
+        return code, predicted, info
+    if wanted.any():
+        guesser = DepartmentGuesser(taxonomy, model, threshold) if params.keywords else None
+        guesser = guesser or _NoPrior(taxonomy, model, threshold)
+        code[wanted] = predict(state.spool, wanted, guesser, workers)
+        predicted[wanted] = code[wanted] >= 0
     info["predicted"] = int(predicted.sum())
+    info["abstained"] = int((wanted & ~predicted).sum())
+    info["coverage"] = round(info["predicted"] / max(int(wanted.sum()), 1), 4)
+    seen = sorted({taxonomy.paths[c][0] for c in (model.classes if model else [])})
+    info["top_levels_seen"] = seen
+    info["top_levels_from_keywords_only"] = [
+        taxonomy.paths[c][0]
+        for c, words in taxonomy.keywords.items()
+        if words and taxonomy.paths[c][0] not in seen
+    ]
     return code, predicted, info
 
 
-def _evaluate(model, state, keep, related, labelled, taxonomy, workers) -> dict[str, Any]:
+class _NoPrior(DepartmentGuesser):
+    """The classifier alone (keywords off): its guess when confident, else none."""
+
+    def __init__(self, taxonomy, model, threshold) -> None:
+        super().__init__(taxonomy, model, threshold)
+        self.prior.pattern = None
+
+
+def _evaluate(
+    model, state, keep, related, labelled, taxonomy, workers, precision: float
+) -> dict[str, Any]:
     """Accuracy on held-out labelled records that survived dedup and have no duplicate among
-    the fitted records (a dropped near-copy of a held-out record in the fit counts would leak)."""
+    the fitted records (a dropped near-copy of a held-out record in the fit counts would leak).
+    Half of them (by id hash) calibrate the confidence threshold for ``precision``; the other
+    half reports what that threshold gives."""
     code, held = state.arrays["code"].astype(np.int64), state.arrays["held"]
     leaked = np.zeros(len(code), dtype=bool)
     fitted_dups = ~keep & labelled & ~held & (related >= 0)
@@ -138,15 +178,26 @@ def _evaluate(model, state, keep, related, labelled, taxonomy, workers) -> dict[
         "classes": len(model.classes),
         "held_out": int(wanted.sum()),
         "excluded_near_copies": int((keep & held & leaked).sum()),
+        "confidence_threshold": None,  # None: never confident enough (the prior, or none)
+        "note": "held out from the same labelled inputs: an in-distribution figure",
     }
     if wanted.any():
         guess = predict(state.spool, wanted, model, workers)
+        confidence = predict(state.spool, wanted, Confidence(model), workers)
         truth = code[wanted]
         tops = np.array([taxonomy.top(c) for c in range(len(taxonomy.paths))])
         info["accuracy"] = round(float((guess == truth).mean()), 4)
         info["top_level_accuracy"] = round(float((tops[guess] == tops[truth]).mean()), 4)
         majority = np.bincount(truth).argmax()
         info["majority_baseline"] = round(float((truth == majority).mean()), 4)
+        right = guess == truth
+        tune = (state.arrays["idhash"][wanted] & np.uint64(1)) == 0
+        threshold = calibrate(confidence[tune], right[tune], precision)
+        sure = ~tune & (confidence >= threshold)
+        info["confidence_threshold"] = round(threshold, 6) if np.isfinite(threshold) else None
+        info["reported_on"] = int((~tune).sum())
+        info["coverage_at_threshold"] = round(float(sure.sum() / max((~tune).sum(), 1)), 4)
+        info["accuracy_at_threshold"] = round(float(right[sure].mean()), 4) if sure.any() else None
     return info
 
 

@@ -18,6 +18,8 @@ class Taxonomy:
     paths: list[tuple[str, ...]]
     codes: dict[str, int]  # canonical name or alias -> code
     english: dict[str, str]
+    keywords: dict[int, list[str]] = field(default_factory=dict)  # top-level code -> words
+    keyword_weight: dict[int, float] = field(default_factory=dict)  # top-level code -> weight
     _cache: dict[tuple, int] = field(default_factory=dict, repr=False)
 
     @classmethod
@@ -63,22 +65,29 @@ def _load(path: str) -> Taxonomy:
     paths: list[tuple[str, ...]] = []
     codes: dict[str, int] = {}
     english: dict[str, str] = {}
+    keywords: dict[int, list[str]] = {}
+    weights: dict[int, float] = {}
     for top, spec in data.items():
         _add(paths, codes, english, (top,), spec, path)
+        words = (spec or {}).get("keywords") or []
+        if not isinstance(words, list):
+            raise ValueError(f"{path}: {top}.keywords must be a list of words")
+        keywords[codes[top]] = [str(w) for w in words]
+        weights[codes[top]] = float((spec or {}).get("keyword_weight", 1.0))
         subs = (spec or {}).get("subs") or {}
         if not isinstance(subs, dict):
             raise ValueError(f"{path}: {top}.subs must be a mapping")
         for sub, sub_spec in subs.items():
             _add(paths, codes, english, (top, sub), sub_spec, path)
-    return Taxonomy(paths, codes, english)
+    return Taxonomy(paths, codes, english, keywords, weights)
 
 
 def _add(paths, codes, english, dept: tuple[str, ...], spec, source: str) -> None:
     spec = spec or {}
     key = ".".join(dept)
     if not isinstance(spec, dict):
-        raise ValueError(f"{source}: {key} must be a mapping (en, aliases, subs)")
-    unknown = set(spec) - {"en", "aliases", "subs"}
+        raise ValueError(f"{source}: {key} must be a mapping (en, aliases, subs, keywords)")
+    unknown = set(spec) - {"en", "aliases", "subs", "keywords", "keyword_weight"}
     if unknown:
         raise ValueError(f"{source}: {key}: unknown key {sorted(unknown)[0]!r}")
     code = len(paths)

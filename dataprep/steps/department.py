@@ -23,7 +23,10 @@ class DepartmentParams:
     """``taxonomy``: a taxonomy YAML (default: the bundled one); ``classify``: predict the
     department of unlabelled records (needs ``min_labelled`` labelled ones); ``holdout``: share
     of labelled records kept out of fitting to measure accuracy; ``alpha``: NB smoothing;
-    ``unknown``: department given to unlabelled records when no classifier runs."""
+    ``unknown``: department given to unlabelled records when no classifier runs;
+    ``keywords``: use the taxonomy's keyword prior for departments the classifier never saw
+    (and alone when too few records are labelled); ``min_precision``: the held-out precision
+    the classifier's confidence threshold is calibrated to (below it: the prior, or none)."""
 
     taxonomy: str | None = None
     classify: bool = True
@@ -31,10 +34,14 @@ class DepartmentParams:
     alpha: float = 0.1
     min_labelled: int = 20
     unknown: str = "其他"
+    keywords: bool = True
+    min_precision: float = 0.9
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.holdout < 1.0:
             raise ValueError("holdout must be in [0, 1)")
+        if not 0.0 < self.min_precision <= 1.0:
+            raise ValueError("min_precision must be in (0, 1]")
         try:
             Taxonomy.load(self.taxonomy)
         except OSError as exc:

@@ -1,0 +1,67 @@
+"""Department guesses beyond the labelled classes: the taxonomy's keyword prior, the
+classifier's calibrated confidence, abstention, and what stats.json reports."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from dataprep.classifier import CountTable, NaiveBayes, features, sparse_counts
+from dataprep.deptguess import ABSTAIN, DepartmentGuesser, KeywordPrior, calibrate
+from dataprep.taxonomy import Taxonomy
+from tests.dataprep.conftest import SAMPLE, prep
+
+TAXONOMY = Taxonomy.load()
+
+
+def code(*path: str) -> int:
+    return TAXONOMY.codes[path[-1]]
+
+
+def cardio_gastro_model() -> NaiveBayes:
+    """A classifier that only ever saw two 内科 sub-departments."""
+    texts = ["高血压头晕心慌胸闷，血压一百六", "冠心病胸痛心律不齐"] * 5 + [
+        "胃痛反酸胃胀，消化不良",
+        "腹泻拉肚子肠炎，胃炎",
+    ] * 5
+    classes = np.array([code("心血管内科")] * 10 + [code("消化内科")] * 10)
+    table = CountTable(len(TAXONOMY.paths))
+    owners, buckets = features(texts)
+    table.add(*sparse_counts(classes, owners, buckets), classes)
+    return NaiveBayes(table)
+
+
+def test_keyword_prior_ranks_population_over_organ() -> None:
+    prior = KeywordPrior(TAXONOMY)
+    assert prior.top("宝宝咳嗽发烧三天了") == code("儿科")
+    assert prior.top("怀孕三个月，最近白带多") == code("妇产科")
+    assert prior.top("今天天气很好") == ABSTAIN
+
+
+def test_departments_the_classifier_never_saw_come_from_the_prior() -> None:
+    guesser = DepartmentGuesser(TAXONOMY, cardio_gastro_model(), threshold=0.0)
+    guesses = guesser.predict(["脸上长了很多痘痘，还有湿疹瘙痒", "高血压头晕，血压一百六"])
+    assert guesses[0] == code("皮肤科")
+    assert guesses[1] == code("心血管内科")
+
+
+def test_unconfident_guesses_without_a_prior_abstain() -> None:
+    guesser = DepartmentGuesser(TAXONOMY, cardio_gastro_model(), threshold=np.inf)
+    assert guesser.predict(["最近总觉得不太舒服"])[0] == ABSTAIN
+
+
+def test_calibrated_threshold_keeps_the_precision_asked_for() -> None:
+    confidence = np.array([0.9, 0.8, 0.7, 0.6, 0.5, 0.4])
+    correct = np.array([True, True, True, False, True, False])
+    assert calibrate(confidence, correct, 0.8) == 0.5  # 4 of the top 5 are right
+    assert calibrate(confidence, correct, 1.0) == 0.7
+    assert calibrate(confidence, np.zeros(6, bool), 0.5) == np.inf
+
+
+def test_stats_report_coverage_and_the_departments_seen(tmp_path) -> None:
+    stats = prep([SAMPLE / "raw_sample.jsonl"], tmp_path / "out").stats["department"]
+    assert 0.0 <= stats["coverage"] <= 1.0
+    assert stats["predicted"] + stats["abstained"] == stats["unlabelled"]
+    assert "儿科" in stats["top_levels_from_keywords_only"] or "儿科" in stats["top_levels_seen"]
+    classifier = stats["classifier"]
+    if classifier is not None:
+        assert "in-distribution" in classifier["note"]
