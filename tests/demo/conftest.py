@@ -133,3 +133,21 @@ def api_pair(lf_api, tiny_qwen2) -> list:
     A list, so a test that restarts A on its port puts the new server in its place.
     """
     return [lf_api(tiny_qwen2, max_concurrent=2), lf_api(tiny_qwen2, max_concurrent=2)]
+
+
+def submit(page, question: str, attempts: int = 5) -> None:
+    """Type ``question`` and press 发送 until the page takes it (the box empties).
+
+    Under load a click can land while Gradio is still wiring the page or closing the last
+    answer's event, and is then dropped; pressing again with an empty box sends nothing."""
+    page.locator("#question textarea").fill(question)
+    for _ in range(attempts):
+        page.locator("#send").click()
+        try:
+            page.wait_for_function(
+                "() => document.querySelector('#question textarea').value === ''", timeout=5_000
+            )
+            return
+        except Exception:  # noqa: BLE001 - not taken yet: press again
+            continue
+    raise AssertionError(f"the page never took {question!r}")

@@ -7,7 +7,7 @@ import pytest
 
 from eval.stub_server import StubResponse, StubServer, stream_events
 from tests.conftest import free_port
-from tests.demo.conftest import start_demo, stop_process
+from tests.demo.conftest import start_demo, stop_process, submit
 
 pytestmark = pytest.mark.slow
 SLOW_FIRST_TOKEN_S = 10.0
@@ -42,8 +42,7 @@ def test_banner_is_shown_before_the_answer_streams(
     page, slow_demo, artifacts, question, expected, absent
 ):
     page.goto(slow_demo.url)
-    page.locator("#question textarea").fill(question)
-    page.locator("#send").click()
+    submit(page, question)
     banner = page.locator("#red-flag-banner")
     banner.wait_for(state="visible", timeout=SLOW_FIRST_TOKEN_S * 1000 * 0.6)
     bot = page.locator('#chat-0 [data-testid="bot"]').last

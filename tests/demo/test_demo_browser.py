@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import free_port
-from tests.demo.conftest import start_demo, stop_process
+from tests.demo.conftest import start_demo, stop_process, submit
 
 pytestmark = pytest.mark.slow
 
@@ -62,8 +62,7 @@ def set_max_tokens(page, value: int) -> None:
 def send(page, demo_app, question: str) -> int:
     """Type and send ``question``; return how many answers column A will then hold."""
     count = page.locator('#chat-0 [data-testid="bot"]').count() + 1
-    page.locator("#question textarea").fill(question)
-    page.locator("#send").click()
+    submit(page, question)
     return count
 
 
@@ -149,7 +148,7 @@ def test_stop_button_freezes_a_long_answer(page, demo_app, artifacts):
                    return b.length && !b[b.length - 1].innerText.startsWith('…'); }"""
     )
     page.locator("#stop").click()
-    page.wait_for_function("document.querySelector('#status').innerText.includes('已停止')")
+    page.wait_for_function("() => document.querySelector('#status').innerText.includes('已停止')")
     frozen = latest.inner_text()
     page.wait_for_timeout(1000)
     assert latest.inner_text() == frozen
@@ -180,7 +179,7 @@ def test_clear_empties_the_chat_and_hides_the_banner(page, demo_app):
     open_demo(page, demo_app)
     ask(page, demo_app, EMERGENCY)
     page.locator("#clear").click()
-    page.wait_for_function("!document.querySelector('#chat-0 [data-testid=bot]')")
+    page.wait_for_function("() => !document.querySelector('#chat-0 [data-testid=bot]')")
     assert not page.locator("#red-flag-banner").is_visible()
     assert page.locator("#status").inner_text().strip() == ""
 

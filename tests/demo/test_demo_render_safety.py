@@ -17,7 +17,7 @@ import pytest
 
 from eval.stub_server import StubResponse, StubServer, stream_events
 from tests.conftest import free_port
-from tests.demo.conftest import start_demo, stop_process
+from tests.demo.conftest import start_demo, stop_process, submit
 
 pytestmark = pytest.mark.slow
 
@@ -142,17 +142,7 @@ def hostile_demo(beacon, tmp_path):
 
 
 def _ask(page, question: str, count: int) -> None:
-    box = page.locator("#question textarea")
-    box.fill(question)
-    for _ in range(5):  # a click that lands while the last answer's event is closing is dropped
-        page.locator("#send").click()
-        try:
-            page.wait_for_function(
-                "() => document.querySelector('#question textarea').value === ''", timeout=5_000
-            )
-            break
-        except Exception:  # noqa: BLE001 - not taken yet: click again
-            continue
+    submit(page, question)
     try:
         page.wait_for_function(
             """(n) => document.querySelectorAll('#chat-0 [data-testid="bot"]').length >= n

@@ -10,7 +10,7 @@ import pytest
 
 from eval.stub_server import StubResponse, StubServer, stream_events
 from tests.conftest import free_port
-from tests.demo.conftest import start_demo, stop_process
+from tests.demo.conftest import start_demo, stop_process, submit
 
 pytestmark = pytest.mark.slow
 
@@ -41,8 +41,7 @@ def test_thinking_is_folded_away_and_left_out_of_the_history(page, thinking_demo
     demo, server = thinking_demo
     page.goto(demo.url)
     for count, question in enumerate(("胸口痛，出冷汗", "现在好点了，还要去医院吗？"), start=1):
-        page.locator("#question textarea").fill(question)
-        page.locator("#send").click()
+        submit(page, question)
         page.wait_for_function(
             """(n) => document.querySelectorAll('#chat-0 [data-testid="bot"]').length >= n
                       && !document.querySelector('#status').innerText.includes('生成中')""",
