@@ -189,7 +189,11 @@ def matches(flag: RedFlag, text: str) -> bool:
 def detect_red_flags(text: str) -> list[RedFlag]:
     """The red flags ``text`` (a patient's message) describes, in rule order."""
     normalized = normalize(text)
-    return [flag for flag in RED_FLAGS if matches(flag, normalized)]
+    return [
+        flag
+        for flag in RED_FLAGS
+        if matches(flag, normalized) and not (flag.unless and re.search(flag.unless, normalized))
+    ]
 
 
 def needs_crisis_support(flags: list[RedFlag]) -> bool:
