@@ -16,7 +16,7 @@ STAGE_COMMANDS: dict[str, tuple[str, str, str]] = {
     "crawl": ("crawler.cli", "crawl", "Crawl Q&A sites; serve the bundled sample site."),
     "prep": ("dataprep.cli", "prep", "Clean, de-identify, dedup and split data for LLaMA-Factory."),
     "check": ("medqa.check.cli", "check", "Validate LLaMA-Factory YAMLs and catch known pitfalls."),
-    "serve": ("medqa.serve", "serve", "Check a config, then run `llamafactory-cli api` safely."),
+    "serve": ("medqa.serve", "serve", "Check a config, then serve LLaMA-Factory's API with a key, no CORS."),
     "eval": ("eval.cli", "eval_group", "Evaluate an OpenAI-compatible endpoint; compare runs."),
     "demo": ("demo.cli", "demo", "Gradio medical chat app over an OpenAI-compatible API."),
     "dev": ("medqa.dev", "dev", "Developer tools (tiny offline Qwen models)."),
