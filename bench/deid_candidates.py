@@ -27,7 +27,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from medqa.deid import Deidentifier  # noqa: E402
-from medqa.deid.evaluate import format_table, load_set, score  # noqa: E402
+from medqa.deid.evaluate import format_table, load_set, score, spans_from_output  # noqa: E402
 
 Spans = list[tuple[str, int, int]]
 OLD_COMMIT = "1c96aac"
@@ -47,6 +47,36 @@ def _old_module(path: str, name: str) -> types.ModuleType:
 def engine() -> Callable[[str], Spans]:
     deid = Deidentifier()
     return lambda text: [(s.kind, s.start, s.end) for s in deid.find(text)]
+
+
+def prep_path() -> Callable[[str], Spans]:
+    """dataprep's ``deidentify`` step on a record, scored by the text it writes."""
+    from dataprep.steps.base import StepStats
+    from dataprep.steps.deidentify import Deidentify, DeidentifyParams
+
+    step = Deidentify(DeidentifyParams())
+
+    def find(text: str) -> Spans:
+        record = {"question": text, "answer": "", "meta": {}}
+        step.apply(record, StepStats())
+        return spans_from_output(text, record["question"], step.engine.placeholders)
+
+    return find
+
+
+def crawler_path() -> Callable[[str], Spans]:
+    """The crawler's DeidentifyPipeline on an item, scored by the text it writes."""
+    from scrapy.utils.test import get_crawler
+
+    from crawler.pipelines import DeidentifyPipeline
+
+    pipeline = DeidentifyPipeline.from_crawler(get_crawler(settings_dict={}))
+
+    def find(text: str) -> Spans:
+        item = pipeline.process_item({"title": "", "question": text, "answers": []})
+        return spans_from_output(text, item["question"], pipeline.engine.placeholders)
+
+    return find
 
 
 def old_prep() -> Callable[[str], Spans]:
@@ -169,6 +199,8 @@ def presidio_patterns() -> Callable[[str], Spans]:
 
 CANDIDATES = {
     "engine": engine,
+    "prep_path": prep_path,
+    "crawler_path": crawler_path,
     "old_prep": old_prep,
     "old_crawler": old_crawler,
     "jionlp": jionlp_extractors,

@@ -24,7 +24,7 @@ _P = "(?:(?![" + re.escape(_NOT_IN_PLACE) + "])[\u4e00-\u9fff])"
 _PN = rf"(?:{_P}|[0-9])"  # inside a name: 中山二路 is 中山2路 in the folded view
 _NUM = r"[0-9A-Za-z十一二三四五六七八九〇零]{1,5}"
 # Only the town level belongs to an address: province, city and district stay (我在广州, 海淀区).
-_ADMIN = rf"(?:{_PN}{{1,8}}?(?:镇|乡|街道))"
+_ADMIN = rf"(?:{_PN}{{1,8}}?(?:镇|乡|街道|村委会|居委会|村民委员会))"
 _ROAD = (
     rf"(?:{_P}{_PN}{{0,9}}?|[0-9]{{2,3}})(?:大街|大道|路|街|巷|弄|胡同)"
     r"(?:[东西南北中](?![路街])|[一二三四五六七八九十0-9]段)?"
@@ -40,12 +40,21 @@ _ESTATE = (
     r"(?![市区县省镇乡])"
 )
 _UNIT_WORD = r"(?:号楼|号院|栋|幢|座|单元|层|楼|室|户|号|组|队|社|排|门|期|区)"
-_UNITS = rf"(?: ?{_NUM}(?:-{_NUM})? ?{_UNIT_WORD})+(?: ?-?[0-9]{{2,5}}(?:室|房|号)?)?"
-_ROOM = r"(?: ?[0-9]{1,4}-[0-9]{1,4}(?:-[0-9]{1,5})?| ?[0-9]{3,4}(?:室|房)?)"
+_UNITS = rf"(?: ?{_NUM}(?:-{_NUM})? ?{_UNIT_WORD})+(?: ?-?[0-9]{{2,5}}[A-Za-z]?(?:室|房|号)?)?"
+_ROOM = r"(?: ?[A-Za-z]?[0-9]{1,4}-[0-9]{1,4}(?:-[0-9]{1,5})?| ?[0-9]{3,4}(?:室|房)?)"
 _NUMBER = rf" ?{_NUM} ?(?:号|弄|巷)(?:院|楼)?(?:附{_NUM}号)?"
+# Inside a building's name, after a road and number, 省 市 会 太 are name characters
+# (省气象局宿舍, 越秀城市广场, 国际商会中心, 太古里); the longest name that ends in a suffix is taken.
+_BP = (
+    "(?:(?!["
+    + re.escape(
+        _NOT_IN_PLACE.replace("省", "").replace("市", "").replace("会", "").replace("太", "")
+    )
+    + "])[\u4e00-\u9fff0-9])"
+)
 _BUILDING = (
-    rf"(?:{_P}{_PN}{{1,11}}?(?:{_PLACE_SUFFIX[3:-1]}|小学|中学|大学|学校|幼儿园|大楼|中心|公司|酒店|宾馆|饭店)"
-    rf"|{_P}{_PN}{{1,9}}?(?={_UNITS}))"
+    rf"(?:(?![0-9]){_BP}{{2,12}}(?:{_PLACE_SUFFIX[3:-1]}|小学|中学|大学|学校|幼儿园|大楼|中心|公司|酒店|宾馆|饭店)"
+    rf"|{_P}{_PN}{{1,9}}?(?={_UNITS}))(?:[东西南北中]区)?"
 )
 _ADDRESS_CUE = r"(?:家住|住址|地址|现住|居住在|居住于|住在|家在|寄到|送到|收货地址|户籍地|户口在)"
 
@@ -62,6 +71,12 @@ _ADDRESS_RULES = (
     Rule(
         "address",
         re.compile(rf"{_ADMIN}*(?:{_ROAD})?{_PLACE}(?:{_UNITS}|{_ROOM})"),
+        50,
+    ),
+    # an estate named without a suffix, then building and room: 星河明居2栋18B
+    Rule(
+        "address",
+        re.compile(rf"{_P}{_PN}{{1,5}}?(?=[0-9]{{1,3}} ?(?:栋|幢|座|号楼))(?:{_UNITS})"),
         50,
     ),
     # town and village, maybe a group: 城关镇李家村3组
@@ -88,7 +103,8 @@ _VILLAGE_ANCHOR = re.compile("村")
 ADDRESS_RULES = (
     anchored(_ADDRESS_RULES[0], _ROAD_ANCHOR, 24, 60),
     anchored(_ADDRESS_RULES[1], _UNIT_ANCHOR, 40, 30),
-    anchored(_ADDRESS_RULES[2], _VILLAGE_ANCHOR, 20, 24),
-    anchored(_ADDRESS_RULES[3], _VILLAGE_ANCHOR, 10, 12),
-    anchored(_ADDRESS_RULES[4], re.compile(_ADDRESS_CUE[3:-1]), 0, 80),
+    anchored(_ADDRESS_RULES[2], re.compile("栋|幢|座|号楼"), 10, 20),
+    anchored(_ADDRESS_RULES[3], _VILLAGE_ANCHOR, 20, 24),
+    anchored(_ADDRESS_RULES[4], _VILLAGE_ANCHOR, 10, 12),
+    anchored(_ADDRESS_RULES[5], re.compile(_ADDRESS_CUE[3:-1]), 0, 80),
 )

@@ -15,11 +15,14 @@ from dataclasses import dataclass
 from medqa.deid.address import ADDRESS_RULES
 from medqa.deid.fold import fold
 from medqa.deid.names import NAME_RULES
-from medqa.deid.rules import ALL_RULES, Rule
+from medqa.deid.rules import ALL_RULES, ENCLOSED_RUN, Rule
 from medqa.deid.vocabulary import KINDS, PLACEHOLDER_RE, PLACEHOLDERS, canonical_kind
 
 FOLDED_RULES: tuple[Rule, ...] = (*ALL_RULES, *ADDRESS_RULES)  # run on the folded view
-TEXT_RULES: tuple[Rule, ...] = NAME_RULES  # run on the text as written (一 is a name character)
+TEXT_RULES: tuple[Rule, ...] = (
+    *NAME_RULES,
+    ENCLOSED_RUN,
+)  # run on the text as written (一 is a name character)
 # Every folded rule needs one of these in the text as written; texts without any skip them
 # (and the folding): a digit or Latin letter of any width, "@", a run of Chinese numerals, or a
 # road, building or address word.
@@ -104,7 +107,31 @@ def find_all(text: str, kinds: frozenset[str] = frozenset(KINDS)) -> list[Span]:
     found = [f for f in found if f[3] in kinds or f[3] == "doctor_name"]
     if not found:
         return []
-    return [s for s in _merge(found) if s.kind in kinds]
+    return [s for s in _repeat_names(text, _merge(found)) if s.kind in kinds]
+
+
+_NAME_KINDS = ("person_name", "doctor_name")
+
+
+def _repeat_names(text: str, spans: list[Span]) -> list[Span]:
+    """Every other place a found name is written is that name too (姓名 邓晓琳 … 邓晓琳你好)."""
+    names = {text[s.start : s.end]: s.kind for s in spans if s.kind in _NAME_KINDS}
+    names = {name: kind for name, kind in names.items() if len(name) >= 2}
+    if not names:
+        return spans
+    taken = [(s.start, s.end) for s in spans]
+    extra = []
+    for name, kind in names.items():
+        pos = text.find(name)
+        while pos >= 0:
+            end = pos + len(name)
+            if not any(pos < b and a < end for a, b in taken):
+                extra.append(Span(kind, pos, end))
+                taken.append((pos, end))
+            pos = text.find(name, end)
+    if not extra:
+        return spans
+    return sorted(spans + extra, key=lambda s: s.start)
 
 
 _META = set("[](){}*+?^$.|")

@@ -3,17 +3,21 @@
 A labelled set is JSON Lines: ``{"id", "text", "identifiers": [{"kind", "value"}], "negatives":
 [span, ...]}``; every value and negative is a substring of ``text``.
 
-- An identifier is **caught** when every non-space character of every occurrence of its value
-  in the text lies inside a replaced span (of any kind: what matters is that it is gone);
-  ``kind_agree`` counts the caught ones whose covering span has the labelled kind.
-- A replaced span is **correct** when it overlaps a labelled identifier; precision per kind is
-  over the spans the engine gave that kind.
+- An identifier is **caught** when its identifying core is gone: every core character of every
+  occurrence of its value lies inside a replaced span (of any kind: what matters is that it is
+  gone); ``kind_agree`` counts the caught ones whose covering spans have the labelled kind.
+- The **core** of a value is the value less what identifies no one, which writers of labelled
+  sets include or leave out as they please (one rule, the same for every set and every finder):
+  spaces and punctuation anywhere; for an address, the administrative prefix (province, city,
+  district, county: ``广州市天河区`` in ``广州市天河区天河北路233号``, which the engine's policy
+  keeps) and the words that join its parts (``对面的``, ``附近的``, ``后面的`` in
+  ``小寨东路91号万达广场对面的长安小区``); for a bed, the ward or unit before the bed number
+  (``ICU`` in ``ICU 6床``, ``抢救室`` in ``抢救室2床``). ``core=False`` scores the whole value.
+- A replaced span is **correct** when it overlaps a labelled identifier, or is attached to one:
+  separated from it only by punctuation, spaces and at most one link word (``提取码``, ``密码``,
+  ``或``), as a share link's code or an id repeated in another spelling is. Precision per kind
+  is over the spans the finder gave that kind.
 - A hard negative is **intact** when no replaced span touches any of its occurrences.
-
-The engine keeps province, city and district (clinically useful, and a bare city is no
-identifier); labelled sets differ on whether an address value includes them. With
-``admin_prefix_kept=True`` an address counts as caught when everything after that prefix
-(``广州市天河区`` in ``广州市天河区天河北路233号``) is replaced.
 """
 
 from __future__ import annotations
@@ -105,17 +109,48 @@ def _occurrences(text: str, value: str) -> list[tuple[int, int]]:
 
 
 _ADMIN_PREFIX = re.compile(r"^(?:[\u4e00-\u9fff]{1,7}?(?:省|自治区|市|自治州|地区|区|县|旗))+")
+_ADDRESS_JOINS = re.compile(
+    r"(?<=.)(?:斜?对面|对过|后面|前面|背后|旁边|边上|附近|隔壁|楼下|楼上|里面|里边)的?|(?<=.)的(?=.)"
+)
+_WARD_PREFIX = re.compile(
+    r"^(?:[A-Z]{2,5}|[\u4e00-\u9fff]{0,8}?(?:科|病区|病房|监护室|抢救室|观察室|留观室|急诊))"
+    r"(?=\s*[第加]?\s*[0-9０-９一二三四五六七八九十])"
+)
+_NOT_CORE = re.compile(r"[\s\W_]")
+_ATTACHED_GAP = re.compile(
+    r"^[\s,，:：;；()（）/、.。-]*(?:提取码|访问码|分享码|密码|或者|或|即)?[\s,，:：()（）/、-]*$"
+)
 
 
-def _required(kind: str, value: str, admin_prefix_kept: bool) -> int:
-    """How many leading characters of ``value`` may stay (an address's administrative prefix)."""
-    if kind != "address" or not admin_prefix_kept:
-        return 0
-    prefix = _ADMIN_PREFIX.match(value)
-    return prefix.end() if prefix and prefix.end() < len(value) else 0
+def core_offsets(kind: str, value: str) -> list[int]:
+    """Offsets in ``value`` of its identifying core (see the module doc)."""
+    keep = [not _NOT_CORE.match(char) for char in value]
+    spare: list[tuple[int, int]] = []
+    if kind == "address":
+        prefix = _ADMIN_PREFIX.match(value)
+        if prefix and prefix.end() < len(value):
+            spare.append(prefix.span())
+        spare.extend(m.span() for m in _ADDRESS_JOINS.finditer(value))
+    elif kind == "bed":
+        ward = _WARD_PREFIX.match(value)
+        if ward:
+            spare.append(ward.span())
+    for a, b in spare:
+        keep[a:b] = [False] * (b - a)
+    core = [i for i, kept in enumerate(keep) if kept]
+    return core or [i for i, char in enumerate(value) if not char.isspace()]
 
 
-def score(cases: Iterable[dict], finder: Finder, admin_prefix_kept: bool = False) -> Score:
+def _attached(text: str, a: int, b: int, gold: list[tuple[int, int]]) -> bool:
+    """A span next to a labelled identifier, only punctuation and a link word between."""
+    for ga, gb in gold:
+        gap = text[gb:a] if gb <= a else text[b:ga] if b <= ga else None
+        if gap is not None and len(gap) <= 6 and _ATTACHED_GAP.match(gap):
+            return True
+    return False
+
+
+def score(cases: Iterable[dict], finder: Finder, core: bool = True) -> Score:
     """Score ``finder`` on ``cases`` (see the module doc for what counts)."""
     result = Score()
     for case in cases:
@@ -131,8 +166,12 @@ def score(cases: Iterable[dict], finder: Finder, admin_prefix_kept: bool = False
             result.gold[kind] += 1
             places = _occurrences(text, value)
             gold_ranges.extend(places)
-            skip = _required(kind, value, admin_prefix_kept)
-            chars = [i for a, b in places for i in range(a + skip, b) if not text[i].isspace()]
+            offsets = (
+                core_offsets(kind, value)
+                if core
+                else [i for i, char in enumerate(value) if not char.isspace()]
+            )
+            chars = [a + i for a, _ in places for i in offsets]
             if all(covered[i] for i in chars):
                 result.caught[kind] += 1
                 if all(covered[i] == kind for i in chars):
@@ -141,7 +180,9 @@ def score(cases: Iterable[dict], finder: Finder, admin_prefix_kept: bool = False
                 result.misses.append((cid, kind, value))
         for kind, a, b in spans:
             result.spans[kind] += 1
-            if any(a < gb and ga < b for ga, gb in gold_ranges):
+            if any(a < gb and ga < b for ga, gb in gold_ranges) or _attached(
+                text, a, b, gold_ranges
+            ):
                 result.correct[kind] += 1
             else:
                 result.false_spans.append((cid, kind, text[a:b]))
@@ -153,6 +194,25 @@ def score(cases: Iterable[dict], finder: Finder, admin_prefix_kept: bool = False
             else:
                 result.negatives_intact += 1
     return result
+
+
+def spans_from_output(
+    text: str, output: str, placeholders: dict[str, str]
+) -> list[tuple[str, int, int]]:
+    """The spans a stage replaced, read back from its output (``placeholders``: kind → text), so
+    a whole stage (the crawler's pipeline, a prep step) is scored by what it writes. Where two
+    placeholders touch, the boundary between them is a guess (what was replaced is not)."""
+    kind_of = {written: kind for kind, written in placeholders.items()}
+    marker = re.compile("|".join(map(re.escape, sorted(kind_of, key=len, reverse=True))))
+    kinds = [kind_of[m.group()] for m in marker.finditer(output)]
+    if not kinds:
+        return []
+    literals = marker.split(output)
+    shape = "(.+?)".join(map(re.escape, literals))
+    match = re.fullmatch(shape, text, re.S)
+    if match is None:
+        raise ValueError(f"output is not the text with spans replaced: {output[:80]!r}")
+    return [(kind, match.start(i + 1), match.end(i + 1)) for i, kind in enumerate(kinds)]
 
 
 def format_table(result: Score) -> str:

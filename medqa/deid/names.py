@@ -60,7 +60,9 @@ _PERSON_CUE = (
     r"(?<=[我他她俺你名字儿子女孩妈爸爹娘爷奶公婆友事哥姐弟妹夫妻叔姨舅姑机人，,\s])叫|姓名|"
     r"(?:患者|病人|病患)(?=姓名|[ :：])|(?<=床)(?:患者|病人)|"
     r"就诊人|联系人|收件人|收款人|收款户名|户名|开户人|开户名|持卡人|账户名|被保险人|投保人|参保人|伤者|"
-    r"委托人|签字人|家属|(?:我|他|她|俺|你)(?:的|家)?" + _RELATIVE + r")"
+    r"委托人|签字人|家属|(?<![\u4e00-\u9fff])我(?=[:：])|(?:我|他|她|俺|你)(?:的|家)?"
+    + _RELATIVE
+    + r")"
     r"(?:姓名|的名字)?(?:叫|名叫|是|为)?[ :：（(]{0,2}"
 )
 _HONORIFIC = (
@@ -75,6 +77,17 @@ _DOCTOR_LEAD = (
     r"(?:(?:主治医生|主管医生|主刀医生|主治医师|主任医师|副主任医师|值班医生|管床医生|经治医生|"
     r"接诊医生|首诊医生)(?:叫|是|姓名)?"
     r"|(?:医生|医师|大夫|主诊|接诊|签名|回复人|答复人)(?:叫|是|姓名|(?=[ :：])))"
+)
+# What may follow a name in a case header or a list of particulars: 张三，男，45岁; 何海燕，住院号
+_PARTICULARS = (
+    r"(?=[，,、 （(]{1,2}(?:[男女](?:性)?[，,、 ]{0,2}\d{1,3} ?(?:岁|周岁)|住院号|门诊号|病历号|"
+    r"就诊卡|身份证|手机|电话|联系电话|出生|生日))"
+)
+# Words that say a name follows, whatever its characters (transliterations, names without a
+# common surname): 他的中文名叫颂猜, 患者阿依古丽，女，41岁.
+_NAME_WORD = (
+    r"(?:中文名叫|中文名字叫|中文名是|全名叫|全名是|真名叫|真名是|"
+    r"(?<=[他她我你人友子儿女夫妻公婆爸妈姐哥弟妹])(?:的名字叫|名字叫|名叫))"
 )
 # A department or unit before a name signs an answer: 心理科 黄晓燕, ——生殖医学中心 吴瑾.
 _UNIT = r"[\u4e00-\u9fff]{0,12}?(?:科|中心|门诊|病区|专科|电生理)"
@@ -153,12 +166,32 @@ _NAME_RULES = (
     # a case header: 张三，男，45岁 / 患者李四（女，32岁）
     Rule(
         "person_name",
-        re.compile(
-            rf"(?:^|(?<=[\s，。,；;：:、（(]|者|人))(?P<v>{FULL_NAME})"
-            r"(?=[，,、 （(]{1,2}[男女](?:性)?[，,、 ]{0,2}\d{1,3} ?(?:岁|周岁))"
-        ),
+        re.compile(rf"(?:^|(?<=[\s，。,；;：:、（(]|者|人))(?P<v>{FULL_NAME})" + _PARTICULARS),
         43,
         _not_a_word,
+    ),
+)
+
+_NAME_RULES += (
+    # the doctor's full name after his surname and title: 何医生，何晓东; 杜医生 是不是杜明辉
+    Rule(
+        "doctor_name",
+        re.compile(
+            rf"(?P<s>{_SURNAME}) ?{_DOCTOR_TITLE}(?:[，, ]{{1,2}}| ?(?:是不是|就是|是|叫) ?)"
+            rf"(?P<v>(?P=s){_GIVEN}{{1,2}}){_AFTER_NAME}"
+        ),
+        40,
+    ),
+    # a name after a word that says one follows, in any characters up to the next stop
+    Rule(
+        "person_name",
+        re.compile(rf"{_NAME_WORD}[ :：]?(?P<v>{_GIVEN}{{2,4}})(?=[\s，。,.！!？?、；;）)]|$)"),
+        43,
+    ),
+    Rule(
+        "person_name",
+        re.compile(rf"(?:患者|病人)[ :：]?(?P<v>{_GIVEN}{{2,5}})" + _PARTICULARS),
+        43,
     ),
 )
 
@@ -199,7 +232,7 @@ _SIGNATURE_ANCHOR = re.compile(
 _HONORIFIC_ANCHOR = re.compile(_HONORIFIC)
 _RELATIVES = _RELATIVE[3:-1].split("|")
 _CUE_ANCHOR = re.compile(
-    r"我是|本人|名叫|名字|中文名|大名|叫|姓名|患者:|患者：|患者 |床患者|病人:|病人：|病人 |床病人|病患:|"
+    r"我:|我：|我是|本人|名叫|名字|中文名|大名|叫|姓名|患者:|患者：|患者 |床患者|病人:|病人：|病人 |床病人|病患:|"
     r"病患：|病患 |就诊人|联系人|收件人|收款|户名|开户|持卡人|"
     r"账户名|被保险人|投保人|参保人|伤者|委托人|签字人|家属"
 )
@@ -212,5 +245,13 @@ NAME_RULES = (
     anchored(_NAME_RULES[3], _HONORIFIC_ANCHOR, 5, 6),
     anchored(_NAME_RULES[4], _CUE_ANCHOR, 3, 24),
     anchored(_NAME_RULES[4], _RELATIVE_ANCHOR, 0, 24),
-    anchored(_NAME_RULES[5], re.compile("岁"), 14, 2),
+    anchored(
+        _NAME_RULES[5],
+        re.compile("岁|住院号|门诊号|病历号|就诊卡|身份证|手机|电话|出生|生日"),
+        14,
+        2,
+    ),
+    anchored(_NAME_RULES[6], _TITLE_ANCHOR, 5, 12),
+    anchored(_NAME_RULES[7], re.compile("中文名|全名|真名|名字叫|名叫"), 0, 14),
+    anchored(_NAME_RULES[8], re.compile("患者|病人"), 0, 14),
 )

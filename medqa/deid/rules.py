@@ -200,9 +200,19 @@ RECORD_RULES = (
         re.compile(
             _RECORD_WORDS
             + r"(?:码)?"
+            + r"(?:(?:(?!电话|手机|微信|QQ|qq)[^0-9A-Za-z\n。]){0,12}?(?:号码|卡号|编号)|好像|应该|大概|可能)?"
             + _LINK
             + r"(?P<v>(?=[A-Za-z0-9\- ]*\d{3})[A-Za-z0-9](?:[ \-]?[A-Za-z0-9]){3,28})"
             + _NOT_ALNUM_AFTER
+        ),
+        10,
+    ),
+    # the number first, its name after: 编号 TJ20231115-00382 是体检号
+    Rule(
+        "medical_record",
+        re.compile(
+            r"(?<![0-9A-Za-z\-])(?P<v>(?=[A-Za-z0-9\-]*\d{3})[A-Za-z0-9][A-Za-z0-9\-]{5,28})"
+            r" ?(?:是|就是|为)(?:我的|我|的|他的|她的)?" + _RECORD_WORDS
         ),
         10,
     ),
@@ -254,6 +264,26 @@ DOB_RULES = (
         re.compile(rf"(?<![0-9])(?P<v>{_DATE}) ?(?=出生|生人|生的|的生日|生(?:[，,.；;\s)]|$))"),
         13,
     ),
+)
+
+# An account name with an underscore and a digit (dy_xiaoyang2024), not inside a link or an
+# e-mail address (code names such as meta_info have no digit); only after a keyword in Chinese.
+_UNDERSCORE_ID = (
+    r"(?<![A-Za-z0-9_\-/.=?&#@])(?=[A-Za-z0-9_]*[0-9])[A-Za-z][A-Za-z0-9]*_[A-Za-z0-9_]*[A-Za-z0-9]"
+    r"(?![A-Za-z0-9_\-@]|\.[A-Za-z0-9])"
+)
+_SOCIAL_WORDS = (
+    r"(?:微博|抖音|小红书|红书|红薯|B站|b站|哔哩哔哩|bilibili|知乎|快手|视频号|豆瓣|头条号|"
+    r"ins|Instagram|INS|推特|twitter|Twitter|tiktok|TikTok)"
+)
+# A run of seven or more enclosed numbers (①②③⑧⑤⑥⑦⑨⑨, ⑬⑧⑥ ⑦⑤②⑨) is a number spelt to dodge a
+# filter, whatever the keyword: a list marker is one enclosed number, then words.
+_ENCLOSED = "①-⑳⓪⓿❶-❿➀-➉➊-➓⑴-⒇⒈-⒛"
+ENCLOSED_RUN = Rule(
+    "phone",
+    re.compile(f"[{_ENCLOSED}](?:[ \\-]?[{_ENCLOSED}]){{6,}}"),
+    33,
+    anchor=Anchor(re.compile(f"[{_ENCLOSED}]{{2}}"), 0, 40),
 )
 
 _EMAIL_AT = r"(?: ?(?:@|#|\(at\)|\[at\]|<at>| at |艾特|圈a) ?)"
@@ -324,6 +354,14 @@ CONTACT_RULES = (
         ),
         8,
     ),
+    # an id with an underscore later in the sentence: 全拼就是 wang_li_2023
+    Rule(
+        "wechat",
+        re.compile(
+            r"(?:微信|威信|薇信|徽信|微星|绿泡泡|加微)[^\n。]{0,60}?(?P<v>" + _UNDERSCORE_ID + r")"
+        ),
+        9,
+    ),
     # a QQ number a few words after the keyword: QQ也留一下 3391027486
     Rule(
         "qq",
@@ -338,7 +376,7 @@ CONTACT_RULES = (
         "wechat",
         re.compile(
             _WECHAT_WORDS + r"(?:(?!公众|小程序|群|视频号|支付)[^A-Za-z0-9\n。]){1,24}?"
-            r"(?<![A-Za-z0-9])(?P<v>[A-Za-z](?=[A-Za-z0-9_\-]*[_0-9])[A-Za-z0-9_\-]{5,29})(?![\-_A-Za-z0-9@.])"
+            r"(?<![A-Za-z0-9])(?P<v>[A-Za-z](?=[A-Za-z0-9_\-]*[_0-9])[A-Za-z0-9_\-]{5,29})(?![\-_A-Za-z0-9@]|\.[A-Za-z0-9])"
         ),
         8,
     ),
@@ -393,9 +431,8 @@ URL_RULES = (
     Rule(
         "social_handle",
         re.compile(
-            r"(?:微博|抖音|小红书|红书|红薯|B站|b站|哔哩哔哩|bilibili|知乎|快手|视频号|豆瓣|头条号|"
-            r"ins|Instagram|INS|推特|twitter|Twitter|tiktok|TikTok)"
-            r"(?:号|ID|id|UID|uid|账号|用户名|昵称|名字|主页)?(?:[ :=是为叫搜索关注：(（“\"]|也是|UID|uid|ID|id){1,6}"
+            _SOCIAL_WORDS
+            + r"(?:号|ID|id|UID|uid|账号|用户名|昵称|名字|主页)?(?:[ :=是为叫搜索关注：(（“\"]|也是|UID|uid|ID|id){1,6}"
             r"(?P<v>@?[A-Za-z0-9_\-.\u4e00-\u9fff]{2,24}?)(?=[\s，。,;；！!？?、)）”\"]|\.(?![A-Za-z0-9])|$)"
             r"(?! ?\[)"
         ),
@@ -405,6 +442,25 @@ URL_RULES = (
         "social_handle",
         re.compile(r"(?<![A-Za-z0-9._%+\-])@[A-Za-z0-9_\-\u4e00-\u9fff]{2,20}"),
         7,
+    ),
+    # an account name with an underscore later on: 抖音 … 我本人的新号是 dy_xiaoyang2024
+    Rule(
+        "social_handle",
+        re.compile(
+            r"(?:微博|抖音|小红书|红书|B站|b站|哔哩哔哩|知乎|快手|视频号|豆瓣|头条号|推特)"
+            r"[^\n]{0,80}?(?P<v>" + _UNDERSCORE_ID + ")"
+        ),
+        9,
+    ),
+    # a name to search for: 视频号也发了，搜 咳嗽宝宝妈 就行
+    Rule(
+        "social_handle",
+        re.compile(
+            _SOCIAL_WORDS + r"[^\n。]{0,12}?搜索?[ :：“\"]{0,2}"
+            r"(?P<v>(?![一下不])[^\s，。,、！!？?“”\"]{2,20}?)[”\"]?"
+            r"(?=\s*(?:就行|就能|就可以|就是|即可|关注))"
+        ),
+        9,
     ),
     # a numeric user id: UID 482751093
     Rule("social_handle", re.compile(r"(?:UID|uid|Uid)[ :：]{0,2}(?P<v>\d{5,12})(?!\d)"), 6),
@@ -452,11 +508,14 @@ ALL_RULES: tuple[Rule, ...] = (
     anchored(URL_RULES[1], _URL_ANCHOR, 80, 4),
     anchored(URL_RULES[2], _SOCIAL_ANCHOR, 0, 40),
     anchored(URL_RULES[3], re.compile("@"), 0, 4),
-    anchored(URL_RULES[4], re.compile("UID|uid|Uid"), 0, 20),
-    anchored(URL_RULES[5], re.compile("提取码|访问码|分享码|取件码|密码"), 0, 16),
+    anchored(URL_RULES[4], _SOCIAL_ANCHOR, 0, 100),
+    anchored(URL_RULES[5], _SOCIAL_ANCHOR, 0, 50),
+    anchored(URL_RULES[6], re.compile("UID|uid|Uid"), 0, 20),
+    anchored(URL_RULES[7], re.compile("提取码|访问码|分享码|取件码|密码"), 0, 16),
     anchored(RECORD_RULES[0], _RECORD_ANCHOR, 0, 40),
-    anchored(RECORD_RULES[1], _BED_ANCHOR, 16, 8),
-    RECORD_RULES[2],
+    anchored(RECORD_RULES[1], _RECORD_ANCHOR, 40, 0),
+    anchored(RECORD_RULES[2], _BED_ANCHOR, 16, 8),
+    RECORD_RULES[3],
     *(anchored(rule, YEAR, 20, 20) for rule in DOB_RULES),
     anchored(DOB_RULES[0], re.compile("出生|生日|生于|DOB|birthday|Birthday"), 0, 40),
     anchored(ID_RULES[0], DIGIT_RUN, 4, 40),

@@ -49,6 +49,33 @@ ENGINE = Deidentifier()
         ("科室电话：028-85422114。四川大学", "科室电话：[电话]。四川大学", "phone"),
         ("谢谢吴医生！", "谢谢[医生姓名]！", "doctor_name"),
         ("加QQ 𝟏𝟐𝟑𝟒𝟓𝟔𝟕𝟖𝟗 吧", "加QQ [QQ号] 吧", "qq"),
+        ("我电话 ⑬⑧⑥ ⑦⑤②⑨ ⓪③①④，平台不让发", "我电话 [电话]，平台不让发", "phone"),
+        ("能加你微信吗？我的是 sz_anxious_cat 。", "能加你微信吗？我的是 [微信号] 。", "wechat"),
+        ("编号 TJ20231115-00382 是体检号，尿酸", "编号 [病历号] 是体检号，尿酸", "medical_record"),
+        ("住院号好像是 Z23-07715。", "住院号好像是 [病历号]。", "medical_record"),
+        (
+            "医保卡在社区办的，号码 SB4401062018",
+            "医保卡在社区办的，号码 [病历号]",
+            "medical_record",
+        ),
+        ("他的中文名叫颂猜，", "他的中文名叫[姓名]，", "person_name"),
+        ("患者阿依古丽，女，41岁", "患者[姓名]，女，41岁", "person_name"),
+        ("示例：何海燕，住院号", "示例：[姓名]，住院号", "person_name"),
+        ("我：陶永胜，男", "我：[姓名]，男", "person_name"),
+        (
+            "视频号也发了，搜 咳嗽宝宝妈 就行。4岁",
+            "视频号也发了，搜 [社交账号] 就行。4岁",
+            "social_handle",
+        ),
+        (
+            "我的抖音被盗了！新号是 dy_xiaoyang2024 ，",
+            "我的抖音被盗了！新号是 [社交账号] ，",
+            "social_handle",
+        ),
+        ("坐标广州市越秀区东风中路437号越秀城市广场", "坐标广州市越秀区[地址]", "address"),
+        ("住址 长江西路669号省气象局宿舍5栋202，", "住址 [地址]，", "address"),
+        ("仁德街道三合村委会大村一组，", "[地址]，", "address"),
+        ("我姐在星河明居2栋18B。", "我姐在[地址]。", "address"),
     ],
 )
 def test_each_kind_as_people_type_it(text: str, expected: str, kind: str) -> None:
@@ -72,10 +99,28 @@ def test_each_kind_as_people_type_it(text: str, expected: str, kind: str) -> Non
         "卧床3天，一床被子，q8h 给药",
         "转到CCU，新生儿ICU，内科二病区；标本号 20231208-0457",
         "四川大学华西医院，三月复查，一天三次",
+        "这种饮料的名字叫曼哈顿；代码里 meta_info 和 W_v 是变量名，vx 是速度",
+        "步骤①②③再④，⑤⑥",
+        "抖音上搜减肥就有一堆3个",
     ],
 )
 def test_clinical_content_is_left_alone(text: str) -> None:
     assert ENGINE.find(text) == []
+
+
+def test_a_name_once_found_is_replaced_wherever_it_is_written() -> None:
+    text = "就诊卡号 0012873465，姓名 邓晓琳。医生：邓晓琳你好，结果出来了"
+    counts: Counter[str] = Counter()
+    assert (
+        ENGINE.redact(text, counts)
+        == "就诊卡号 [病历号]，姓名 [姓名]。医生：[姓名]你好，结果出来了"
+    )
+    assert counts == Counter({"medical_record": 1, "person_name": 2})
+
+
+def test_a_doctor_named_by_surname_then_in_full() -> None:
+    assert ENGINE.redact("我是骨科的何医生，何晓东。") == "我是骨科的[医生姓名]，[医生姓名]。"
+    assert ENGINE.redact("杜医生 是不是杜明辉？") == "[医生姓名] 是不是[医生姓名]？"
 
 
 def test_kinds_can_be_switched_off_and_placeholders_renamed() -> None:
