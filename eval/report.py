@@ -322,7 +322,7 @@ def _task_section(task: str, runs: list[Run], chart_dir: Path) -> Section:
         images.append(chart.name)
     elif kind == "preference":
         header, rows = preference_rows(runs)
-        note = "How often the model's log-likelihood prefers the chosen answer of a held-out pair."
+        note = "How often the model's log-likelihood prefers the chosen answer of a pair."
         tables.append(Table(f"{task}: preference win-rate", header, rows, note))
     else:
         tables.append(openqa_table(task, runs))
