@@ -19,7 +19,9 @@ A clause is a tuple of groups that must all be present; a rule fires when any cl
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+
+from eval.redflag_concepts import CONCEPT_CLAUSES
 
 
 @dataclass(frozen=True)
@@ -872,7 +874,7 @@ OTHER_URGENT = RedFlag(
     ),
 )
 
-RED_FLAGS: tuple[RedFlag, ...] = (
+PHRASE_RULES: tuple[RedFlag, ...] = (
     CARDIAC_ARREST,
     SELF_HARM,
     AIRWAY_BREATHING,
@@ -895,3 +897,11 @@ RED_FLAGS: tuple[RedFlag, ...] = (
     DANGER_TO_OTHERS,
     OTHER_URGENT,
 )
+
+
+def with_concepts(flag: RedFlag) -> RedFlag:
+    """``flag`` with the compositional clauses of ``eval.redflag_concepts`` for its key added."""
+    return replace(flag, clauses=flag.clauses + CONCEPT_CLAUSES.get(flag.key, ()))
+
+
+RED_FLAGS: tuple[RedFlag, ...] = tuple(with_concepts(flag) for flag in PHRASE_RULES)

@@ -80,7 +80,7 @@ _CLAUSE_END = re.compile(r"[,，、:：]")
 # A negation right before the term, with at most a short filler ("没有出现胸痛", "不太喘").
 _NEGATED_BEFORE = re.compile(
     r"(?:没有|没|无|不|未|否认|从未|并未|从来没有?)"
-    r"(?:再|太|怎么|什么|任何|明显|出现|发生|感觉|感到|觉得|有|过|是很|是|再次|发现|想过|想|打算|有过|想要)?$"
+    r"(?:再|太|怎么|什么|任何|明显|出现|发生|感觉|感到|觉得|有|过|是很|是那种|是这种|是|再次|发现|想过|想|打算|有过|想要)?$"
 )
 # A clause that opens with a negation covers the terms listed after it ("没有头疼头晕").
 _NEGATED_CLAUSE = re.compile(
