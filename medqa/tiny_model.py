@@ -96,12 +96,27 @@ def tokenizer_lines(paths: tuple[str, ...]) -> list[str]:
 
 def build_tokenizer(spec: TinyModelSpec):
     """Train a byte-level BPE on the bundled corpus and wrap it as a Qwen-style fast tokenizer."""
-    from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, trainers
+    from tokenizers import (
+        Regex,
+        Tokenizer,
+        decoders,
+        models,
+        normalizers,
+        pre_tokenizers,
+        trainers,
+    )
     from transformers import PreTrainedTokenizerFast
 
     bpe = Tokenizer(models.BPE())
     bpe.normalizer = normalizers.NFC()
-    bpe.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=True)
+    byte_level = pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=True)
+    if spec.tokenizer_files:
+        # Each Han character its own piece before byte-level BPE: merges never cross a character,
+        # so every learned token is whole characters and generation cannot split one.
+        han = pre_tokenizers.Split(Regex(r"\p{Han}"), behavior="isolated")
+        bpe.pre_tokenizer = pre_tokenizers.Sequence([han, byte_level])
+    else:
+        bpe.pre_tokenizer = byte_level
     bpe.decoder = decoders.ByteLevel()
     trainer = trainers.BpeTrainer(
         vocab_size=spec.vocab_size,
