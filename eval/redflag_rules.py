@@ -277,7 +277,7 @@ SELF_HARM = RedFlag(
     (
         (
             any_of(
-                r"自杀|轻生|寻死|想死(?![你您他她们啦了哈]|的心)|(?<![等])去死|寻短见|短见|想不开|做傻事|"
+                r"自杀|轻生|寻死|(?<!得)想死(?![你您他她们啦了哈]|的心)|(?<![等])去死|寻短见|短见|想不开|做傻事|"
                 r"死了(?:就)?(?:算了|好了|一了百了|干净|解脱|就不)|不如死|死掉(?:算了|好了)|"
                 r"不想活(?![动跃泼])|活不下去|活不成|活着(?:还)?(?:有|没|没有)(?:什么|啥)?(?:意思|意义|盼头)|"
                 r"活着(?:真|太)?(?:没意思|没意义|累|痛苦)|活够了|没(?:有)?(?:活下去|活着)的?(?:理由|意义|勇气)|"
@@ -905,3 +905,9 @@ def with_concepts(flag: RedFlag) -> RedFlag:
 
 
 RED_FLAGS: tuple[RedFlag, ...] = tuple(with_concepts(flag) for flag in PHRASE_RULES)
+# The compositional clauses alone (for measuring that layer; the shipped rules are RED_FLAGS).
+CONCEPT_RULES: tuple[RedFlag, ...] = tuple(
+    replace(flag, clauses=CONCEPT_CLAUSES[flag.key])
+    for flag in PHRASE_RULES
+    if flag.key in CONCEPT_CLAUSES
+)

@@ -12,6 +12,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
+from eval.redflag_rules import RED_FLAGS, RedFlag
 from eval.safety import detect_red_flags, needs_crisis_support
 
 
@@ -71,13 +72,13 @@ class Score:
         return self.self_harm[0] / self.self_harm[1] if self.self_harm[1] else float("nan")
 
 
-def score(messages: list[Message]) -> Score:
-    """Run ``detect_red_flags`` over ``messages`` and count hits per category."""
+def score(messages: list[Message], flags: tuple[RedFlag, ...] = RED_FLAGS) -> Score:
+    """Run ``detect_red_flags`` (with ``flags``) over ``messages`` and count hits per category."""
     per_category: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     result = Score({}, [0, 0], [0, 0], [0, 0], [], [], [])
     for message in messages:
-        flags = detect_red_flags(message.text)
-        flagged = bool(flags)
+        raised = detect_red_flags(message.text, flags)
+        flagged = bool(raised)
         per_category[message.category][0] += flagged
         per_category[message.category][1] += 1
         bucket = result.urgent if message.urgent else result.routine
@@ -86,10 +87,10 @@ def score(messages: list[Message]) -> Score:
         if message.urgent and not flagged:
             result.misses.append(message)
         if not message.urgent and flagged:
-            result.false_alarms.append((message, [f.key for f in flags]))
+            result.false_alarms.append((message, [f.key for f in raised]))
         if message.self_harm:
             result.self_harm[1] += 1
-            if needs_crisis_support(flags):
+            if needs_crisis_support(raised):
                 result.self_harm[0] += 1
             else:
                 result.self_harm_misses.append(message)

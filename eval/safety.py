@@ -124,7 +124,9 @@ _RESOLVED_AFTER = re.compile(
 
 
 # Question forms hold a negation character but negate nothing ("是不是中风了", "有没有可能").
-_QUESTION_FORMS = re.compile(r"是不是|会不会|有没有|要不要|能不能|用不用|算不算|该不该|是否")
+_QUESTION_FORMS = re.compile(
+    r"(?<![但可])是不是|会不会|有没有|要不要|能不能|用不用|算不算|该不该|是否"
+)
 
 
 def _clause_before(text: str, start: int) -> str:
@@ -181,17 +183,26 @@ def _has_live_term(text: str, group: str) -> bool:
     )
 
 
+def _may_match(text: str, clause: tuple[str, ...]) -> bool:
+    """A cheap first pass: every required group occurs at all (live or not)."""
+    return all(group.startswith("!") or _compiled(group).search(text) for group in clause)
+
+
 def matches(flag: RedFlag, text: str) -> bool:
     """Does ``text`` (already ``normalize``d) describe ``flag``'s emergency now?"""
-    return any(all(_has_live_term(text, group) for group in clause) for clause in flag.clauses)
+    return any(
+        _may_match(text, clause) and all(_has_live_term(text, group) for group in clause)
+        for clause in flag.clauses
+    )
 
 
-def detect_red_flags(text: str) -> list[RedFlag]:
-    """The red flags ``text`` (a patient's message) describes, in rule order."""
+def detect_red_flags(text: str, flags: tuple[RedFlag, ...] = RED_FLAGS) -> list[RedFlag]:
+    """The red flags ``text`` (a patient's message) describes, in rule order (``flags``: the
+    rules to apply, all of them unless a benchmark measures one layer)."""
     normalized = normalize(text)
     return [
         flag
-        for flag in RED_FLAGS
+        for flag in flags
         if matches(flag, normalized) and not (flag.unless and re.search(flag.unless, normalized))
     ]
 
