@@ -28,7 +28,7 @@ TEXT_RULES: tuple[Rule, ...] = (
 # road, building or address word.
 _FOLDED_GATES = (  # each a plain class or word list, which re scans fast
     re.compile(r"[0-9A-Za-z０-９Ａ-Ｚａ-ｚ@＠①-⑨❶-❾➀-➈⓪]"),
-    re.compile("路|街|巷|弄|村|栋|幢|单元|地址|住址|住在|家住|家在|寄到|送到"),
+    re.compile("路|街|巷|弄|村|栋|幢|单元|地址|住址|住在|家住|家在|寄到|送到|昵称|微信名"),
     re.compile(r"[〇零一二三四五六七八九壹贰叁肆伍陆柒捌玖幺]{4}"),
 )
 _SPACE_BETWEEN = re.compile(r"[0-9A-Za-z@._:#\-] [0-9A-Za-z@._:#\-]")

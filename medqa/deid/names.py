@@ -71,7 +71,7 @@ _HONORIFIC = (
 )
 _DOCTOR_TITLE = (
     r"(?:主任医师|副主任医师|主治医师|主治医生|住院医师|医师|医生|大夫|副主任|主任|教授|副教授|"
-    r"院长|副院长|护士长)"
+    r"院长|副院长|护士长|护士|护师)"
 )
 _DOCTOR_LEAD = (
     r"(?:(?:主治医生|主管医生|主刀医生|主治医师|主任医师|副主任医师|值班医生|管床医生|经治医生|"
@@ -126,7 +126,7 @@ def _not_a_word(value: str, text: str, start: int) -> bool:
 
 
 # Characters that make "X医生" a word, not a surname + title: 主任医生, 多谢医生, 男医生.
-_NOT_BEFORE_TITLE = "主副男女好名该位当这那各每感多一二两三几"
+_NOT_BEFORE_TITLE = "主副男女好名该位当这那各每感多一二两三几备责"
 
 _NAME_RULES = (
     # a doctor: 王主任, 李医生, 张伟教授, 刘建华 主治医师
@@ -163,10 +163,14 @@ _NAME_RULES = (
         43,
         _not_a_word,
     ),
-    # a case header: 张三，男，45岁 / 患者李四（女，32岁）
+    # a case header: 张三，男，45岁 / 患者李四（女，32岁）; after 患者 any name (阿依古丽，女，41岁)
     Rule(
         "person_name",
-        re.compile(rf"(?:^|(?<=[\s，。,；;：:、（(]|者|人))(?P<v>{FULL_NAME})" + _PARTICULARS),
+        re.compile(
+            rf"(?:^|(?<=[\s，。,；;：:、（(]|者|人))"
+            rf"(?P<v>{FULL_NAME}|(?<=患者|病人|者:|者：|者 |人:|人：|人 ){_GIVEN}{{2,5}})"
+            + _PARTICULARS
+        ),
         43,
         _not_a_word,
     ),
@@ -186,11 +190,6 @@ _NAME_RULES += (
     Rule(
         "person_name",
         re.compile(rf"{_NAME_WORD}[ :：]?(?P<v>{_GIVEN}{{2,4}})(?=[\s，。,.！!？?、；;）)]|$)"),
-        43,
-    ),
-    Rule(
-        "person_name",
-        re.compile(rf"(?:患者|病人)[ :：]?(?P<v>{_GIVEN}{{2,5}})" + _PARTICULARS),
         43,
     ),
 )
@@ -229,6 +228,13 @@ _SIGNATURE_ANCHOR = re.compile(
         ]
     )
 )
+_TITLE_THEN_NAME = re.compile(
+    "|".join(
+        f"{title}{tail}"
+        for title in ("医生", "大夫", "医师", "主任", "教授")
+        for tail in ("，", ",", " ", "是", "叫")
+    )
+)
 _HONORIFIC_ANCHOR = re.compile(_HONORIFIC)
 _RELATIVES = _RELATIVE[3:-1].split("|")
 _CUE_ANCHOR = re.compile(
@@ -251,7 +257,6 @@ NAME_RULES = (
         14,
         2,
     ),
-    anchored(_NAME_RULES[6], _TITLE_ANCHOR, 5, 12),
+    anchored(_NAME_RULES[6], _TITLE_THEN_NAME, 4, 10),
     anchored(_NAME_RULES[7], re.compile("中文名|全名|真名|名字叫|名叫"), 0, 14),
-    anchored(_NAME_RULES[8], re.compile("患者|病人"), 0, 14),
 )

@@ -283,14 +283,15 @@ ENCLOSED_RUN = Rule(
     "phone",
     re.compile(f"[{_ENCLOSED}](?:[ \\-]?[{_ENCLOSED}]){{6,}}"),
     33,
-    anchor=Anchor(re.compile(f"[{_ENCLOSED}]{{2}}"), 0, 40),
+    anchor=Anchor(re.compile(f"[{_ENCLOSED}]"), 0, 40),  # one class: re skips fast
 )
 
 _EMAIL_AT = r"(?: ?(?:@|#|\(at\)|\[at\]|<at>| at |艾特|圈a) ?)"
 _EMAIL_DOT = r"(?: ?(?:\.|\(dot\)|\[dot\]| dot |点) ?)"
 _TLD = r"(?:com|cn|net|org|edu|gov|cc|io|me|info|top|vip|xyz|hk|tw|uk|jp|fr|de|sg|au|ca)"
 _WECHAT_WORDS = (
-    r"(?:微信|微 信|威信|威 信|薇信|薇 信|徽信|卫星|微星|绿泡泡|微心|卫心|威心|徽心|维信|威 ?xin|微 ?xin|"
+    r"(?:微信|微 信|威信|威 信|薇信|薇 信|徽信|卫星|微星|绿泡泡|微心|卫心|威心|徽心|维信|微芯|威芯|薇芯|"
+    r"威 ?xin|微 ?xin|"
     r"V信|v信|VX|Vx|vx|vX|WX|wx|Wx|weixin|wei ?xin|WeChat|wechat|Wechat|加微|加薇|加威|"
     r"(?<![A-Za-z])[Vv]2?(?![A-Za-z]))"
 )
@@ -362,6 +363,15 @@ CONTACT_RULES = (
         ),
         9,
     ),
+    # a nickname: 微信名叫“阳光总在风雨后”, 微信昵称：快乐小猪
+    Rule(
+        "wechat",
+        re.compile(
+            r"(?:微信|威信|薇信|vx|VX|wx|WX)(?:昵称|名字|名|号名)(?:叫|是|为|[ :：]){1,3}"
+            r"[“\"「『]?(?P<v>(?![叫是不什啥忘])[^”\"」』\s，。,、；;！!？?（(]{2,24}?)(?=[”\"」』\s，。,、；;！!？?（(]|$)"
+        ),
+        9,
+    ),
     # a QQ number a few words after the keyword: QQ也留一下 3391027486
     Rule(
         "qq",
@@ -421,6 +431,7 @@ URL_RULES = (
         "url",
         re.compile(
             r"(?:https?://|www\.)" + _URL_CHARS + r"+"
+            r"|(?<![A-Za-z0-9@.\-])(?:bit\.ly|goo\.gl|t\.co|dwz\.cn|url\.cn|tinyurl\.com)/[A-Za-z0-9]+"
             r"|(?<![A-Za-z0-9@.\-])[A-Za-z0-9][A-Za-z0-9\-]{0,62}(?:\.[A-Za-z0-9\-]{1,63})*"
             r"\.(?:com|cn|net|org|cc|top|info|vip|xyz|me|io)(?![A-Za-z])(?:/" + _URL_CHARS + r"*)?",
             re.I,
@@ -479,13 +490,13 @@ _EMAIL_ANCHOR = re.compile(r"@|#| at | AT |\(at\)|\[at\]|<at>|艾特|圈a")
 # Anchors are plain alternations of words: re then skips the positions where no word can start
 # (a character class or a group inside the alternation would turn that off and cost 5x).
 _WECHAT_ANCHOR = re.compile(
-    "微信|威信|薇信|徽信|卫星|绿泡泡|微心|卫心|威心|徽心|维信|V信|v信|VX|Vx|vx|vX|WX|wx|Wx|"
+    "微信|威信|薇信|徽信|卫星|绿泡泡|微心|卫心|威心|徽心|维信|微芯|威芯|薇芯|V信|v信|VX|Vx|vx|vX|WX|wx|Wx|"
     "weixin|wei xin|WeChat|wechat|Wechat|加微|加薇|加威|微星|微 信|威 信|薇 信|威 xin|威xin|微xin|"
     "微 xin|加V|加v|+V|+v|V:|v:|V |v |V(|v(|V2|v2".replace("+", "\\+").replace("(", "\\(")
 )
 _QQ_ANCHOR = re.compile("Q|q|扣|抠抠|企鹅|球球")
 _URL_ANCHOR = re.compile(
-    r"://|www\.|WWW\.|\.(?:com|cn|net|org|cc|top|info|vip|xyz|me|io|tv|COM|CN|NET|ORG)"
+    r"://|www\.|WWW\.|bit\.ly/|goo\.gl/|t\.co/|\.(?:com|cn|net|org|cc|top|info|vip|xyz|me|io|tv|COM|CN|NET|ORG)"
 )
 _SOCIAL_ANCHOR = re.compile(
     "微博|抖音|小红书|红书|红薯|B站|b站|哔哩|bilibili|知乎|快手|视频号|豆瓣|头条|ins|INS|Instagram|推特|"
