@@ -21,7 +21,7 @@ _NOT_IN_PLACE = (
     "，。！？、；：（）()【】《》“”‘’…,.!?;: \n\t"
 )
 _P = "(?:(?![" + re.escape(_NOT_IN_PLACE) + "])[\u4e00-\u9fff])"
-_PN = rf"(?:{_P}|[0-9])"  # inside a name: 中山二路 is 中山2路 in the folded view
+_PN = rf"(?:{_P}|[0-9院])"  # inside a name: 中山二路 is 中山2路 in the folded view; 学院路
 _NUM = r"[0-9A-Za-z十一二三四五六七八九〇零]{1,5}"
 # Only the town level belongs to an address: province, city and district stay (我在广州, 海淀区).
 _ADMIN = rf"(?:{_PN}{{1,8}}?(?:镇|乡|街道|村委会|居委会|村民委员会))"
@@ -54,8 +54,10 @@ _BP = (
 )
 _BUILDING = (
     rf"(?:(?![0-9]){_BP}{{2,12}}(?:{_PLACE_SUFFIX[3:-1]}|小学|中学|大学|学校|幼儿园|大楼|中心|公司|酒店|宾馆|饭店)"
-    rf"|{_P}{_PN}{{1,9}}?(?={_UNITS}))(?:[东西南北中]区)?"
+    rf"|{_P}{_PN}{{1,9}}?(?={_UNITS}))(?:[东西南北中]?(?:校区|院区|园区|区))?"
 )
+# Province, city and district, which stay, between a cue and the street: 家在昆明市盘龙区北京路…
+_COUNTY = rf"(?:{_PN}{{1,7}}?(?:省|自治区|市|自治州|地区|区|县|旗))"
 _ADDRESS_CUE = r"(?:家住|住址|地址|现住|居住在|居住于|住在|家在|寄到|送到|收货地址|户籍地|户口在)"
 
 _ADDRESS_RULES = (
@@ -90,7 +92,7 @@ _ADDRESS_RULES = (
     Rule(
         "address",
         re.compile(
-            rf"{_ADDRESS_CUE}[ :：是]{{0,2}}(?P<v>{_ADMIN}*(?:{_ROAD}|{_ESTATE})"
+            rf"{_ADDRESS_CUE}[ :：是]{{0,2}}{_COUNTY}*(?P<v>{_ADMIN}*(?:{_ROAD}|{_ESTATE})"
             rf"(?:{_NUMBER})?(?:{_BUILDING}){{0,2}}(?:{_UNITS}|{_ROOM})?)"
         ),
         52,

@@ -86,7 +86,7 @@ _PARTICULARS = (
 # Words that say a name follows, whatever its characters (transliterations, names without a
 # common surname): 他的中文名叫颂猜, 患者阿依古丽，女，41岁.
 _NAME_WORD = (
-    r"(?:中文名叫|中文名字叫|中文名是|全名叫|全名是|真名叫|真名是|"
+    r"(?:中文名叫|中文名字叫|中文名是|全名叫|全名是|全名|真名叫|真名是|"
     r"(?<=[他她我你人友子儿女夫妻公婆爸妈姐哥弟妹])(?:的名字叫|名字叫|名叫))"
 )
 # A department or unit before a name signs an answer: 心理科 黄晓燕, ——生殖医学中心 吴瑾.
@@ -159,7 +159,9 @@ _NAME_RULES = (
     # a person introduced as one: 我叫王建国, 我老公叫李志强, 我儿子王小明, 患者：刘芳, 联系人：小周
     Rule(
         "person_name",
-        re.compile(rf"{_PERSON_CUE}(?P<v>{FULL_NAME}|[小老]{_SURNAME}){_AFTER_NAME}"),
+        re.compile(
+            rf"{_PERSON_CUE}(?P<v>{FULL_NAME}|[小老]{_SURNAME}|(?<=叫)小{_GIVEN}){_AFTER_NAME}"
+        ),
         43,
         _not_a_word,
     ),

@@ -188,7 +188,7 @@ ID_RULES = (
 )
 
 _RECORD_WORDS = (
-    r"(?:住院病历号|住院号|门诊号|病案号|病历号|病历编号|就诊卡号|就诊号|就诊卡|登记号|检查号|"
+    r"(?:住院病历号|住院号|门诊卡号|门诊卡|诊疗卡号|诊疗卡|病案编号|门诊号|病案号|病历号|病历编号|就诊卡号|就诊号|就诊卡|登记号|检查号|"
     r"医保卡号|医保号|医保卡|医保账号|社保卡号|社保号|社保卡|社保账号|医疗卡号|健康卡号|居民健康卡|"
     r"ID号|患者ID|病人ID|门诊ID|住院ID|就诊ID|申请单号|影像号|放射号|病理号|报告单号|"
     r"档案号|患者编号|病人编号|体检编号|体检号|预约号|社会保障卡号|保障卡号|参保号|医保编号|住院编号|"
@@ -261,7 +261,10 @@ DOB_RULES = (
     ),
     Rule(
         "date_of_birth",
-        re.compile(rf"(?<![0-9])(?P<v>{_DATE}) ?(?=出生|生人|生的|的生日|生(?:[，,.；;\s)]|$))"),
+        re.compile(
+            rf"(?<![0-9])(?P<v>{_DATE}|\d{{2}}年 ?{_MONTH} ?月 ?{_DAY} ?[日号]?) ?"
+            r"(?=出生|生人|生的|的生日|生(?:[，,.；;\s)]|$))"
+        ),
         13,
     ),
 )
@@ -473,6 +476,15 @@ URL_RULES = (
         ),
         9,
     ),
+    # an account after a bare ID: ID：zhangsan_88
+    Rule(
+        "social_handle",
+        re.compile(
+            r"(?<![A-Za-z])(?:ID|id|Id)[:：] ?(?P<v>[A-Za-z](?=[A-Za-z0-9_\-.]*[_0-9])[A-Za-z0-9_\-.]{3,29})"
+            r"(?![A-Za-z0-9_\-@]|\.[A-Za-z0-9])"
+        ),
+        9,
+    ),
     # a numeric user id: UID 482751093
     Rule("social_handle", re.compile(r"(?:UID|uid|Uid)[ :：]{0,2}(?P<v>\d{5,12})(?!\d)"), 6),
     # the code that opens a share link: 提取码 7g2k, 密码 tj88
@@ -521,14 +533,16 @@ ALL_RULES: tuple[Rule, ...] = (
     anchored(URL_RULES[3], re.compile("@"), 0, 4),
     anchored(URL_RULES[4], _SOCIAL_ANCHOR, 0, 100),
     anchored(URL_RULES[5], _SOCIAL_ANCHOR, 0, 50),
-    anchored(URL_RULES[6], re.compile("UID|uid|Uid"), 0, 20),
-    anchored(URL_RULES[7], re.compile("提取码|访问码|分享码|取件码|密码"), 0, 16),
+    anchored(URL_RULES[6], re.compile("ID:|ID：|id:|id：|Id:|Id："), 0, 36),
+    anchored(URL_RULES[7], re.compile("UID|uid|Uid"), 0, 20),
+    anchored(URL_RULES[8], re.compile("提取码|访问码|分享码|取件码|密码"), 0, 16),
     anchored(RECORD_RULES[0], _RECORD_ANCHOR, 0, 40),
     anchored(RECORD_RULES[1], _RECORD_ANCHOR, 40, 0),
     anchored(RECORD_RULES[2], _BED_ANCHOR, 16, 8),
     RECORD_RULES[3],
     *(anchored(rule, YEAR, 20, 20) for rule in DOB_RULES),
     anchored(DOB_RULES[0], re.compile("出生|生日|生于|DOB|birthday|Birthday"), 0, 40),
+    anchored(DOB_RULES[1], re.compile("出生|生人|生的|的生日"), 20, 0),
     anchored(ID_RULES[0], DIGIT_RUN, 4, 40),
     anchored(ID_RULES[1], DIGIT_RUN, 4, 40),
     anchored(ID_RULES[2], _PASSPORT_ANCHOR, 0, 40),

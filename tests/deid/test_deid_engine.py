@@ -76,6 +76,16 @@ ENGINE = Deidentifier()
         ("住址 长江西路669号省气象局宿舍5栋202，", "住址 [地址]，", "address"),
         ("仁德街道三合村委会大村一组，", "[地址]，", "address"),
         ("我姐在星河明居2栋18B。", "我姐在[地址]。", "address"),
+        ("微信昵称：快乐小猪，", "微信昵称：[微信号]，", "wechat"),
+        ("威芯：abc_123456", "威芯：[微信号]", "wechat"),
+        ("链接 bit.ly/3xYz 看", "链接 [网址] 看", "url"),
+        ("感谢孙护士，备皮护士", "感谢[医生姓名]，备皮护士", "doctor_name"),
+        ("我在海淀区学院路38号北医三院旁边", "我在海淀区[地址]北医三院旁边", "address"),
+        ("家在昆明市盘龙区北京路延长线金色半岛小区", "家在昆明市盘龙区[地址]", "address"),
+        ("我儿子叫小宇，", "我儿子叫[姓名]，", "person_name"),
+        ("我是92年10月5号生的", "我是[出生日期]生的", "date_of_birth"),
+        ("门诊卡号：0001234567", "门诊卡号：[病历号]", "medical_record"),
+        ("ID：zhangsan_88", "ID：[社交账号]", "social_handle"),
     ],
 )
 def test_each_kind_as_people_type_it(text: str, expected: str, kind: str) -> None:
@@ -102,6 +112,7 @@ def test_each_kind_as_people_type_it(text: str, expected: str, kind: str) -> Non
         "这种饮料的名字叫曼哈顿；代码里 meta_info 和 W_v 是变量名，vx 是速度",
         "步骤①②③再④，⑤⑥",
         "抖音上搜减肥就有一堆3个",
+        "他叫小心点，去医院路上3号车",
     ],
 )
 def test_clinical_content_is_left_alone(text: str) -> None:
