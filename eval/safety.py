@@ -107,7 +107,7 @@ _HYPOTHETICAL = re.compile(
 _EDUCATIONAL_AFTER = re.compile(
     r"(?:怎么|如何|怎样)(?:预防|区分|鉴别|避免)|区别|(?:有)?(?:什么|哪些)(?:症状|前兆|表现|征兆|危害)|"
     r"的(?:前兆|征兆|早期症状)|的时候.{0,10}(?:应该|该|要)怎么(?:办|做|处理)|身边(?:的)?人(?:应该|该|要)|"
-    r"急救(?:方法|措施|常识)|想学|学一下|学习|培训|课程|考证|为什么(?:说|都说|大家说|医生说|人家说)|"
+    r"急救(?:方法|措施|常识)|想学|学一下|学习(?:一下|怎么|如何|急救)|培训|课程|考证|为什么(?:说|都说|大家说|医生说|人家说)|"
     r"(?:的)?(?:深度|频率|步骤|要点|流程|原理)(?:是)?(?:多少|什么)|是(?:一回事|一样的|同一个)|"
     r"(?:有|是)什么(?:区别|不同|关系)"
 )
@@ -177,6 +177,10 @@ def _compiled(group: str) -> re.Pattern:
 def _has_live_term(text: str, group: str) -> bool:
     if group.startswith("!"):  # a group that must be absent ("!误服": not an accident)
         return not _compiled(group[1:]).search(text)
+    if group.startswith("~"):  # negation only: the wording is a risk even as a conditional
+        return any(
+            not _negated(text, m.start(), m.end()) for m in _compiled(group[1:]).finditer(text)
+        )
     return any(
         not _negated(text, m.start(), m.end()) and not _displaced(text, m.start(), m.end())
         for m in _compiled(group).finditer(text)
@@ -185,7 +189,9 @@ def _has_live_term(text: str, group: str) -> bool:
 
 def _may_match(text: str, clause: tuple[str, ...]) -> bool:
     """A cheap first pass: every required group occurs at all (live or not)."""
-    return all(group.startswith("!") or _compiled(group).search(text) for group in clause)
+    return all(
+        group.startswith("!") or _compiled(group.lstrip("~")).search(text) for group in clause
+    )
 
 
 def matches(flag: RedFlag, text: str) -> bool:
