@@ -480,7 +480,7 @@ URL_RULES = (
     Rule(
         "social_handle",
         re.compile(
-            r"(?<![A-Za-z])(?:ID|id|Id)[:：] ?(?P<v>[A-Za-z](?=[A-Za-z0-9_\-.]*[_0-9])[A-Za-z0-9_\-.]{3,29})"
+            r"(?<![A-Za-z])(?:ID|id|Id)[:：] ?(?P<v>[A-Za-z](?=[A-Za-z0-9_\-.]*(?:_|\d{3}))[A-Za-z0-9_\-.]{3,29})"
             r"(?![A-Za-z0-9_\-@]|\.[A-Za-z0-9])"
         ),
         9,
