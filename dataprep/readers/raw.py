@@ -4,6 +4,11 @@ Of several doctor answers the accepted one comes first, then the best by a quali
 (content length, likes, doctor title); ``answers: all`` emits every answer with enough content
 instead, all sharing ``meta.group`` so the split keeps them together. ``candidates`` (set by a
 recipe's ``pairs`` step) keeps every usable answer in ``meta.candidates`` for preference pairs.
+
+A consultation with follow-ups (``turns``: patient/doctor texts in page order) becomes one
+multi-turn record (user/assistant turns, consecutive same-role turns merged, a trailing
+unanswered patient turn dropped) whatever ``answers`` says; the first user turn is the
+question with its title. Turns that leave a single exchange add nothing: the answers decide.
 """
 
 from __future__ import annotations
@@ -39,12 +44,18 @@ class RawCrawlReader(JsonReader):
         if isinstance(head, Reject):
             return [head]
         source, qid, question = head
+        dialogue = _dialogue(obj.get("turns"), question)
+        if isinstance(dialogue, Reject):
+            return [dialogue]
         answers = obj.get("answers")
         if answers is None:
             answers = []
         if not isinstance(answers, list) or not all(isinstance(a, dict) for a in answers):
             return [Reject("field 'answers' must be a list of objects")]
         usable = [a for a in answers if isinstance(a.get("text"), str) and a["text"].strip()]
+        group = f"{source}-{qid}"
+        if dialogue:
+            return [_dialogue_record(obj, source, group, dialogue, len(usable))]
         if not usable:
             return [Skip("no_answer")]
         ranked = sorted(usable, key=_answer_rank, reverse=True) if len(usable) > 1 else usable
@@ -53,7 +64,6 @@ class RawCrawlReader(JsonReader):
             ranked = [a for a in ranked if content_chars(a["text"]) >= minimum] or ranked[:1]
         else:
             ranked = ranked[:1]
-        group = f"{source}-{qid}"
         meta = _question_meta(obj, group, len(usable))
         if self.options["candidates"]:  # every answer, for preference pairs (dataprep.preference)
             meta["candidates"] = [
@@ -99,6 +109,47 @@ def _question_fields(obj: dict) -> tuple[str, str, str] | Reject:
     if not question:
         return Reject("record has neither 'title' nor 'question' text")
     return str(obj["source"]), str(obj["qid"]), question
+
+
+_TURN_ROLES = {"patient": "user", "doctor": "assistant"}
+
+
+def _dialogue(turns: Any, question: str) -> list[dict[str, str]] | Reject | None:
+    """``turns`` as alternating user/assistant turns ending with an answer, or ``None`` when
+    absent or when they hold no more than one exchange."""
+    if turns is None:
+        return None
+    if not isinstance(turns, list):
+        return Reject("field 'turns' must be a list of objects")
+    dialogue: list[dict[str, str]] = []
+    for k, turn in enumerate(turns):
+        if not isinstance(turn, dict) or turn.get("role") not in _TURN_ROLES:
+            return Reject(f"turns[{k}]: expected an object with role 'patient' or 'doctor'")
+        text = turn.get("text")
+        if not isinstance(text, str):
+            return Reject(f"turns[{k}]: field 'text' must be a string")
+        role = _TURN_ROLES[turn["role"]]
+        if not text.strip():
+            continue
+        if not dialogue and role == "user" and text.strip() in question:
+            text = question  # the question repeated: keep its title as well
+        if dialogue and dialogue[-1]["role"] == role:
+            dialogue[-1]["content"] += "\n" + text
+        else:
+            dialogue.append({"role": role, "content": text})
+    if not dialogue or dialogue[0]["role"] != "user":
+        dialogue.insert(0, {"role": "user", "content": question})
+    if dialogue[-1]["role"] == "user":
+        dialogue.pop()  # a follow-up nobody answered
+    return dialogue if len(dialogue) >= 4 else None
+
+
+def _dialogue_record(
+    obj: dict, source: str, group: str, dialogue: list[dict[str, str]], n_answers: int
+) -> dict[str, Any]:
+    meta = {**_question_meta(obj, group, n_answers), "n_turns": len(dialogue)}
+    last_q, last_a = dialogue[-2]["content"], dialogue[-1]["content"]
+    return qa_record(group, source, last_q, last_a, _labels(obj.get("department")), meta, dialogue)
 
 
 def _question_meta(obj: dict, group: str, n_answers: int) -> dict[str, Any]:

@@ -94,6 +94,7 @@ class Quality(RecordStep):
             stats.counts["trimmed_closing_exchange"] += 1
         question, answer = record["question"], record["answer"]
         reason = self._length_reason(question, answer) or self._content_reason(question, answer)
+        reason = reason or self._earlier_turns_reason(record)
         if reason is None and self.params.truncated and is_truncated(answer):
             reason = self._repair_truncated(record, stats)
             answer = record["answer"]
@@ -130,6 +131,21 @@ class Quality(RecordStep):
             return "advertising"
         if p.template_only and is_template_only(answer, letters, p.min_content_chars):
             return "template_only_answer"
+        return None
+
+    def _earlier_turns_reason(self, record: dict) -> str | None:
+        """A dialogue's earlier turns are trained on too: each is held to the length caps and
+        each doctor turn to the content filters (not the minimum lengths: "好的" and "可以"
+        are fine follow-ups)."""
+        p = self.params
+        for turn in (record.get("turns") or [])[:-2]:
+            text, user = turn["content"], turn["role"] == "user"
+            high = p.max_question_chars if user else p.max_answer_chars
+            if high is not None and len(text) > high:
+                return "question_too_long" if user else "answer_too_long"
+            reason = None if user else self._content_reason("", text)
+            if reason and reason != "template_only_answer":
+                return reason
         return None
 
     def _repair_truncated(self, record: dict, stats: StepStats) -> str | None:
