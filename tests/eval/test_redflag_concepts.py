@@ -11,6 +11,7 @@ from eval.redflag_concepts import CONCEPT_CLAUSES, near
 from eval.redflag_rules import CONCEPT_RULES, PHRASE_RULES, RED_FLAGS
 from eval.redflag_score import read_messages, score
 from eval.safety import detect_red_flags, needs_crisis_support
+from tests.eval import redflag_concept_cases as concept_cases
 
 DATA = Path(__file__).parent / "data"
 
@@ -116,3 +117,18 @@ def test_the_concept_layer_alone_carries_the_blind_sets(name):
     assert result.recall >= 0.97, [(m.id, m.text) for m in result.misses]
     assert result.false_alarm_rate <= 0.01
     assert result.self_harm_misses == []
+
+
+@pytest.mark.parametrize("text", concept_cases.SELF_HARM)
+def test_authored_self_harm_wordings_raise_the_crisis_banner(text):
+    assert needs_crisis_support(detect_red_flags(text)), text
+
+
+@pytest.mark.parametrize("text", concept_cases.URGENT)
+def test_authored_urgent_wordings_raise_a_flag(text):
+    assert detect_red_flags(text), text
+
+
+@pytest.mark.parametrize("text", concept_cases.ROUTINE)
+def test_authored_routine_wordings_raise_none(text):
+    assert [flag.key for flag in detect_red_flags(text)] == [], text
