@@ -2,7 +2,8 @@
 engine), and false alarms on hand-checked real records.
 
 ``blind_dev.jsonl`` was used to tune the engine: it is a development set. ``blind_final.jsonl``
-was run once when the engine was finished (its figures are the final ones). The floors guard
+was run once when the engine was first finished, ``blind_final2.jsonl`` once after the second
+round (their first-run figures are the held-out ones); both were tuned on afterwards. The floors guard
 against regressions: they are the figures the engine reached, not the issue's goals (see
 medqa/deid/__init__.py).
 """
@@ -88,6 +89,41 @@ def test_final_set_per_kind_recall_precision_and_negatives() -> None:
     for kind, floor in FINAL_RECALL_FLOORS.items():
         assert result.recall(kind) >= floor, (kind, result.recall(kind), result.misses)
         assert result.precision(kind) >= 0.99, (kind, result.false_spans)
+    assert result.broken_negatives == []
+
+
+# kind -> least recall on the second final set (blind_final2.jsonl). It was run once when this
+# round's engine work was done; those figures are the held-out ones (medqa/deid/__init__.py).
+# Since then it is a regression set like the others: these floors are the figures reached.
+FINAL2_RECALL_FLOORS = {
+    "phone": 1.0,
+    "wechat": 0.94,
+    "qq": 1.0,
+    "id_card": 1.0,
+    "email": 1.0,
+    "bed": 0.96,
+    "medical_record": 0.81,
+    "person_name": 0.69,
+    "doctor_name": 0.84,
+    "address": 0.70,
+    "licence_plate": 1.0,
+    "bank_card": 1.0,
+    "passport": 1.0,
+    "date_of_birth": 0.88,
+    "social_handle": 0.75,
+    "url": 1.0,
+}
+
+
+def test_second_final_set_per_kind_recall_precision_and_negatives() -> None:
+    result = _score(load_set(DATA / "blind_final2.jsonl"))
+    print("\n" + format_table(result))
+    assert set(result.gold) == set(FINAL2_RECALL_FLOORS)
+    for kind, floor in FINAL2_RECALL_FLOORS.items():
+        assert result.recall(kind) >= floor, (kind, result.recall(kind), result.misses)
+        assert result.precision(kind) >= 0.97, (kind, result.false_spans)
+    assert result.precision() >= 0.99
+    assert result.negatives == 486
     assert result.broken_negatives == []
 
 
