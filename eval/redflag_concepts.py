@@ -24,7 +24,7 @@ def any_of(*terms: str) -> str:
 def near(concept: str, discriminator: str, gap: int = 8) -> str:
     """``concept`` and ``discriminator`` in either order, at most ``gap`` characters apart,
     with no sentence end between them."""
-    filler = rf"(?:(?!不是|没|无|并不|不像|不算|不太)[^。！？!?；;\n]){{0,{gap}}}"
+    filler = rf"(?:[^。！？!?；;\n没无不并]|不(?![是像算太])|并(?!不)){{0,{gap}}}"
     return rf"(?:{concept}){filler}(?:{discriminator})|(?:{discriminator}){filler}(?:{concept})"
 
 
