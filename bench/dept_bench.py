@@ -1,6 +1,7 @@
 """Department guesses out of distribution (figures printed; never run as a test).
 
     python bench/dept_bench.py            # dev half, then the final half
+    python bench/dept_bench.py --dev      # the development half only (while tuning)
 
 Trained as a user with only the CMD 内科 sample would train it (../shared/data/real/toyhom_cmd:
 11 内科 sub-departments), measured on a different real source: HuaTuo's CMeKG-based
@@ -13,6 +14,7 @@ looking at its errors), even-numbered the final half. Nothing here is committed 
 
 from __future__ import annotations
 
+import argparse
 import json
 import re
 import sys
@@ -26,8 +28,14 @@ REAL = REPO.parent / "shared" / "data" / "real"
 sys.path.insert(0, str(REPO))
 
 from dataprep.classifier import CountTable, NaiveBayes, features, sparse_counts  # noqa: E402
-from dataprep.deptguess import ABSTAIN, Confidence, DepartmentGuesser, calibrate  # noqa: E402
-from dataprep.steps.department import is_held_out  # noqa: E402
+from dataprep.deptguess import (  # noqa: E402
+    ABSTAIN,
+    Confidence,
+    DepartmentGuesser,
+    calibrate,
+    familiarity_floor,
+)
+from dataprep.steps.department import DepartmentParams, is_held_out  # noqa: E402
 from dataprep.taxonomy import Taxonomy  # noqa: E402
 
 
@@ -38,7 +46,8 @@ def cmd_training(taxonomy: Taxonomy) -> tuple[list[str], np.ndarray, list[str]]:
             r = json.loads(line)
             code = taxonomy.code([r["department"]])
             if code >= 0:
-                texts.append(f"{r['title']}\n{r['ask']}\n{r['answer']}")
+                answer = r["answer"].replace("\n", " ")  # the last line (see main)
+                texts.append(f"{r['title']}\n{r['ask']}\n{answer}")
                 codes.append(code)
                 ids.append(str(r["id"]))
     return texts, np.array(codes, dtype=np.int64), ids
@@ -79,6 +88,10 @@ def report(name: str, truth: np.ndarray, guess: np.ndarray, tops: np.ndarray) ->
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--dev", action="store_true", help="the development half only")
+    parser.add_argument("--unfamiliar-share", type=float, default=DepartmentParams.unfamiliar_share)
+    args = parser.parse_args()
     if not REAL.is_dir():
         sys.exit(f"{REAL} is absent")
     taxonomy = Taxonomy.load()
@@ -90,12 +103,17 @@ def main() -> None:
     confidence = Confidence(fitted).predict(held_texts)
     right = fitted.predict(held_texts) == codes[held]
     threshold = calibrate(confidence, right, 0.9)
+    share = args.unfamiliar_share
+    # the floor from the same kind of text it is applied to here (questions without answers)
+    held_questions = [t.rsplit("\n", 1)[0] for t, h in zip(texts, held, strict=True) if h]
+    familiar = familiarity_floor(fitted.familiarity(held_questions), share)
     model = fit(texts, codes, len(tops))
     labelled = huatuo_labelled(taxonomy)
     print(
         f"trained on {len(texts):,} CMD 内科 records ({len(set(codes.tolist()))} sub-departments);"
         f" in-distribution held-out accuracy {right.mean():.3f}; confidence threshold for 0.9 "
-        f"held-out precision: {threshold:.4f}\nout of distribution: {len(labelled):,} HuaTuo "
+        f"held-out precision: {threshold:.4f}; familiarity floor (all but {share} of them reach it): "
+        f"{familiar:.3f}\nout of distribution: {len(labelled):,} HuaTuo "
         f"questions labelled by the department their answer names: "
         f"{dict(Counter(taxonomy.paths[c][0] for _, c in labelled).most_common())}"
     )
@@ -110,11 +128,19 @@ def main() -> None:
             "keyword prior alone", truth, DepartmentGuesser(taxonomy, None).predict(questions), tops
         )
         report(
-            "NB + keywords + threshold (now)",
+            "NB + keywords + threshold (before)",
             truth,
             DepartmentGuesser(taxonomy, model, threshold).predict(questions),
             tops,
         )
+        report(
+            "... + familiarity floor (now)",
+            truth,
+            DepartmentGuesser(taxonomy, model, threshold, familiar).predict(questions),
+            tops,
+        )
+        if args.dev:
+            break
 
 
 if __name__ == "__main__":

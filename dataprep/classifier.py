@@ -75,6 +75,24 @@ class NaiveBayes:
         class over the runner-up per feature (so long and short texts compare)."""
         if not texts:
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
+        scores, counts = self._scores(texts)
+        best = np.argmax(scores, axis=0)
+        if len(self.classes) < 2:
+            return self.classes[best], np.full(len(texts), np.inf, dtype=np.float32)
+        top2 = np.partition(scores, -2, axis=0)[-2:]
+        margin = (top2[1] - top2[0]) / counts
+        return self.classes[best], margin.astype(np.float32)
+
+    def familiarity(self, texts: list[str]) -> np.ndarray:
+        """The best class's log-likelihood per feature: low for texts unlike anything fitted
+        (another department, another style), whatever the margin between classes says."""
+        if not texts:
+            return np.zeros(0, dtype=np.float32)
+        scores, counts = self._scores(texts)
+        return (scores.max(axis=0) / counts).astype(np.float32)
+
+    def _scores(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        """Per-class log scores (classes x texts) and each text's feature count (at least 1)."""
         owners, buckets = features(texts)
         order = np.argsort(owners, kind="stable")
         owners, buckets = owners[order], buckets[order]
@@ -83,10 +101,4 @@ class NaiveBayes:
         starts = np.searchsorted(owners, present)
         sums = np.add.reduceat(self.log_prob[:, buckets], starts, axis=1)
         scores[:, present] += sums
-        best = np.argmax(scores, axis=0)
-        if len(self.classes) < 2:
-            return self.classes[best], np.full(len(texts), np.inf, dtype=np.float32)
-        top2 = np.partition(scores, -2, axis=0)[-2:]
-        counts = np.maximum(np.bincount(owners, minlength=len(texts)), 1)
-        margin = (top2[1] - top2[0]) / counts
-        return self.classes[best], margin.astype(np.float32)
+        return scores, np.maximum(np.bincount(owners, minlength=len(texts)), 1)

@@ -7,7 +7,10 @@ none on a tie) and the classifier's guess with its confidence. They agree → th
 (sub-)department; the prior names a top level the classifier never saw → that top level; they
 disagree otherwise → the classifier's if it is confident, else the prior's; no prior → the
 classifier's if confident, else none. The confidence threshold is calibrated on held-out
-labelled records (see :func:`calibrate`).
+labelled records (see :func:`calibrate`). The margin between classes says nothing about a text
+unlike every class (out of distribution the in-distribution threshold almost never abstains),
+so with no prior a text must also be ``familiar``: its per-feature likelihood at least the
+floor that nearly all held-out labelled texts reach (see :func:`familiarity_floor`).
 """
 
 from __future__ import annotations
@@ -54,10 +57,14 @@ class DepartmentGuesser:
     """``predict(texts)`` → department codes, ABSTAIN where there is no confident guess."""
 
     def __init__(
-        self, taxonomy: Taxonomy, model: NaiveBayes | None, threshold: float = np.inf
+        self,
+        taxonomy: Taxonomy,
+        model: NaiveBayes | None,
+        threshold: float = np.inf,
+        familiar: float = -np.inf,
     ) -> None:
         self.prior = KeywordPrior(taxonomy)
-        self.model, self.threshold = model, threshold
+        self.model, self.threshold, self.familiar = model, threshold, familiar
         self.tops = np.array([taxonomy.top(c) for c in range(len(taxonomy.paths))])
         seen = model.classes if model is not None else []
         self.seen_tops = {int(self.tops[c]) for c in seen}
@@ -68,8 +75,10 @@ class DepartmentGuesser:
             return prior
         codes, confidence = self.model.predict_confidence(texts)
         sure = confidence >= self.threshold
-        out = np.where(sure, codes, ABSTAIN)
         has_prior = prior != ABSTAIN
+        if np.isfinite(self.familiar):
+            sure &= has_prior | (self.model.familiarity(texts) >= self.familiar)
+        out = np.where(sure, codes, ABSTAIN)
         agree = has_prior & (self.tops[codes] == prior)
         unseen = has_prior & ~np.isin(prior, list(self.seen_tops))
         out[agree] = codes[agree]
@@ -86,6 +95,21 @@ class Confidence:
 
     def predict(self, texts: list[str]) -> np.ndarray:
         return self.model.predict_confidence(texts)[1]
+
+
+class Familiarity(Confidence):
+    """A model wrapper whose ``predict`` gives the familiarity (for the spool workers)."""
+
+    def predict(self, texts: list[str]) -> np.ndarray:
+        return self.model.familiarity(texts)
+
+
+def familiarity_floor(familiarity: np.ndarray, share: float) -> float:
+    """The familiarity that all but ``share`` of these held-out labelled texts reach
+    (-inf: no texts, or ``share`` 0, so nothing is unfamiliar)."""
+    if not len(familiarity) or share <= 0:
+        return float("-inf")
+    return float(np.quantile(familiarity, share))
 
 
 def calibrate(confidence: np.ndarray, correct: np.ndarray, precision: float) -> float:

@@ -10,7 +10,13 @@ import numpy as np
 
 from dataprep.classifier import NaiveBayes
 from dataprep.contamination import NgramIndex
-from dataprep.deptguess import Confidence, DepartmentGuesser, calibrate
+from dataprep.deptguess import (
+    Confidence,
+    DepartmentGuesser,
+    Familiarity,
+    calibrate,
+    familiarity_floor,
+)
 from dataprep.spool import predict
 from dataprep.steps.base import StepStats
 from dataprep.steps.dedup import DedupResult, deduplicate, spool_verifier
@@ -115,7 +121,7 @@ def _departments(recipe, state, keep, related, workers):
         code[~labelled] = taxonomy.codes.get(params.unknown, UNKNOWN)
         info["classifier"] = None
         return code, predicted, info
-    model, threshold = None, float("inf")
+    model, threshold, familiar = None, float("inf"), float("-inf")
     if fit.docs.sum() >= params.min_labelled and (fit.docs > 0).sum() >= 2:
         info["classifier"] = _evaluate(
             NaiveBayes(fit, params.alpha),
@@ -125,19 +131,22 @@ def _departments(recipe, state, keep, related, workers):
             labelled,
             taxonomy,
             workers,
-            params.min_precision,
+            (params.min_precision, params.unfamiliar_share),
         )
         model = NaiveBayes(fit.plus(held), params.alpha)
         found = info["classifier"]["confidence_threshold"]
         threshold = float("inf") if found is None else found
+        floor = info["classifier"].get("familiarity_floor")
+        familiar = float("-inf") if floor is None else floor
     else:
         info["classifier"] = None
     if model is None and not params.keywords:
         code[~labelled] = taxonomy.codes.get(params.unknown, UNKNOWN)
         return code, predicted, info
     if wanted.any():
-        guesser = DepartmentGuesser(taxonomy, model, threshold) if params.keywords else None
-        guesser = guesser or _NoPrior(taxonomy, model, threshold)
+        guesser = DepartmentGuesser(taxonomy, model, threshold, familiar)
+        guesser = guesser if params.keywords else None
+        guesser = guesser or _NoPrior(taxonomy, model, threshold, familiar)
         code[wanted] = predict(state.spool, wanted, guesser, workers)
         predicted[wanted] = code[wanted] >= 0
     info["predicted"] = int(predicted.sum())
@@ -156,18 +165,20 @@ def _departments(recipe, state, keep, related, workers):
 class _NoPrior(DepartmentGuesser):
     """The classifier alone (keywords off): its guess when confident, else none."""
 
-    def __init__(self, taxonomy, model, threshold) -> None:
-        super().__init__(taxonomy, model, threshold)
+    def __init__(self, taxonomy, model, threshold, familiar) -> None:
+        super().__init__(taxonomy, model, threshold, familiar)
         self.prior.pattern = None
 
 
 def _evaluate(
-    model, state, keep, related, labelled, taxonomy, workers, precision: float
+    model, state, keep, related, labelled, taxonomy, workers, targets: tuple[float, float]
 ) -> dict[str, Any]:
     """Accuracy on held-out labelled records that survived dedup and have no duplicate among
     the fitted records (a dropped near-copy of a held-out record in the fit counts would leak).
-    Half of them (by id hash) calibrate the confidence threshold for ``precision``; the other
-    half reports what that threshold gives."""
+    Half of them (by id hash) calibrate the confidence threshold for ``precision`` and the
+    familiarity floor all but ``unfamiliar_share`` of them reach (``targets``); the other half
+    reports what that threshold gives."""
+    precision, unfamiliar_share = targets
     code, held = state.arrays["code"].astype(np.int64), state.arrays["held"]
     leaked = np.zeros(len(code), dtype=bool)
     fitted_dups = ~keep & labelled & ~held & (related >= 0)
@@ -195,6 +206,9 @@ def _evaluate(
         threshold = calibrate(confidence[tune], right[tune], precision)
         sure = ~tune & (confidence >= threshold)
         info["confidence_threshold"] = round(threshold, 6) if np.isfinite(threshold) else None
+        familiarity = predict(state.spool, wanted, Familiarity(model), workers)
+        floor = familiarity_floor(familiarity[tune], unfamiliar_share)
+        info["familiarity_floor"] = round(floor, 4) if np.isfinite(floor) else None
         info["reported_on"] = int((~tune).sum())
         info["coverage_at_threshold"] = round(float(sure.sum() / max((~tune).sum(), 1)), 4)
         info["accuracy_at_threshold"] = round(float(right[sure].mean()), 4) if sure.any() else None

@@ -26,7 +26,10 @@ class DepartmentParams:
     ``unknown``: department given to unlabelled records when no classifier runs;
     ``keywords``: use the taxonomy's keyword prior for departments the classifier never saw
     (and alone when too few records are labelled); ``min_precision``: the held-out precision
-    the classifier's confidence threshold is calibrated to (below it: the prior, or none)."""
+    the classifier's confidence threshold is calibrated to (below it: the prior, or none);
+    ``unfamiliar_share``: the share of held-out labelled texts allowed below the familiarity
+    floor (a text with no keyword evidence below it gets no department: it is unlike what the
+    classifier was fitted on; 0 turns the floor off)."""
 
     taxonomy: str | None = None
     classify: bool = True
@@ -36,12 +39,15 @@ class DepartmentParams:
     unknown: str = "其他"
     keywords: bool = True
     min_precision: float = 0.9
+    unfamiliar_share: float = 0.02
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.holdout < 1.0:
             raise ValueError("holdout must be in [0, 1)")
         if not 0.0 < self.min_precision <= 1.0:
             raise ValueError("min_precision must be in (0, 1]")
+        if not 0.0 <= self.unfamiliar_share < 1.0:
+            raise ValueError("unfamiliar_share must be in [0, 1)")
         try:
             Taxonomy.load(self.taxonomy)
         except OSError as exc:

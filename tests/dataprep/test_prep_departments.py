@@ -6,7 +6,13 @@ from __future__ import annotations
 import numpy as np
 
 from dataprep.classifier import CountTable, NaiveBayes, features, sparse_counts
-from dataprep.deptguess import ABSTAIN, DepartmentGuesser, KeywordPrior, calibrate
+from dataprep.deptguess import (
+    ABSTAIN,
+    DepartmentGuesser,
+    KeywordPrior,
+    calibrate,
+    familiarity_floor,
+)
 from dataprep.taxonomy import Taxonomy
 from tests.dataprep.conftest import SAMPLE, prep
 
@@ -49,6 +55,20 @@ def test_unconfident_guesses_without_a_prior_abstain() -> None:
     assert guesser.predict(["最近总觉得不太舒服"])[0] == ABSTAIN
 
 
+def test_unfamiliar_texts_without_a_prior_abstain_however_wide_the_margin() -> None:
+    model = cardio_gastro_model()
+    fitted_like = ["高血压胸闷心慌", "胃胀反酸消化不良", "冠心病心律不齐", "肠炎腹泻胃痛"]
+    floor = familiarity_floor(model.familiarity(fitted_like), 0.25)
+    unlike = "最近总觉得不太舒服，说不上来"  # no keyword of any department, nothing fitted
+    assert model.familiarity([unlike])[0] < floor <= model.familiarity(fitted_like).max()
+    sure = DepartmentGuesser(TAXONOMY, model, threshold=0.0)
+    gated = DepartmentGuesser(TAXONOMY, model, threshold=0.0, familiar=floor)
+    assert sure.predict([unlike])[0] != ABSTAIN and gated.predict([unlike])[0] == ABSTAIN
+    assert gated.predict(["高血压胸闷心慌"])[0] == code("心血管内科")
+    assert gated.predict(["脸上长了很多痘痘"])[0] == code("皮肤科")  # the prior still speaks
+    assert familiarity_floor(np.zeros(0), 0.1) == familiarity_floor(np.ones(3), 0.0) == -np.inf
+
+
 def test_calibrated_threshold_keeps_the_precision_asked_for() -> None:
     confidence = np.array([0.9, 0.8, 0.7, 0.6, 0.5, 0.4])
     correct = np.array([True, True, True, False, True, False])
@@ -65,3 +85,4 @@ def test_stats_report_coverage_and_the_departments_seen(tmp_path) -> None:
     classifier = stats["classifier"]
     if classifier is not None:
         assert "in-distribution" in classifier["note"]
+        assert classifier["familiarity_floor"] is None or classifier["familiarity_floor"] < 0
