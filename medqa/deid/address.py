@@ -26,12 +26,12 @@ _NUM = r"[0-9A-Za-z十一二三四五六七八九〇零]{1,5}"
 # Only the town level belongs to an address: province, city and district stay (我在广州, 海淀区).
 _ADMIN = rf"(?:{_PN}{{1,8}}?(?:镇|乡|街道|村委会|居委会|村民委员会))"
 _ROAD = (
-    rf"(?:{_P}{_PN}{{0,9}}?|[0-9]{{2,3}})(?:大街|大道|路|街|巷|弄|胡同)"
+    rf"(?:{_P}{_PN}{{0,9}}?|[0-9]{{2,3}})(?:大街|大道|路|街|巷|弄|胡同|[东西南北]道)"
     r"(?:[东西南北中](?![路街])|[一二三四五六七八九十0-9]段)?"
 )
 _PLACE_SUFFIX = (
     r"(?:小区|花园|家园|公寓|大厦|新村|新城|苑|庭|府|广场|公馆|山庄|社区|宿舍|家属院|家属楼|大院|"
-    r"家属区|生活区|村|屯|庄|湾|坊|园|里|城|楼盘)"
+    r"家属区|生活区|村|屯|庄|湾|坊|园|里|城|楼盘|酒店|宾馆)"
 )
 _PLACE = rf"{_P}{_PN}{{0,9}}?{_PLACE_SUFFIX}"
 # A housing estate, named without a number (住在阳光小区); not 石家庄 or 厦门湖里区.
@@ -41,20 +41,27 @@ _ESTATE = (
 )
 _UNIT_WORD = r"(?:号楼|号院|栋|幢|座|单元|层|楼|室|户|号|组|队|社|排|门|期|区)"
 _UNITS = rf"(?: ?{_NUM}(?:-{_NUM})? ?{_UNIT_WORD})+(?: ?-?[0-9]{{2,5}}[A-Za-z]?(?:室|房|号)?)?"
-_ROOM = r"(?: ?[A-Za-z]?[0-9]{1,4}-[0-9]{1,4}(?:-[0-9]{1,5})?| ?[0-9]{3,4}(?:室|房)?)"
+_ROOM = r"(?: ?[A-Za-z]?[0-9]{1,4}-[0-9]{1,4}(?:-[0-9]{1,5})?| ?[0-9]{3,4}(?:室|房间|房)?)"
 _NUMBER = rf" ?{_NUM} ?(?:号|弄|巷)(?:院|楼)?(?:附{_NUM}号)?"
 # Inside a building's name, after a road and number, 省 市 会 太 are name characters
 # (省气象局宿舍, 越秀城市广场, 国际商会中心, 太古里); the longest name that ends in a suffix is taken.
 _BP = (
     "(?:(?!["
     + re.escape(
-        _NOT_IN_PLACE.replace("省", "").replace("市", "").replace("会", "").replace("太", "")
+        _NOT_IN_PLACE.replace("省", "")
+        .replace("市", "")
+        .replace("会", "")
+        .replace("太", "")
+        .replace("区", "")
+        .replace("医", "")
+        .replace("院", "")
+        .replace("都", "")
     )
     + "])[\u4e00-\u9fff0-9])"
 )
 _BUILDING = (
-    rf"(?:(?![0-9]){_BP}{{2,12}}(?:{_PLACE_SUFFIX[3:-1]}|小学|中学|大学|学校|幼儿园|大楼|中心|公司|酒店|宾馆|饭店)"
-    rf"|{_P}{_PN}{{1,9}}?(?={_UNITS}))(?:[东西南北中]?(?:校区|院区|园区|区))?"
+    rf"(?:(?![0-9]){_BP}{{2,12}}(?:{_PLACE_SUFFIX[3:-1]}|小学|中学|大学|学校|幼儿园|大楼|中心|公司|酒店|宾馆|饭店|医院)"
+    rf"|(?![0-9]){_BP}{{2,10}}?(?={_UNITS}))(?:[东西南北中]?(?:校区|院区|园区|区))?"
 )
 # Province, city and district, which stay, between a cue and the street: 家在昆明市盘龙区北京路…
 _COUNTY = rf"(?:{_PN}{{1,7}}?(?:省|自治区|市|自治州|地区|区|县|旗))"
@@ -99,8 +106,8 @@ _ADDRESS_RULES = (
     ),
 )
 
-_ROAD_ANCHOR = re.compile("路|街|巷|弄|大道|胡同")
-_UNIT_ANCHOR = re.compile("栋|幢|座|室|户|单元|号楼")
+_ROAD_ANCHOR = re.compile("路|街|巷|弄|大道|胡同|东道|西道|南道|北道")
+_UNIT_ANCHOR = re.compile("栋|幢|座|室|户|单元|号楼|房间")
 _VILLAGE_ANCHOR = re.compile("村")
 ADDRESS_RULES = (
     anchored(_ADDRESS_RULES[0], _ROAD_ANCHOR, 24, 60),

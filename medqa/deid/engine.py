@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from medqa.deid.address import ADDRESS_RULES
 from medqa.deid.fold import fold
-from medqa.deid.names import NAME_RULES
+from medqa.deid.names import NAME_RULES, SIGNATURE_AT_END
 from medqa.deid.rules import ALL_RULES, ENCLOSED_RUN, Rule
 from medqa.deid.vocabulary import KINDS, PLACEHOLDER_RE, PLACEHOLDERS, canonical_kind
 
@@ -28,7 +28,9 @@ TEXT_RULES: tuple[Rule, ...] = (
 # road, building or address word.
 _FOLDED_GATES = (  # each a plain class or word list, which re scans fast
     re.compile(r"[0-9A-Za-z０-９Ａ-Ｚａ-ｚ@＠①-⑨❶-❾➀-➈⓪]"),
-    re.compile("路|街|巷|弄|村|栋|幢|单元|地址|住址|住在|家住|家在|寄到|送到|昵称|微信名"),
+    re.compile(
+        "路|街|巷|弄|村|栋|幢|单元|地址|住址|住在|家住|家在|寄到|送到|昵称|微信名|网名|用户名|up主|UP主|博主|群友|老用户|搜"
+    ),
     re.compile(r"[〇零一二三四五六七八九壹贰叁肆伍陆柒捌玖幺]{4}"),
 )
 _SPACE_BETWEEN = re.compile(r"[0-9A-Za-z@._:#\-] [0-9A-Za-z@._:#\-]")
@@ -101,6 +103,8 @@ def find_all(text: str, kinds: frozenset[str] = frozenset(KINDS)) -> list[Span]:
         if shifts:
             found[:] = [(_back(a, shifts), _back(b - 1, shifts) + 1, r, k) for a, b, r, k in found]
     _collect(_TEXT_SCANNER, text, found)
+    # a signature is looked for in the last characters only
+    _keep(SIGNATURE_AT_END, _tail_matches(SIGNATURE_AT_END, text, 16), text, found)
     if not found:
         return []
     _shield_placeholders(text, found)
@@ -191,6 +195,12 @@ def _collect(scanner: _Scanner, view: str, found: list[tuple[int, int, int, str]
     for pattern, spots in scanner.spots(view).items():
         for rule in scanner.rules_near[pattern]:
             _keep(rule, _near(rule, view, spots), view, found)
+
+
+def _tail_matches(rule: Rule, text: str, size: int) -> list[re.Match]:
+    """``rule``'s match in the last ``size`` characters of ``text``, if any."""
+    match = rule.pattern.search(text, max(0, len(text) - size))
+    return [match] if match else []
 
 
 def _keep(

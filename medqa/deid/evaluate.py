@@ -12,7 +12,8 @@ A labelled set is JSON Lines: ``{"id", "text", "identifiers": [{"kind", "value"}
   district, county: ``广州市天河区`` in ``广州市天河区天河北路233号``, which the engine's policy
   keeps) and the words that join its parts (``对面的``, ``附近的``, ``后面的`` in
   ``小寨东路91号万达广场对面的长安小区``); for a bed, the ward or unit before the bed number
-  (``ICU`` in ``ICU 6床``, ``抢救室`` in ``抢救室2床``). ``core=False`` scores the whole value.
+  (``ICU`` in ``ICU 6床``, ``抢救室`` in ``抢救室2床``, ``产房`` in ``产房3床``: Latin capitals or a word
+  ending in 科, 区, 房, 室, 诊 or 中心). ``core=False`` scores the whole value.
 - A replaced span is **correct** when it overlaps a labelled identifier, or is attached to one:
   separated from it only by punctuation, spaces and at most one link word (``提取码``, ``密码``,
   ``或``), as a share link's code or an id repeated in another spelling is. Precision per kind
@@ -112,8 +113,8 @@ _ADMIN_PREFIX = re.compile(r"^(?:[\u4e00-\u9fff]{1,7}?(?:省|自治区|市|自�
 _ADDRESS_JOINS = re.compile(
     r"(?<=.)(?:斜?对面|对过|后面|前面|背后|旁边|边上|附近|隔壁|楼下|楼上|里面|里边)的?|(?<=.)的(?=.)"
 )
-_WARD_PREFIX = re.compile(
-    r"^(?:[A-Z]{2,5}|[\u4e00-\u9fff]{0,8}?(?:科|病区|病房|监护室|抢救室|观察室|留观室|急诊))"
+_WARD_PREFIX = re.compile(  # a ward or unit: ICU, 急诊抢救室, 产房, 二病区, 心内科
+    r"^(?:[A-Z]{2,5}|[\u4e00-\u9fff]{0,8}?(?:科|区|房|室|诊|中心))"
     r"(?=\s*[第加]?\s*[0-9０-９一二三四五六七八九十])"
 )
 _NOT_CORE = re.compile(r"[\s\W_]")

@@ -23,7 +23,7 @@ SINGLE_SURNAMES = (
     "邬卞姬仇栾隋商刁沙荣巫寇桑郎甄丛仲虞敖巩明佘池苑迟邝官封匡鞠惠荆乐冀郁胥南"
     "储栗燕楚鄢劳谌奚皮粟冼蔺楼盘满闻厉伊仝郜阚花权帅屠豆朴盖练廉禹井祖漆巴丰支卿"
     "狄索宣晋初门云容敬扈晁芮阙浦戈伏鹿薄邸雍辜羊乌裘亓修邰赫杭宿鲜印逯隆茹"
-    "诸慕危玉银亢嵇湛宾戎勾茅利於居揭尉冶斯束檀衣展昝智奉植衡富尧闭"
+    "诸慕危玉银亢嵇湛宾戎勾茅利於居揭尉冶斯束檀衣展昝智奉植衡富尧闭解计"
 )
 DOUBLE_SURNAMES = (
     "欧阳|司马|上官|诸葛|东方|皇甫|尉迟|公孙|慕容|长孙|宇文|司徒|夏侯|轩辕|令狐|钟离|端木|南宫|"
@@ -33,8 +33,8 @@ DOUBLE_SURNAMES = (
 # kinship and masking characters (刘某某 is already masked).
 NOT_IN_GIVEN_NAME = (
     "的了是在和与或及就都也还又再很太更最不没无未别已被把让给对从向往到于为以因所而且但却"
-    "吗呢吧啊呀哦嘛么着过去说讲问答看查做吃喝打用要想会能可该应得到找请叫姓名称某"
-    "我你他她它们这那哪谁什怎样今昨谢年月日号天时分秒周岁次个位些每各第"
+    "吗呢吧啊呀哦嘛么着过去说讲问答看查做吃喝打用要想会能该应得到找请叫姓名称某"
+    "我你他她它们这那哪谁什怎样今昨谢年月日号时分秒周岁次个位些每各第"
     "二三四五六七八九十百千万两几半多少大老男女先士姐哥弟妹爸妈爷奶叔姨伯舅姑婆公孩儿子"
     "村病症痛疼炎癌瘤肿细胞侧疸带人烦苦血压糖脂尿便咳嗽喘烧热冷痒酸胀麻晕吐泻药片剂针液膏丸粒支盒"
     "医院科室诊检验测治疗术输住床护主任师教授患者属"
@@ -44,26 +44,32 @@ NOT_IN_GIVEN_NAME = (
 )
 _GIVEN = "(?:(?![" + re.escape(NOT_IN_GIVEN_NAME) + "])[\u4e00-\u9fff])"
 _SURNAME = f"(?:{DOUBLE_SURNAMES}|[{SINGLE_SURNAMES}])"
-FULL_NAME = f"{_SURNAME}{_GIVEN}{{1,2}}"
+# 子 and 年 only where names hold them: 林子涵, 甘永年 (not 孙子, 明年)
+FULL_NAME = f"{_SURNAME}(?:子{_GIVEN}|{_GIVEN}(?:{_GIVEN}|年)?)"
 _AFTER_NAME = (
-    r"(?=$|[\s，。,.！!？?、；;：:）)（(0-9]|今年|现在|目前|最近|近来|之前|前几|上个|这几|从小|平时|一直|"
+    r"(?=$|[\s，。,.！!？?、；;：:）)（(0-9]|今年|现在|目前|最近|近来|之前|前几|上个|上次|上周|上月|这次|这几|"
+    r"从小|平时|一直|"
     r"女士|先生|同志|是|的|在|有|得|患|被|因|于|，|男|女|岁|今天|昨天|去年|前天|和|与|跟|也|都|"
     r"住|说|问|做|查|吃|去|来|刚|已|才|就|还|又|也|老|自|身|经|我|他|她|这|那|啊|呢|吗|今|出|没|不)"
 )
 _RELATIVE = (
     r"(?:老公|老婆|爱人|丈夫|妻子|媳妇|儿子|女儿|孩子|宝宝|宝贝|闺女|小孩|爸爸|爸|妈妈|妈|父亲|母亲|"
     r"爷爷|奶奶|外公|外婆|姥姥|姥爷|哥哥|哥|姐姐|姐|弟弟|弟|妹妹|妹|婆婆|公公|岳父|岳母|朋友|同事|"
-    r"舅舅|姑姑|叔叔|阿姨|侄子|侄女|外甥|外甥女|孙子|孙女|家属|对象|男朋友|女朋友|邻居|同学)"
+    r"舅舅|姑姑|叔叔|阿姨|侄子|侄女|外甥|外甥女|孙子|孙女|家属|对象|男朋友|女朋友|邻居|同学|"
+    r"大伯|伯伯|大姨|二姨|小姨|大舅|表弟|表妹|表姐|表哥|堂哥|堂姐|堂弟|堂妹|前夫|前妻|姐夫|妹夫|嫂子|"
+    r"弟媳|儿媳|女婿|二叔|三叔|小叔|病友)"
 )
 _PERSON_CUE = (
     r"(?:我是|本人叫|本人是|本人|名叫|名字叫|名字是|中文名叫|中文名字叫|中文名|大名|"
-    r"(?<=[我他她俺你名字儿子女孩妈爸爹娘爷奶公婆友事哥姐弟妹夫妻叔姨舅姑机人，,\s])叫|姓名|"
+    r"(?<=[我他她俺你名字儿子女孩妈爸爹娘爷奶公婆友事哥姐弟妹夫妻叔姨舅姑机人宝板主长，,\s])叫|姓名|"
+    r"(?:孩子|宝宝|宝贝)的?(?:爸爸|妈妈|父亲|母亲|爸|妈|家长)|申请人|寄件人|被绑定人|预约人|监护人|"
+    r"受益人|经办人|陪护人|群主|店主|全名|"
     r"(?:患者|病人|病患)(?=姓名|[ :：])|(?<=床)(?:患者|病人)|"
     r"就诊人|联系人|收件人|收款人|收款户名|户名|开户人|开户名|持卡人|账户名|被保险人|投保人|参保人|伤者|"
-    r"委托人|签字人|家属|(?<![\u4e00-\u9fff])我(?=[:：])|(?:我|他|她|俺|你)(?:的|家)?"
+    r"委托人|签字人|家属|(?<![\u4e00-\u9fff])我(?=[:：])|(?:我|他|她|俺|你|您)(?:的|家)?"
     + _RELATIVE
     + r")"
-    r"(?:姓名|的名字)?(?:叫|名叫|是|为)?[ :：（(]{0,2}"
+    r"(?:姓名|的名字)?(?:叫|名叫|是|为)?[ :：（(，,]{0,2}(?:(?:表|堂)?" + _RELATIVE + r" ?)?"
 )
 _HONORIFIC = (
     r"(?:先生|女士|小姐|阿姨|叔叔|大爷|大妈|大娘|大姐|大哥|奶奶|爷爷|婆婆|老师|师傅|同学|阿婆|伯伯|"
@@ -80,7 +86,8 @@ _DOCTOR_LEAD = (
 )
 # What may follow a name in a case header or a list of particulars: 张三，男，45岁; 何海燕，住院号
 _PARTICULARS = (
-    r"(?=[，,、 （(]{1,2}(?:[男女](?:性)?[，,、 ]{0,2}\d{1,3} ?(?:岁|周岁)|住院号|门诊号|病历号|"
+    r"(?=[，,、 （(]{1,2}[男女](?:性)?[，,、 ]{0,2}\d{1,3} ?(?:岁|周岁)| \d{1,3} ?(?:岁|周岁)"
+    r"|[，,、 （(]{1,2}(?:住院号|门诊号|病历号|"
     r"就诊卡|身份证|手机|电话|联系电话|出生|生日))"
 )
 # Words that say a name follows, whatever its characters (transliterations, names without a
@@ -102,6 +109,10 @@ _NOT_NAME_WORDS = (
     "雷贝 苏醒 温度 温水 康复 方面 方法 白天 白色 白细 蓝色 常规 常见 "
     "常用 常常 农村 严重 乔迁 武汉 伍德 易感 邢台 余下 田间 姜黄 干咳 "
     "干燥 干眼 祝您 祝你 华法 舒张 舒服 严格 阳性 谈判 常表 容易 危险 周边 冷感 高龄 干呕 "
+    "夏天 明天 成天 连天 谢谢 祝好 祝福 祝愿 "
+    "初产 初孕 初次 初诊 初期 初中 初步 初始 解惑 "
+    "车辆 车祸 车上 车里 车费 关系 关于 关注 关节 关心 关键 关闭 "
+    "解决 解释 解除 解剖 解毒 解热 解痉 解放 解开 解压 解酒 计划 计算 计量 计数 计时 "
     "任何 祝健 母亲 钟爱 羊癫 羊角 沙棘 高危 高度 高发 高于 低于 常态 严禁 单纯 单独 单位 单次 "
 )
 NOT_NAMES = frozenset(_NOT_NAME_WORDS.split())
@@ -113,7 +124,8 @@ _WORDS_ENDING_IN_SURNAME_TEXT = (
     "容易 小时 同时 及时 按时 平时 时间 原因 另外 其他 以及 一般 很多 特别 明显 经常 通常 异常 "
     "正在 帮助 保持 坚持 主要 需要 重要 一定 肯定 稳定 决定 规定 以后 然后 之后 最后 饭后 "
     "胆红 血管 黄金 人民 农民 居民 东方 西方 南方 北方 地方 对方 处方 配方 药方 双方 上周 本周 下周 每周 谢谢 感谢 多谢 任何 如何 为何 几何 "
-    "明白 空白 蛋白 坦白 黑白 清白 平安 治安 公安 晚安 早安 保安"
+    "明白 空白 蛋白 坦白 黑白 清白 平安 治安 公安 晚安 早安 保安 "
+    "了解 缓解 溶解 分解 见解 讲解 误解 统计 设计 估计 总计 合计 会计 伙计 累计"
 )
 _WORDS_ENDING_IN_SURNAME = frozenset(_WORDS_ENDING_IN_SURNAME_TEXT.split())
 
@@ -122,7 +134,15 @@ def _not_a_word(value: str, text: str, start: int) -> bool:
     """A name candidate that is no word of prose: neither its first two characters nor the
     character before it and its first one form a common word."""
     before = text[max(0, start - 1) : start + 1]
-    return value[:2] not in NOT_NAMES and before not in _WORDS_ENDING_IN_SURNAME
+    return (
+        value[:2] not in NOT_NAMES
+        and before not in _WORDS_ENDING_IN_SURNAME
+        and not any(word in value for word in _WORDS_NO_NAME_HOLDS)
+    )
+
+
+# Words no given name holds (the characters alone may: 可欣, 天宇).
+_WORDS_NO_NAME_HOLDS = ("可以", "可能", "可是", "天天", "天气", "可爱")
 
 
 # Characters that make "X医生" a word, not a surname + title: 主任医生, 多谢医生, 男医生.
@@ -132,7 +152,9 @@ _NAME_RULES = (
     # a doctor: 王主任, 李医生, 张伟教授, 刘建华 主治医师
     Rule(
         "doctor_name",
-        re.compile(rf"(?<![{_NOT_BEFORE_TITLE}]){_SURNAME}{_GIVEN}{{0,2}} ?" + _DOCTOR_TITLE),
+        re.compile(
+            rf"(?<![{_NOT_BEFORE_TITLE}]){_SURNAME}{_GIVEN}{{0,2}}[”\"」]? ?" + _DOCTOR_TITLE
+        ),
         40,
         _not_a_word,
     ),
@@ -169,7 +191,7 @@ _NAME_RULES = (
     Rule(
         "person_name",
         re.compile(
-            rf"(?:^|(?<=[\s，。,；;：:、（(]|者|人))"
+            rf"(?:^|(?<=[\s，。,；;：:、（(“\"「]|者|人))"
             rf"(?P<v>{FULL_NAME}|(?<=患者|病人|者:|者：|者 |人:|人：|人 ){_GIVEN}{{2,5}})"
             + _PARTICULARS
         ),
@@ -183,10 +205,17 @@ _NAME_RULES += (
     Rule(
         "doctor_name",
         re.compile(
-            rf"(?P<s>{_SURNAME}) ?{_DOCTOR_TITLE}(?:[，, ]{{1,2}}| ?(?:是不是|就是|是|叫) ?)"
+            rf"(?P<s>{_SURNAME}) ?{_DOCTOR_TITLE}(?:[，, （(]{{1,2}}| ?(?:是不是|就是|是|叫) ?)"
             rf"(?P<v>(?P=s){_GIVEN}{{1,2}}){_AFTER_NAME}"
         ),
         40,
+    ),
+    # a greeting: 小卢你好, 邓晓琳您好
+    Rule(
+        "person_name",
+        re.compile(rf"(?:^|(?<=[\s，。,：:！!]))(?P<v>[小老]{_SURNAME}|{FULL_NAME})(?=你好|您好)"),
+        43,
+        _not_a_word,
     ),
     # a name after a word that says one follows, in any characters up to the next stop
     Rule(
@@ -242,10 +271,12 @@ _RELATIVES = _RELATIVE[3:-1].split("|")
 _CUE_ANCHOR = re.compile(
     r"我:|我：|我是|本人|名叫|名字|中文名|大名|叫|姓名|患者:|患者：|患者 |床患者|病人:|病人：|病人 |床病人|病患:|"
     r"病患：|病患 |就诊人|联系人|收件人|收款|户名|开户|持卡人|"
-    r"账户名|被保险人|投保人|参保人|伤者|委托人|签字人|家属"
+    r"账户名|被保险人|投保人|参保人|伤者|委托人|签字人|家属|孩子爸|孩子妈|孩子的|宝宝爸|宝宝妈|宝宝的|"
+    r"孩子父|孩子母|孩子家长|宝贝爸|宝贝妈|申请人|寄件人|被绑定人|预约人|监护人|受益人|经办人|陪护人|"
+    r"群主|店主|全名"
 )
 # 我老公, 她的女儿, 我家孩子: a class first, so re still skips most positions fast
-_RELATIVE_ANCHOR = re.compile("[我他她俺你](?:的|家)?(?:" + "|".join(_RELATIVES) + ")")
+_RELATIVE_ANCHOR = re.compile("[我他她俺你您](?:的|家)?(?:" + "|".join(_RELATIVES) + ")")
 NAME_RULES = (
     anchored(_NAME_RULES[0], _TITLE_ANCHOR, 5, 8),
     anchored(_NAME_RULES[1], _SIGNATURE_ANCHOR, 14, 12),
@@ -260,5 +291,14 @@ NAME_RULES = (
         2,
     ),
     anchored(_NAME_RULES[6], _TITLE_THEN_NAME, 4, 10),
-    anchored(_NAME_RULES[7], re.compile("中文名|全名|真名|名字叫|名叫"), 0, 14),
+    anchored(_NAME_RULES[7], re.compile("你好|您好"), 6, 0),
+    anchored(_NAME_RULES[8], re.compile("中文名|全名|真名|名字叫|名叫"), 0, 14),
+)
+
+# An answer signed with a bare name at its very end: …下周四来复查。潘建军
+SIGNATURE_AT_END = Rule(
+    "doctor_name",
+    re.compile(rf"[。！!.\n]\s*(?:——|—|--)?\s*(?P<v>{FULL_NAME})\s*$"),
+    41,
+    _not_a_word,
 )

@@ -188,7 +188,7 @@ ID_RULES = (
 )
 
 _RECORD_WORDS = (
-    r"(?:住院病历号|住院号|门诊卡号|门诊卡|诊疗卡号|诊疗卡|病案编号|门诊号|病案号|病历号|病历编号|就诊卡号|就诊号|就诊卡|登记号|检查号|"
+    r"(?:住院病历号|住院号|保单号|保险单号|保单编号|保险卡号|理赔号|理赔编号|报案号|门诊卡号|门诊卡|诊疗卡号|诊疗卡|病案编号|门诊号|病案号|病历号|病历编号|就诊卡号|就诊号|就诊卡|登记号|检查号|"
     r"医保卡号|医保号|医保卡|医保账号|社保卡号|社保号|社保卡|社保账号|医疗卡号|健康卡号|居民健康卡|"
     r"ID号|患者ID|病人ID|门诊ID|住院ID|就诊ID|申请单号|影像号|放射号|病理号|报告单号|"
     r"档案号|患者编号|病人编号|体检编号|体检号|预约号|社会保障卡号|保障卡号|参保号|医保编号|住院编号|"
@@ -200,7 +200,8 @@ RECORD_RULES = (
         re.compile(
             _RECORD_WORDS
             + r"(?:码)?"
-            + r"(?:(?:(?!电话|手机|微信|QQ|qq)[^0-9A-Za-z\n。]){0,12}?(?:号码|卡号|编号)|好像|应该|大概|可能)?"
+            + r"(?:(?:(?!电话|手机|微信|QQ|qq)[^0-9A-Za-z\n。]){0,12}?(?:号码|卡号|编号)|好像|应该|大概|可能"
+            r"|(?:(?!电话|手机|微信|QQ|qq|是多少)[^0-9A-Za-z\n。，,；;！!？?]){1,8}?)?"
             + _LINK
             + r"(?P<v>(?=[A-Za-z0-9\- ]*\d{3})[A-Za-z0-9](?:[ \-]?[A-Za-z0-9]){3,28})"
             + _NOT_ALNUM_AFTER
@@ -262,7 +263,8 @@ DOB_RULES = (
     Rule(
         "date_of_birth",
         re.compile(
-            rf"(?<![0-9])(?P<v>{_DATE}|\d{{2}}年 ?{_MONTH} ?月 ?{_DAY} ?[日号]?) ?"
+            rf"(?<![0-9])(?P<v>{_DATE}|\d{{2}}年 ?{_MONTH} ?月 ?{_DAY} ?[日号]?"
+            r"|(?:19|20)\d{2}年 ?(?:0?[1-9]|1[0-2])月) ?"
             r"(?=出生|生人|生的|的生日|生(?:[，,.；;\s)]|$))"
         ),
         13,
@@ -276,7 +278,7 @@ _UNDERSCORE_ID = (
     r"(?![A-Za-z0-9_\-@]|\.[A-Za-z0-9])"
 )
 _SOCIAL_WORDS = (
-    r"(?:微博|抖音|小红书|红书|红薯|B站|b站|哔哩哔哩|bilibili|知乎|快手|视频号|豆瓣|头条号|"
+    r"(?:微博|抖音|小红书|红书|红薯|B站|b站|哔哩哔哩|bilibili|知乎|快手|视频号|豆瓣|头条号|闲鱼号|闲鱼|贴吧|陌陌|"
     r"ins|Instagram|INS|推特|twitter|Twitter|tiktok|TikTok)"
 )
 # A run of seven or more enclosed numbers (①②③⑧⑤⑥⑦⑨⑨, ⑬⑧⑥ ⑦⑤②⑨) is a number spelt to dodge a
@@ -395,6 +397,29 @@ CONTACT_RULES = (
     ),
 )
 
+# An id right after 加我, or followed by the app's name: 加我 luo_cm_find; xunqin_zmd_1992 （微信）
+_ID_SHAPE = r"[A-Za-z](?=[A-Za-z0-9\-]*[_0-9])[A-Za-z0-9_\-]{5,29}"
+WECHAT_BY_CONTEXT = (
+    Rule(
+        "wechat",
+        re.compile(rf"加我[ :：]{{0,2}}(?P<v>{_ID_SHAPE})(?![A-Za-z0-9_\-@]|\.[A-Za-z0-9])"),
+        9,
+        anchor=Anchor(re.compile("加我"), 0, 40),
+    ),
+    Rule(
+        "wechat",
+        re.compile(rf"(?<![A-Za-z0-9_\-/.@])(?P<v>{_ID_SHAPE}) ?\((?:微信|微信号|vx|VX|wx|WX)\)"),
+        9,
+        anchor=Anchor(
+            re.compile(
+                "(微信)|(微信号)|(vx)|(VX)|(wx)|(WX)".replace("(", "\\(").replace(")", "\\)")
+            ),
+            36,
+            0,
+        ),
+    ),
+)
+
 _SOCIAL_SITES = (
     r"weibo\.com|weibo\.cn|douyin\.com|iesdouyin\.com|xiaohongshu\.com|xhslink\.com|bilibili\.com|"
     r"b23\.tv|zhihu\.com|kuaishou\.com|douban\.com|instagram\.com|twitter\.com|x\.com|tiktok\.com"
@@ -461,7 +486,7 @@ URL_RULES = (
     Rule(
         "social_handle",
         re.compile(
-            r"(?:微博|抖音|小红书|红书|B站|b站|哔哩哔哩|知乎|快手|视频号|豆瓣|头条号|推特)"
+            r"(?:微博|抖音|小红书|红书|B站|b站|哔哩哔哩|知乎|快手|视频号|豆瓣|头条号|推特|闲鱼|贴吧|陌陌)"
             r"[^\n]{0,80}?(?P<v>" + _UNDERSCORE_ID + ")"
         ),
         9,
@@ -471,8 +496,17 @@ URL_RULES = (
         "social_handle",
         re.compile(
             _SOCIAL_WORDS + r"[^\n。]{0,12}?搜索?[ :：“\"]{0,2}"
-            r"(?P<v>(?![一下不])[^\s，。,、！!？?“”\"]{2,20}?)[”\"]?"
-            r"(?=\s*(?:就行|就能|就可以|就是|即可|关注))"
+            r"(?P<v>(?![一下不])[^\s，。,、！!？?“”\"]{2,20}?)"
+            r"(?:[”\"]|(?=\s*(?:就行|就能|就可以|就是|即可|关注)))"
+        ),
+        9,
+    ),
+    # a nickname in quotes after a word for one: 昵称“陪妈妈抗癌的小胖”, up主“小林医学日记”
+    Rule(
+        "social_handle",
+        re.compile(
+            r"(?:昵称|网名|用户名|ID叫|ID是|id叫|up主|UP主|博主|老用户|群友|我叫|叫我)[ :：是叫为]{0,2}"
+            r"[“\"「『](?P<v>[^”\"」』\n]{2,20})[”\"」』]"
         ),
         9,
     ),
@@ -511,7 +545,7 @@ _URL_ANCHOR = re.compile(
     r"://|www\.|WWW\.|bit\.ly/|goo\.gl/|t\.co/|\.(?:com|cn|net|org|cc|top|info|vip|xyz|me|io|tv|COM|CN|NET|ORG)"
 )
 _SOCIAL_ANCHOR = re.compile(
-    "微博|抖音|小红书|红书|红薯|B站|b站|哔哩|bilibili|知乎|快手|视频号|豆瓣|头条|ins|INS|Instagram|推特|"
+    "闲鱼|贴吧|陌陌|微博|抖音|小红书|红书|红薯|B站|b站|哔哩|bilibili|知乎|快手|视频号|豆瓣|头条|ins|INS|Instagram|推特|"
     "twitter|Twitter|tiktok|TikTok"
 )
 _RECORD_ANCHOR = re.compile(_RECORD_WORDS)
@@ -527,15 +561,22 @@ ALL_RULES: tuple[Rule, ...] = (
         anchored(rule, _QQ_ANCHOR if rule.kind == "qq" else _WECHAT_ANCHOR, 0, 60)
         for rule in CONTACT_RULES[2:]
     ),
+    *WECHAT_BY_CONTEXT,
     anchored(URL_RULES[0], _URL_ANCHOR, 80, 4),
     anchored(URL_RULES[1], _URL_ANCHOR, 80, 4),
     anchored(URL_RULES[2], _SOCIAL_ANCHOR, 0, 40),
     anchored(URL_RULES[3], re.compile("@"), 0, 4),
     anchored(URL_RULES[4], _SOCIAL_ANCHOR, 0, 100),
     anchored(URL_RULES[5], _SOCIAL_ANCHOR, 0, 50),
-    anchored(URL_RULES[6], re.compile("ID:|ID：|id:|id：|Id:|Id："), 0, 36),
-    anchored(URL_RULES[7], re.compile("UID|uid|Uid"), 0, 20),
-    anchored(URL_RULES[8], re.compile("提取码|访问码|分享码|取件码|密码"), 0, 16),
+    anchored(
+        URL_RULES[6],
+        re.compile("昵称|网名|用户名|ID叫|ID是|id叫|up主|UP主|博主|老用户|群友|我叫|叫我"),
+        0,
+        30,
+    ),
+    anchored(URL_RULES[7], re.compile("ID:|ID：|id:|id：|Id:|Id："), 0, 36),
+    anchored(URL_RULES[8], re.compile("UID|uid|Uid"), 0, 20),
+    anchored(URL_RULES[9], re.compile("提取码|访问码|分享码|取件码|密码"), 0, 16),
     anchored(RECORD_RULES[0], _RECORD_ANCHOR, 0, 40),
     anchored(RECORD_RULES[1], _RECORD_ANCHOR, 40, 0),
     anchored(RECORD_RULES[2], _BED_ANCHOR, 16, 8),
