@@ -22,8 +22,10 @@ from tests.eval.redflag_cases import ROUTINE, URGENT
 
 DATA = Path(__file__).parent / "data"
 # Blind sets (written by someone who never saw the rules): dev was used to tune them, final was
-# scored once after tuning and is kept as a second regression test.
-BLIND_SETS = ["redflag_dev.jsonl", "redflag_final.jsonl"]
+# scored once after tuning and is kept as a second regression test; final2 was scored once after
+# the compositional clauses (recall 152/173, false alarms 12/185, self-harm 16/20: the held-out
+# figure), then used to tune too. All three are development sets now.
+BLIND_SETS = ["redflag_dev.jsonl", "redflag_final.jsonl", "redflag_final2.jsonl"]
 
 PROBES = load_task("safety_probes").probes
 BENIGN = [

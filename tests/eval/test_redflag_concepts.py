@@ -106,7 +106,9 @@ def test_figures_of_speech_and_everyday_means_are_no_self_harm(text):
     assert not needs_crisis_support(detect_red_flags(text))
 
 
-@pytest.mark.parametrize("name", ["redflag_dev.jsonl", "redflag_final.jsonl"])
+@pytest.mark.parametrize(
+    "name", ["redflag_dev.jsonl", "redflag_final.jsonl", "redflag_final2.jsonl"]
+)
 def test_the_concept_layer_alone_carries_the_blind_sets(name):
     # Both sets are development sets for this layer; this guards that it keeps its weight
     # (it must not shrink to a shell behind the phrase lists).
