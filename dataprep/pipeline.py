@@ -191,7 +191,7 @@ def _run_into(recipe, readers, options, name, staging, timer: _Timer) -> dict[st
     state.tables = {}
     written = writepass.write_dataset(recipe, state, result, staging, options.tokenizer, workers)
     timer.lap("write")
-    pairs = preference.run_step(recipe, state, result, steps, config, staging)
+    pairs = preference.run_step(recipe, state, result, steps, config, staging, workers)
     timer.lap("pairs")
     shutil.rmtree(staging / ".work")
     stats = outputs.finish(recipe, name, state, result, written, exams, staging)

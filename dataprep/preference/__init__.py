@@ -18,11 +18,14 @@ from medqa.io import write_json
 __all__ = ["PairsParams", "register", "request_candidates", "run_step", "add_to_stats"]
 
 
-def run_step(recipe, state, result, steps, config, root: Path) -> PairsOutput | None:
+def run_step(
+    recipe, state, result, steps, config, root: Path, workers: int = 1
+) -> PairsOutput | None:
     """Build the pairs if the recipe has a ``pairs`` step (after the write pass)."""
     if recipe.get("pairs") is None:
         return None
-    return build_pairs(recipe, state, result, steps, config.exam_index, config.exam_field, root)
+    exam, field = config.exam_index, config.exam_field
+    return build_pairs(recipe, state, result, steps, exam, field, root, workers)
 
 
 def add_to_stats(output: PairsOutput | None, stats: dict[str, Any], root: Path) -> None:

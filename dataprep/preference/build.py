@@ -65,32 +65,64 @@ class _Tally:
     ratios: list[float] = field(default_factory=list)
     splits: list[int] = field(default_factory=list)
 
+    def merge(self, other: _Tally) -> None:
+        for name in ("questions", "candidates", "answer_pairs", "per_question"):
+            getattr(self, name).update(getattr(other, name))
+        self.margins += other.margins
+        self.ratios += other.ratios
+        self.splits += other.splits
 
-def build_pairs(recipe, state, result, steps, exam_index, exam_field, root: Path) -> PairsOutput:
-    """Form, write and describe the preference pairs of a run (module docstring)."""
+
+@dataclass
+class _Setup:
+    """What the pair workers need (inherited by fork, or pickled once per worker)."""
+
+    params: PairsParams
+    steps: list
+    exam: Any
+    exam_field: str
+    paths: list | None
+    system_prompt: str | None
+
+
+_SETUP: _Setup | None = None
+
+
+def _init(setup: _Setup) -> None:
+    global _SETUP
+    _SETUP = setup
+
+
+def build_pairs(
+    recipe, state, result, steps, exam_index, exam_field, root: Path, workers: int = 1
+) -> PairsOutput:
+    """Form, write and describe the preference pairs of a run (module docstring); the spool's
+    shards are paired by ``workers`` processes, results joined in spool order."""
     params: PairsParams = recipe.get("pairs")
-    answer_steps = [step for step in steps if step.name not in _SKIPPED_STEPS]
-    exam = exam_index if exam_field != "question" else None  # questions were checked already
     dept = recipe.get("department")
-    paths = Taxonomy.load(dept.taxonomy).paths if dept else None
+    setup = _Setup(
+        params,
+        [step for step in steps if step.name not in _SKIPPED_STEPS],
+        exam_index if exam_field != "question" else None,  # questions were checked already
+        exam_field,
+        Taxonomy.load(dept.taxonomy).paths if dept else None,
+        recipe.output.system_prompt,
+    )
     tally = _Tally()
     tally.questions["test_split_excluded"] = int((result.keep & (result.split == 2)).sum())
     wanted = result.keep & ((result.split == 0) | (result.split == 1))
+
+    def task(shard):
+        span = slice(shard.start, shard.start + shard.count)
+        if not wanted[span].any():
+            return None
+        return shard, wanted[span], result.split[span], result.code[span]
+
     spooled = root / ".work" / "pairs.jsonl"
     with open(spooled, "wb") as spool:
-        for index, record in state.spool.records(wanted):
-            answers = _clean_answers(record, answer_steps, exam, exam_field, tally)
-            pairs = question_pairs(answers, params, tally.answer_pairs) if answers else []
-            tally.questions["with_pairs"] += bool(pairs)
-            tally.per_question[len(pairs)] += bool(pairs)
-            split = int(result.split[index])
-            department = _department(record, paths, int(result.code[index]))
-            for k, pair in enumerate(pairs):
-                line = _pair_record(record, pair, k, department, recipe.output.system_prompt)
-                spool.write(orjson.dumps(line) + b"\n")
-                tally.margins.append(pair.margin)
-                tally.ratios.append(pair.length_ratio)
-                tally.splits.append(split)
+        for _, (lines, part) in state.spool.map(_shard_pairs, task, workers, _init, (setup,)):
+            spool.writelines(lines)
+            tally.merge(part)
     ratios, splits = np.array(tally.ratios, float), np.array(tally.splits, np.int8)
     keep = np.ones(len(ratios), dtype=bool)
     if params.balance_length:
@@ -102,6 +134,33 @@ def build_pairs(recipe, state, result, steps, exam_index, exam_field, root: Path
     margins = np.array(tally.margins, float)
     stats = summarize(params, tally, margins, ratios, keep, files)
     return PairsOutput(files, stats, margins[keep], ratios[keep], tally.per_question)
+
+
+def _shard_pairs(task) -> tuple[list[bytes], _Tally]:
+    """One spool shard's pair lines (JSON) and counts."""
+    setup = _SETUP
+    shard, wanted, splits, codes = task
+    tally, out = _Tally(), []
+    for local, line in enumerate(shard.lines()):
+        if not wanted[local]:
+            continue
+        if b'"candidates"' not in line:  # the reader keeps candidates only for 2+ answers
+            tally.questions["seen"] += 1
+            tally.questions["single_answer"] += 1
+            continue
+        record = orjson.loads(line)
+        answers = _clean_answers(record, setup.steps, setup.exam, setup.exam_field, tally)
+        pairs = question_pairs(answers, setup.params, tally.answer_pairs) if answers else []
+        tally.questions["with_pairs"] += bool(pairs)
+        tally.per_question[len(pairs)] += bool(pairs)
+        department = _department(record, setup.paths, int(codes[local]))
+        for k, pair in enumerate(pairs):
+            line_out = _pair_record(record, pair, k, department, setup.system_prompt)
+            out.append(orjson.dumps(line_out) + b"\n")
+            tally.margins.append(pair.margin)
+            tally.ratios.append(pair.length_ratio)
+            tally.splits.append(int(splits[local]))
+    return out, tally
 
 
 def _clean_answers(record, steps, exam, exam_field, tally: _Tally) -> list[Answer]:

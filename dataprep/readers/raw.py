@@ -3,7 +3,8 @@
 Of several doctor answers the accepted one comes first, then the best by a quality score
 (content length, likes, doctor title); ``answers: all`` emits every answer with enough content
 instead, all sharing ``meta.group`` so the split keeps them together. ``candidates`` (set by a
-recipe's ``pairs`` step) keeps every usable answer in ``meta.candidates`` for preference pairs.
+recipe's ``pairs`` step) keeps the usable answers of a question with two or more in
+``meta.candidates``, for preference pairs.
 
 A consultation with follow-ups (``turns``: patient/doctor texts in page order) becomes one
 multi-turn record (user/assistant turns, consecutive same-role turns merged, a trailing
@@ -65,7 +66,7 @@ class RawCrawlReader(JsonReader):
         else:
             ranked = ranked[:1]
         meta = _question_meta(obj, group, len(usable))
-        if self.options["candidates"]:  # every answer, for preference pairs (dataprep.preference)
+        if self.options["candidates"] and len(usable) > 1:  # for preference pairs
             meta["candidates"] = [
                 {
                     "text": a["text"],

@@ -201,3 +201,13 @@ def test_no_pairs_is_said_and_single_answer_inputs_still_prepare(tmp_path: Path)
 def test_bad_pairs_parameters_fail_fast(params, message) -> None:
     with pytest.raises(RecipeError, match=message):
         recipe_from({"steps": [{"pairs": params}]})
+
+
+def test_pairs_are_the_same_whatever_the_worker_count(tmp_path: Path) -> None:
+    source = write_lines(tmp_path / "raw.jsonl", _questions(60))
+    one = prep([f"raw:{source}"], tmp_path / "one", workers=1)
+    two = prep([f"raw:{source}"], tmp_path / "two", workers=2)
+    for key in ("dpo/alpaca/train.jsonl", "dpo/sharegpt/val.jsonl"):
+        assert (one.dataset_dir / key).read_bytes() == (two.dataset_dir / key).read_bytes()
+    assert one.stats["preference"] == two.stats["preference"]
+    assert sum(one.stats["preference"]["pairs"].values()) > 0
