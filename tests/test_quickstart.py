@@ -49,12 +49,28 @@ def test_raw_crawl_and_dataset(quickstart_run):
     assert charts and all(p.read_bytes()[:4] == b"\x89PNG" for p in charts)
 
 
-def test_model_artefacts(quickstart_run):
+def test_model_artefacts_live_under_tiny_names(quickstart_run):
+    """No shipped 7B config's default path holds a tiny model (medqa check on the merge config
+    would otherwise find a tiny adapter and say OK)."""
     workdir, _ = quickstart_run
-    adapter = workdir / "saves/qwen2.5-7b-instruct/lora/sft"
+    adapter = workdir / "saves/tiny-qwen2/lora/sft"
     assert json.loads((adapter / "adapter_config.json").read_text())["peft_type"] == "LORA"
-    merged = workdir / "models/qwen2.5-7b-instruct-medqa-lora"
+    merged = workdir / "models/tiny-qwen2-medqa-lora"
     assert (merged / "model.safetensors").stat().st_size > 0
+    shipped = [REPO / "llamafactory_configs/qwen_lora.yaml"]
+    shipped += sorted((REPO / "llamafactory_configs").glob("*/*.yaml"))
+    read = set()
+    for config in shipped:
+        for line in config.read_text(encoding="utf-8").splitlines():
+            key, _, value = line.partition(":")
+            if key.strip() in (
+                "output_dir",
+                "adapter_name_or_path",
+                "export_dir",
+                "model_name_or_path",
+            ):
+                read.add(value.strip())
+    assert read and not [path for path in read if path and (workdir / path).exists()]
 
 
 def test_eval_report_compares_base_and_lora(quickstart_run):
@@ -69,7 +85,7 @@ def test_eval_report_compares_base_and_lora(quickstart_run):
     assert (workdir / "data/eval/quickstart/report/report.html").is_file()
     for where in (
         "data/raw/quickstart.jsonl",
-        "models/qwen2.5-7b-instruct-medqa-lora",
+        "models/tiny-qwen2-medqa-lora",
         "data/eval/quickstart/report/report.html",
     ):
         assert where in stdout
@@ -86,6 +102,66 @@ def test_fine_tuned_model_answers_differently_from_the_base(quickstart_run):
     }
     assert answers["base"].keys() == answers["lora"].keys() and answers["base"]
     assert answers["base"] != answers["lora"]
+
+
+def test_fine_tuned_beats_the_base_and_the_report_says_by_how_much(quickstart_run):
+    """On the held-out test split the fine-tuned model scores a higher ROUGE-L than the base. The
+    summary prints both models' scores and where the report is; the report states the margin and
+    what a tiny model cannot show, and names its runs by relative paths."""
+    workdir, stdout = quickstart_run
+    runs = workdir / "data/eval/quickstart"
+
+    def metrics(task: str, label: str) -> dict:
+        return json.loads((runs / f"{task}-{label}/summary.json").read_text())["metrics"]
+
+    base_qa, tuned_qa = metrics("open_qa", "base"), metrics("open_qa", "lora")
+    base_exam, tuned_exam = metrics("exam_sample", "base"), metrics("exam_sample", "lora")
+    print(
+        f"ROUGE-L {base_qa['rouge-l']:.2f} -> {tuned_qa['rouge-l']:.2f}; parsed "
+        f"{1 - base_exam['unparsed_rate']:.0%} -> {1 - tuned_exam['unparsed_rate']:.0%}"
+    )
+    assert tuned_qa["rouge-l"] > base_qa["rouge-l"]
+    assert "base vs fine-tuned" in stdout and "open QA ROUGE-L" in stdout
+    assert "report: " in stdout and "cannot show medical knowledge" in stdout
+    report = runs / "report/report.md"
+    text = report.read_text(encoding="utf-8")
+    assert "Fine-tuned vs base on the held-out test split and exam: " in text
+    assert "cannot show medical knowledge" in text
+    for page in (text, (runs / "report/report.html").read_text(encoding="utf-8")):
+        assert str(workdir) not in page  # paths relative to the report
+    assert "- lora · open_qa: ../open_qa-lora" in text
+
+
+def test_answers_decode_to_valid_utf8(quickstart_run):
+    workdir, _ = quickstart_run
+    for results in (workdir / "data/eval/quickstart").glob("*/results.jsonl"):
+        for record in jsonl(results):
+            assert "\ufffd" not in (record.get("response") or ""), (results, record["id"])
+
+
+def test_a_changed_input_redoes_its_stage_and_the_ones_after(quickstart_run):
+    """Stage skipping compares recorded input fingerprints, not only outputs: with the prepared
+    train file changed, prep's own inputs are unchanged but training's are not."""
+    from medqa.quickstart import Layout, build_stages
+    from medqa.stages import why_incomplete
+
+    workdir, _ = quickstart_run
+    layout = Layout(workdir)
+
+    def pending() -> dict[str, str | None]:
+        return {s.name: why_incomplete(workdir / "logs", s) for s in build_stages(layout, [])}
+
+    assert set(pending().values()) == {None}
+    train = workdir / "data/medqa/alpaca/train.jsonl"
+    original = train.read_bytes()
+    try:
+        train.write_bytes(original + original.splitlines(keepends=True)[0])
+        states = pending()
+        assert states["prep"] is None and states["train"] == "inputs changed"
+        assert states["check"] == "inputs changed"
+    finally:
+        train.write_bytes(original)
+    assert set(pending().values()) == {None}
 
 
 def test_rerun_skips_complete_stages(quickstart_run):
