@@ -93,7 +93,7 @@ _PARTICULARS = (
 # Words that say a name follows, whatever its characters (transliterations, names without a
 # common surname): 他的中文名叫颂猜, 患者阿依古丽，女，41岁.
 _NAME_WORD = (
-    r"(?:中文名叫|中文名字叫|中文名是|全名叫|全名是|全名|真名叫|真名是|"
+    r"(?:中文名叫|中文名字叫|中文名是|全名叫|全名是|全名|真名叫|真名是|真名|(?<=[我他她]的)名字|"
     r"(?<=[他她我你人友子儿女夫妻公婆爸妈姐哥弟妹])(?:的名字叫|名字叫|名叫))"
 )
 # A department or unit before a name signs an answer: 心理科 黄晓燕, ——生殖医学中心 吴瑾.
@@ -292,7 +292,7 @@ NAME_RULES = (
     ),
     anchored(_NAME_RULES[6], _TITLE_THEN_NAME, 4, 10),
     anchored(_NAME_RULES[7], re.compile("你好|您好"), 4, 0),
-    anchored(_NAME_RULES[8], re.compile("中文名|全名|真名|名字叫|名叫"), 0, 14),
+    anchored(_NAME_RULES[8], re.compile("中文名|全名|真名|名字叫|名叫|的名字"), 0, 14),
 )
 
 # An answer signed with a bare name at its very end: …下周四来复查。潘建军

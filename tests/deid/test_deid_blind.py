@@ -103,7 +103,7 @@ FINAL2_RECALL_FLOORS = {
     "email": 1.0,
     "bed": 1.0,
     "medical_record": 0.96,
-    "person_name": 0.9,
+    "person_name": 0.92,
     "doctor_name": 1.0,
     "address": 0.92,
     "licence_plate": 1.0,

@@ -109,6 +109,8 @@ ENGINE = Deidentifier()
         ("天河路385号太古汇一座19楼，", "[地址]，", "address"),
         ("鞍山西道278号天大北五村7号楼2门301", "[地址]", "address"),
         ("对面的如家酒店508房间", "对面的[地址]", "address"),
+        ("老用户，真名陈国栋，住", "老用户，真名[姓名]，住", "person_name"),
+        ("这个是我的名字邢军，可以吗", "这个是我的名字[姓名]，可以吗", "person_name"),
     ],
 )
 def test_each_kind_as_people_type_it(text: str, expected: str, kind: str) -> None:
@@ -138,6 +140,7 @@ def test_each_kind_as_people_type_it(text: str, expected: str, kind: str) -> Non
         "他叫小心点，去医院路上3号车",
         "初产妇，28岁，孕39周；解惑医生说消化道3号药可以",
         "在微信或支付宝搜索“医保电子凭证”激活，住了3个房间",
+        "我的名字不重要，孩子的名字还没起好，真名不详",
     ],
 )
 def test_clinical_content_is_left_alone(text: str) -> None:
