@@ -75,20 +75,33 @@ class NaiveBayes:
         class over the runner-up per feature (so long and short texts compare)."""
         if not texts:
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
-        scores, counts = self._scores(texts)
-        best = np.argmax(scores, axis=0)
-        if len(self.classes) < 2:
-            return self.classes[best], np.full(len(texts), np.inf, dtype=np.float32)
-        top2 = np.partition(scores, -2, axis=0)[-2:]
-        margin = (top2[1] - top2[0]) / counts
-        return self.classes[best], margin.astype(np.float32)
+        return self._confidence(*self._scores(texts))
 
     def familiarity(self, texts: list[str]) -> np.ndarray:
         """The best class's log-likelihood per feature: low for texts unlike anything fitted
         (another department, another style), whatever the margin between classes says."""
         if not texts:
             return np.zeros(0, dtype=np.float32)
+        return self._familiarity(*self._scores(texts))
+
+    def predict_all(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``predict_confidence`` and ``familiarity`` of the texts, scored once."""
+        if not texts:
+            empty = np.zeros(0, dtype=np.float32)
+            return np.zeros(0, dtype=np.int64), empty, empty
         scores, counts = self._scores(texts)
+        return (*self._confidence(scores, counts), self._familiarity(scores, counts))
+
+    def _confidence(self, scores: np.ndarray, counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        best = np.argmax(scores, axis=0)
+        if len(self.classes) < 2:
+            return self.classes[best], np.full(scores.shape[1], np.inf, dtype=np.float32)
+        top2 = np.partition(scores, -2, axis=0)[-2:]
+        margin = (top2[1] - top2[0]) / counts
+        return self.classes[best], margin.astype(np.float32)
+
+    @staticmethod
+    def _familiarity(scores: np.ndarray, counts: np.ndarray) -> np.ndarray:
         return (scores.max(axis=0) / counts).astype(np.float32)
 
     def _scores(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:

@@ -73,11 +73,13 @@ class DepartmentGuesser:
         prior = np.array([self.prior.top(t) for t in texts], dtype=np.int64)
         if self.model is None:
             return prior
-        codes, confidence = self.model.predict_confidence(texts)
-        sure = confidence >= self.threshold
         has_prior = prior != ABSTAIN
-        if np.isfinite(self.familiar):
-            sure &= has_prior | (self.model.familiarity(texts) >= self.familiar)
+        if np.isfinite(self.familiar):  # both from one scoring pass
+            codes, confidence, familiarity = self.model.predict_all(texts)
+            sure = (confidence >= self.threshold) & (has_prior | (familiarity >= self.familiar))
+        else:
+            codes, confidence = self.model.predict_confidence(texts)
+            sure = confidence >= self.threshold
         out = np.where(sure, codes, ABSTAIN)
         agree = has_prior & (self.tops[codes] == prior)
         unseen = has_prior & ~np.isin(prior, list(self.seen_tops))
@@ -97,11 +99,19 @@ class Confidence:
         return self.model.predict_confidence(texts)[1]
 
 
-class Familiarity(Confidence):
-    """A model wrapper whose ``predict`` gives the familiarity (for the spool workers)."""
+class AllScores(Confidence):
+    """A model wrapper whose ``predict`` gives one row per text: class code, confidence and
+    familiarity (float64 columns, exact for all three), from one scoring pass."""
 
     def predict(self, texts: list[str]) -> np.ndarray:
-        return self.model.familiarity(texts)
+        codes, confidence, familiarity = self.model.predict_all(texts)
+        return np.column_stack([codes, confidence, familiarity]).astype(np.float64)
+
+
+def split_scores(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The code, confidence and familiarity columns of :class:`AllScores` rows."""
+    rows = rows.reshape(-1, 3)
+    return rows[:, 0].astype(np.int64), rows[:, 1].astype(np.float32), rows[:, 2].astype(np.float32)
 
 
 def familiarity_floor(familiarity: np.ndarray, share: float) -> float:

@@ -11,11 +11,11 @@ import numpy as np
 from dataprep.classifier import NaiveBayes
 from dataprep.contamination import NgramIndex
 from dataprep.deptguess import (
-    Confidence,
+    AllScores,
     DepartmentGuesser,
-    Familiarity,
     calibrate,
     familiarity_floor,
+    split_scores,
 )
 from dataprep.spool import predict
 from dataprep.steps.base import StepStats
@@ -193,8 +193,8 @@ def _evaluate(
         "note": "held out from the same labelled inputs: an in-distribution figure",
     }
     if wanted.any():
-        guess = predict(state.spool, wanted, model, workers)
-        confidence = predict(state.spool, wanted, Confidence(model), workers)
+        scored = predict(state.spool, wanted, AllScores(model), workers)  # one pass for all
+        guess, confidence, familiarity = split_scores(scored)
         truth = code[wanted]
         tops = np.array([taxonomy.top(c) for c in range(len(taxonomy.paths))])
         info["accuracy"] = round(float((guess == truth).mean()), 4)
@@ -206,7 +206,6 @@ def _evaluate(
         threshold = calibrate(confidence[tune], right[tune], precision)
         sure = ~tune & (confidence >= threshold)
         info["confidence_threshold"] = round(threshold, 6) if np.isfinite(threshold) else None
-        familiarity = predict(state.spool, wanted, Familiarity(model), workers)
         floor = familiarity_floor(familiarity[tune], unfamiliar_share)
         info["familiarity_floor"] = round(floor, 4) if np.isfinite(floor) else None
         info["reported_on"] = int((~tune).sum())
