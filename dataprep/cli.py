@@ -113,6 +113,8 @@ def run_command(
     )
     if not no_register:
         click.echo(f"registered {result.stats['name']}_* in {dataset_info}")
+    for note in result.notes:
+        click.echo(f"note: {note}", err=True)
     for warning in result.warnings:
         click.secho(f"warning: {warning}", fg="yellow", err=True)
 

@@ -91,6 +91,7 @@ class RunResult:
     records_per_second: float
     timings: dict[str, float] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
 
 
 class _Timer:
@@ -148,6 +149,7 @@ def run(recipe: Recipe, extra_inputs: list[InputSpec], options: RunOptions) -> R
     if before is not None and now < before:
         result.warnings.append(f"replaced {shown} ({before:,} records) by {now:,} records")
     result.warnings += preference.warnings(stats)
+    result.notes += preference.notes(stats)
     return result
 
 
@@ -191,7 +193,8 @@ def _run_into(recipe, readers, options, name, staging, timer: _Timer) -> dict[st
     state.tables = {}
     written = writepass.write_dataset(recipe, state, result, staging, options.tokenizer, workers)
     timer.lap("write")
-    pairs = preference.run_step(recipe, state, result, steps, config, staging, workers)
+    candidates = preference.carries_candidates(readers)
+    pairs = preference.run_step(recipe, state, result, steps, config, staging, workers, candidates)
     timer.lap("pairs")
     shutil.rmtree(staging / ".work")
     stats = outputs.finish(recipe, name, state, result, written, exams, staging)

@@ -9,23 +9,36 @@ from pathlib import Path
 from typing import Any
 
 from dataprep.dataset_info import merge_entries, relative_file_name
-from dataprep.preference.build import PairsOutput, build_pairs, request_candidates
+from dataprep.preference.build import (
+    PairsOutput,
+    build_pairs,
+    carries_candidates,
+    request_candidates,
+)
 from dataprep.preference.params import PairsParams
 from dataprep.preference.ranking import entry_name, file_key, ranking_entry
 from dataprep.preference.summary import render
 from medqa.io import write_json
 
-__all__ = ["PairsParams", "register", "request_candidates", "run_step", "add_to_stats"]
+__all__ = [
+    "PairsParams",
+    "register",
+    "request_candidates",
+    "carries_candidates",
+    "run_step",
+    "add_to_stats",
+]
 
 
 def run_step(
-    recipe, state, result, steps, config, root: Path, workers: int = 1
+    recipe, state, result, steps, config, root: Path, workers: int = 1, candidates: bool = True
 ) -> PairsOutput | None:
-    """Build the pairs if the recipe has a ``pairs`` step (after the write pass)."""
+    """Build the pairs if the recipe has a ``pairs`` step (after the write pass);
+    ``candidates``: whether any input carries answer candidates (else no spool pass)."""
     if recipe.get("pairs") is None:
         return None
     exam, field = config.exam_index, config.exam_field
-    return build_pairs(recipe, state, result, steps, exam, field, root, workers)
+    return build_pairs(recipe, state, result, steps, exam, field, root, workers, candidates)
 
 
 def add_to_stats(output: PairsOutput | None, stats: dict[str, Any], root: Path) -> None:
@@ -42,6 +55,12 @@ def add_to_stats(output: PairsOutput | None, stats: dict[str, Any], root: Path) 
 def warnings(stats: dict[str, Any]) -> list[str]:
     """The pairs step's warnings (length bias, no pairs)."""
     return list((stats.get("preference") or {}).get("warnings", []))
+
+
+def notes(stats: dict[str, Any]) -> list[str]:
+    """The pairs step's notes (no input that can carry pairs)."""
+    note = (stats.get("preference") or {}).get("note")
+    return [note] if note else []
 
 
 def register(

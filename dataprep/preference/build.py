@@ -35,6 +35,12 @@ from medqa.io import atomic_write
 _SKIPPED_STEPS = ("department",)  # labels questions, not answers
 
 
+NO_CANDIDATE_INPUTS = (
+    "pairs: no raw crawl input, so no preference pairs (DPO pairs need raw crawl inputs with "
+    "several scored answers per question)"
+)
+
+
 def request_candidates(recipe, readers) -> None:
     """With a ``pairs`` step, raw crawl readers keep every answer in ``meta.candidates``."""
     if recipe.get("pairs") is None:
@@ -42,6 +48,11 @@ def request_candidates(recipe, readers) -> None:
     for reader in readers:
         if "candidates" in reader.OPTIONS:
             reader.options["candidates"] = True
+
+
+def carries_candidates(readers) -> bool:
+    """Whether any of the run's readers writes ``meta.candidates`` (else no record has any)."""
+    return any(reader.options.get("candidates") for reader in readers)
 
 
 @dataclass
@@ -94,10 +105,20 @@ def _init(setup: _Setup) -> None:
 
 
 def build_pairs(
-    recipe, state, result, steps, exam_index, exam_field, root: Path, workers: int = 1
+    recipe,
+    state,
+    result,
+    steps,
+    exam_index,
+    exam_field,
+    root: Path,
+    workers: int = 1,
+    candidates: bool = True,
 ) -> PairsOutput:
     """Form, write and describe the preference pairs of a run (module docstring); the spool's
-    shards are paired by ``workers`` processes, results joined in spool order."""
+    shards are paired by ``workers`` processes, results joined in spool order. Without
+    ``candidates`` (no input carries any) the spool is not read: every train/val question
+    counts as single-answer, and the stats carry a note instead of the no-pairs warning."""
     params: PairsParams = recipe.get("pairs")
     dept = recipe.get("department")
     setup = _Setup(
@@ -120,9 +141,15 @@ def build_pairs(
 
     spooled = root / ".work" / "pairs.jsonl"
     with open(spooled, "wb") as spool:
-        for _, (lines, part) in state.spool.map(_shard_pairs, task, workers, _init, (setup,)):
-            spool.writelines(lines)
-            tally.merge(part)
+        if not candidates:  # what _shard_pairs counts for records without candidates
+            single = int(wanted.sum())
+            if single:
+                tally.questions["seen"] += single
+                tally.questions["single_answer"] += single
+        else:
+            for _, (lines, part) in state.spool.map(_shard_pairs, task, workers, _init, (setup,)):
+                spool.writelines(lines)
+                tally.merge(part)
     ratios, splits = np.array(tally.ratios, float), np.array(tally.splits, np.int8)
     keep = np.ones(len(ratios), dtype=bool)
     if params.balance_length:
@@ -133,6 +160,9 @@ def build_pairs(
     spooled.unlink()
     margins = np.array(tally.margins, float)
     stats = summarize(params, tally, margins, ratios, keep, files)
+    if not candidates:  # said once as a note: nothing the user can fix in this run's data
+        stats["warnings"] = [w for w in stats["warnings"] if not w.startswith("pairs: no pref")]
+        stats["note"] = NO_CANDIDATE_INPUTS
     return PairsOutput(files, stats, margins[keep], ratios[keep], tally.per_question)
 
 

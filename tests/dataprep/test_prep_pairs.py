@@ -190,6 +190,29 @@ def test_no_pairs_is_said_and_single_answer_inputs_still_prepare(tmp_path: Path)
     assert sum(result.stats["splits"].values()) == 12
 
 
+def test_inputs_that_cannot_carry_pairs_skip_the_pairs_pass_with_one_note(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No raw crawl input: the spool is not read again (fault injected into the shard pass),
+    the counts are the ones that pass would give, and a note replaces the no-pairs warning."""
+    import dataprep.preference.build as build
+
+    def never(task):  # pragma: no cover - must not run
+        raise AssertionError("the pairs pass read the spool")
+
+    monkeypatch.setattr(build, "_shard_pairs", never)
+    rows = [{"instruction": r["title"] + r["question"], "output": r["answers"][0]["text"]}
+            for r in _questions(12)]
+    result = prep([f"alpaca:{write_lines(tmp_path / 'sft.jsonl', rows)}"], tmp_path / "out")
+    preference = result.stats["preference"]
+    kept = result.stats["splits"]["train"] + result.stats["splits"]["val"]
+    assert preference["questions"]["seen"] == preference["questions"]["single_answer"] == kept
+    assert preference["pairs"] == {"train": 0, "val": 0}
+    assert not any("no preference pairs" in w for w in result.warnings)
+    assert result.notes == [build.NO_CANDIDATE_INPUTS]
+    assert read_jsonl(tmp_path / "out" / "medqa" / "dpo" / "alpaca" / "train.jsonl") == []
+
+
 @pytest.mark.parametrize(
     "params, message",
     [
