@@ -220,3 +220,15 @@ def test_yaml_values_read_as_llamafactory_reads_them(tmp_path):
         "weight_decay": 5e-3,
         "lora_alpha": 32,
     }
+
+
+def test_a_sweep_file_is_read_as_a_sweep_not_as_a_training_config(pitfall_workspace):
+    sweep = CONFIGS_DIR / "sweeps" / "lora_vs_qlora_scale.yaml"
+    findings = check_configs([str(sweep)])
+    assert [(f.level, f.code) for f in findings] == [(Level.SKIPPED, "sweep")]
+    assert "qwen_lora.yaml" in findings[0].fix and "--dry-run" in findings[0].fix
+    broken = pitfall_workspace / "broken_sweep.yaml"
+    broken.write_text("methods: {lora: {train: missing.yaml}}\nscales: {10k: x}\n", encoding="utf-8")
+    findings = check_configs([str(broken)])
+    assert [(f.level, f.code) for f in findings] == [(Level.ERROR, "sweep")]
+    assert "broken_sweep.yaml" in findings[0].message and "methods.lora" in findings[0].message
