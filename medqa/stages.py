@@ -73,17 +73,7 @@ class StageContext:
         with self.log_path.open("a", encoding="utf-8") as log:
             log.write(f"\n$ {' '.join(map(str, command))}\n")
             log.flush()
-            with _LIVE_LOCK:  # so that terminate_running sees every command it must stop
-                if _STOPPING.is_set():
-                    raise StageError("stopped before it started (the run is shutting down)")
-                process = subprocess.Popen(
-                    list(map(str, command)),
-                    cwd=cwd or self.workdir,
-                    env={**self.env, **(env or {})},
-                    stdout=log,
-                    stderr=subprocess.STDOUT,
-                )
-                _LIVE.add(process)
+            process = self._start(command, env, cwd, log, new_session=False)
             try:
                 returncode = process.wait(timeout=timeout)
             except subprocess.TimeoutExpired as exc:
@@ -104,18 +94,25 @@ class StageContext:
         with self.log_path.open("a", encoding="utf-8") as log:
             log.write(f"\n$ {' '.join(map(str, command))} &\n")
             log.flush()
-            with _LIVE_LOCK:
-                if _STOPPING.is_set():
-                    raise StageError("stopped before it started (the run is shutting down)")
-                process = subprocess.Popen(
-                    list(map(str, command)),
-                    cwd=cwd or self.workdir,
-                    env={**self.env, **(env or {})},
-                    stdout=log,
-                    stderr=subprocess.STDOUT,
-                    start_new_session=True,
-                )
-                _LIVE.add(process)
+            return self._start(command, env, cwd, log, new_session=True)
+
+    def _start(
+        self, command: Sequence[str], env: dict | None, cwd: Path | None, log, new_session: bool
+    ) -> subprocess.Popen:
+        """Start ``command`` logging to ``log`` and register it, so that terminate_running sees
+        every command it must stop; refused once the run is shutting down."""
+        with _LIVE_LOCK:
+            if _STOPPING.is_set():
+                raise StageError("stopped before it started (the run is shutting down)")
+            process = subprocess.Popen(
+                list(map(str, command)),
+                cwd=cwd or self.workdir,
+                env={**self.env, **(env or {})},
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=new_session,
+            )
+            _LIVE.add(process)
         return process
 
     @staticmethod
