@@ -1,6 +1,7 @@
 """Compare de-identification candidates on one labelled set: recall per kind, precision, speed.
 
     python bench/deid_candidates.py tests/deid/data/blind_dev.jsonl
+    python bench/deid_candidates.py --speed-against HEAD   # CPU-us per real record, HEAD vs working tree
 
 Candidates: the shared engine (medqa.deid); the two pattern sets it replaced (read from git at
 commit 1c96aac: dataprep's deidentify step and the crawler's textclean); and what maintained
@@ -16,8 +17,10 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
+import json
 import subprocess
 import sys
+import tempfile
 import time
 import types
 from collections.abc import Callable, Iterable
@@ -210,11 +213,106 @@ CANDIDATES = {
 }
 
 
+_SPEED_WORKER = r"""
+import hashlib, json, sys, time
+sys.path.insert(0, sys.argv[1])
+from medqa.deid import Deidentifier
+records = json.load(open(sys.argv[2], encoding="utf-8"))
+engine = Deidentifier()
+digest = hashlib.sha256()
+for record in records:  # warm-up, and the digest of every output
+    for text in record:
+        digest.update(engine.redact(text).encode("utf-8") + b"\0")
+best = float("inf")
+for _ in range(int(sys.argv[3])):
+    start = time.process_time()
+    for record in records:
+        for text in record:
+            engine.redact(text)
+    best = min(best, time.process_time() - start)
+print(json.dumps({"us_per_record": best / len(records) * 1e6, "digest": digest.hexdigest()}))
+"""
+
+
+def real_records(limit: int) -> list[list[str]]:
+    """Text fields of real records: CMD (title, ask, answer), then MedicalGPT (question, answer)."""
+    real = REPO.parent / "shared" / "data" / "real"
+    records: list[list[str]] = []
+    for name, fields in (
+        ("toyhom_cmd", ("title", "ask", "answer")),
+        ("medicalgpt", ("question", "answer")),
+    ):
+        with open(real / name / "qa_pairs.jsonl", encoding="utf-8") as handle:
+            for line in handle:
+                row = json.loads(line)
+                records.append([row[f] for f in fields if row.get(f)])
+                if len(records) >= limit:
+                    return records
+    return records
+
+
+def speed_against(commit: str, limit: int, rounds: int, repeats: int) -> None:
+    """CPU-µs per real record of the engine at ``commit`` and in the working tree, measured in
+    alternating subprocesses (old, new, old, new, …) so load drifts hit both sides alike, with a
+    digest of every output: equal digests mean byte-identical output on those records."""
+    with tempfile.TemporaryDirectory() as tmp:
+        old_tree = Path(tmp) / "old"
+        old_tree.mkdir()
+        archive = subprocess.run(
+            ["git", "archive", commit, "medqa"], cwd=REPO, check=True, capture_output=True
+        ).stdout
+        subprocess.run(["tar", "-x", "-C", str(old_tree)], input=archive, check=True)
+        texts = Path(tmp) / "records.json"
+        records = real_records(limit)
+        texts.write_text(json.dumps(records, ensure_ascii=False), encoding="utf-8")
+        runs: dict[str, list[dict]] = {commit: [], "working tree": []}
+        for _ in range(rounds):
+            for side, tree in ((commit, old_tree), ("working tree", REPO)):
+                out = subprocess.run(
+                    [sys.executable, "-c", _SPEED_WORKER, str(tree), str(texts), str(repeats)],
+                    check=True,
+                    capture_output=True,
+                    text=True,
+                ).stdout
+                runs[side].append(json.loads(out))
+    print(f"{len(records)} real records, {rounds} alternating rounds x best of {repeats}")
+    for side, results in runs.items():
+        figures = sorted(r["us_per_record"] for r in results)
+        print(
+            f"{side:>14}: {figures[len(figures) // 2]:7.1f} CPU-us/record (median; min {figures[0]:.1f})"
+            f"  output digest {results[0]['digest'][:16]}"
+        )
+    old, new = (sorted(r["us_per_record"] for r in runs[s]) for s in runs)
+    print(
+        f"ratio old/new (medians): {old[len(old) // 2] / new[len(new) // 2]:.2f}x; output "
+        + (
+            "byte-identical"
+            if runs[commit][0]["digest"] == runs["working tree"][0]["digest"]
+            else "DIFFERS"
+        )
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("labelled", help="labelled set (JSON Lines, see medqa/deid/evaluate.py)")
+    parser.add_argument(
+        "labelled", nargs="?", help="labelled set (JSON Lines, see medqa/deid/evaluate.py)"
+    )
     parser.add_argument("--only", nargs="*", choices=sorted(CANDIDATES))
+    parser.add_argument(
+        "--speed-against",
+        metavar="COMMIT",
+        help="instead: CPU-us per real record, this commit's engine vs the working tree's",
+    )
+    parser.add_argument("--records", type=int, default=10000, help="--speed-against: real records")
+    parser.add_argument("--rounds", type=int, default=3, help="--speed-against: alternations")
+    parser.add_argument("--repeats", type=int, default=3, help="--speed-against: best of N passes")
     args = parser.parse_args()
+    if args.speed_against:
+        speed_against(args.speed_against, args.records, args.rounds, args.repeats)
+        return
+    if not args.labelled:
+        parser.error("a labelled set is needed (or --speed-against COMMIT)")
     cases = load_set(args.labelled)
     chars = sum(len(c["text"]) for c in cases)
     for name in args.only or CANDIDATES:
