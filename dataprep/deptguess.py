@@ -10,7 +10,12 @@ classifier's if confident, else none. The confidence threshold is calibrated on 
 labelled records (see :func:`calibrate`). The margin between classes says nothing about a text
 unlike every class (out of distribution the in-distribution threshold almost never abstains),
 so with no prior a text must also be ``familiar``: its per-feature likelihood at least the
-floor that nearly all held-out labelled texts reach (see :func:`familiarity_floor`).
+floor that nearly all held-out labelled texts reach (see :func:`familiarity_floor`). A
+classifier fitted on one top level only (say, a 内科 sample's sub-departments) has never had
+to tell top levels apart: out of distribution its guess on a text without keyword evidence is
+that one top level whatever the text says (on CMtMedQA's development half 4 of the 26 questions
+without keyword evidence were 内科), so such texts abstain; it still picks the sub-department
+where the prior agrees.
 """
 
 from __future__ import annotations
@@ -26,7 +31,14 @@ ABSTAIN = -1
 
 
 class KeywordPrior:
-    """Top-level department from the taxonomy's ``keywords`` (weighted distinct hits)."""
+    """Top-level department from the taxonomy's ``keywords`` and stated ages.
+
+    A department scores its ``keyword_weight`` per distinct keyword found (and once more when
+    the text states an age below its ``age_below``). A ``population`` department (who the
+    patient is: a child, a pregnancy) outranks any department of lower weight however many of
+    its words match, so 宝宝咳嗽发烧 is 儿科 while 孩子流鼻血 stays with the organ's department
+    when their weights are equal; otherwise the higher score wins and a tie abstains.
+    """
 
     def __init__(self, taxonomy: Taxonomy) -> None:
         self.owner: dict[str, int] = {}
@@ -34,23 +46,107 @@ class KeywordPrior:
             for word in words:
                 self.owner.setdefault(word, code)
         self.weight = taxonomy.keyword_weight
+        self.population = taxonomy.population
+        self.age_below = taxonomy.age_below
         words = sorted(self.owner, key=len, reverse=True)
         self.pattern = re.compile("|".join(map(re.escape, words))) if words else None
 
     def top(self, text: str) -> int:
-        """The top-level code the text's keywords point at, ABSTAIN if none or a tie."""
+        """The top-level code the text's keywords point at, ABSTAIN if none or a tie (or when
+        the prior is switched off: no pattern)."""
         if self.pattern is None:
             return ABSTAIN
-        score: dict[int, float] = {}
-        for word in set(self.pattern.findall(text)):
-            code = self.owner[word]
-            score[code] = score.get(code, 0.0) + self.weight.get(code, 1.0)
+        score, length = self.scores(text)
         if not score:
             return ABSTAIN
-        ranked = sorted(score.items(), key=lambda item: -item[1])
-        if len(ranked) > 1 and ranked[0][1] == ranked[1][1]:
-            return ABSTAIN
-        return ranked[0][0]
+        people = {c: v for c, v in score.items() if c in self.population}
+        organ = _best({c: v for c, v in score.items() if c not in self.population}, length)
+        who = _best(people, length)
+        if who is None or who == ABSTAIN:
+            return organ if organ is not None else ABSTAIN
+        if organ is None or organ == ABSTAIN:
+            return who
+        if self.weight.get(organ, 1.0) < self.weight.get(who, 1.0):
+            return who
+        return organ if score[organ] >= people[who] else who
+
+    def scores(self, text: str) -> tuple[dict[int, float], dict[int, int]]:
+        """Each top-level code's keyword score in the text and the characters its distinct
+        keywords cover (only codes with evidence). Negated words (不痒, 没有发热、咳嗽) count
+        for nothing; a population department scores its weight once however many of its words
+        (or a stated age below its ``age_below``) say who the patient is."""
+        score: dict[int, float] = {}
+        length: dict[int, int] = {}
+        for word in _affirmed(self.pattern, text):
+            code = self.owner[word]
+            if code in self.population:
+                score[code] = self.weight.get(code, 1.0)
+            else:
+                score[code] = score.get(code, 0.0) + self.weight.get(code, 1.0)
+            length[code] = length.get(code, 0) + len(word)
+        if self.age_below:
+            youngest = min(stated_ages(text), default=None)
+            for code, limit in self.age_below.items():
+                if youngest is not None and youngest < limit:
+                    score[code] = self.weight.get(code, 1.0)
+                    length[code] = length.get(code, 0) + 2
+        return score, length
+
+
+_NEGATION = re.compile(r"没有|没|无|未|否认")
+_CLAUSE_END = re.compile(r"[，,。；;！!？?\n]")
+
+
+def _affirmed(pattern: re.Pattern, text: str) -> set[str]:
+    """The distinct keywords of ``text`` not negated: not right after 不, nor between 没有 /
+    无 / 未 / 否认 and the end of that clause (a list joined by 、 or 和 stays negated)."""
+    negated_until = -1
+    cues = [(m.start(), m.end()) for m in _NEGATION.finditer(text)]
+    found: set[str] = set()
+    cue = 0
+    for match in pattern.finditer(text):
+        start = match.start()
+        while cue < len(cues) and cues[cue][1] <= start:
+            end = _CLAUSE_END.search(text, cues[cue][1])
+            negated_until = max(negated_until, end.start() if end else len(text))
+            cue += 1
+        if start < negated_until or text[start - 1 : start] == "不":
+            continue
+        found.add(match.group())
+    return found
+
+
+def _best(score: dict[int, float], length: dict[int, int]) -> int | None:
+    """The highest-scoring code (a tie goes to the one whose keywords are longer, the more
+    specific evidence: 中耳炎 over 手术), ABSTAIN on a full tie, None when there is nothing."""
+    if not score:
+        return None
+    ranked = sorted(score, key=lambda c: (-score[c], -length.get(c, 0)))
+    if len(ranked) > 1 and (score[ranked[0]], length.get(ranked[0], 0)) == (
+        score[ranked[1]],
+        length.get(ranked[1], 0),
+    ):
+        return ABSTAIN
+    return ranked[0]
+
+
+_NUMERALS = {c: i for i, c in enumerate("零一二三四五六七八九")} | {"两": 2}
+_AGE = re.compile(r"(?<![\d.])(\d{1,3}|[一二两三四五六七八九十]{1,3})\s*(?:周岁|岁)(?!月)")
+
+
+def stated_ages(text: str) -> list[int]:
+    """Ages in years the text states (``3岁``, ``三岁``, ``十二周岁``; ``五六岁`` → 5)."""
+    ages = []
+    for match in _AGE.finditer(text):
+        token = match.group(1)
+        if token.isdigit():
+            ages.append(int(token))
+        elif "十" in token:
+            tens, _, ones = token.partition("十")
+            ages.append(_NUMERALS.get(tens[:1], 1) * 10 + _NUMERALS.get(ones[:1], 0))
+        else:
+            ages.append(_NUMERALS[token[0]])
+    return ages
 
 
 class DepartmentGuesser:
@@ -80,6 +176,8 @@ class DepartmentGuesser:
         else:
             codes, confidence = self.model.predict_confidence(texts)
             sure = confidence >= self.threshold
+        if len(self.seen_tops) < 2 and self.prior.pattern is not None:
+            sure &= has_prior  # it cannot tell its one top level from any other
         out = np.where(sure, codes, ABSTAIN)
         agree = has_prior & (self.tops[codes] == prior)
         unseen = has_prior & ~np.isin(prior, list(self.seen_tops))

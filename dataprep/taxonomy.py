@@ -20,6 +20,8 @@ class Taxonomy:
     english: dict[str, str]
     keywords: dict[int, list[str]] = field(default_factory=dict)  # top-level code -> words
     keyword_weight: dict[int, float] = field(default_factory=dict)  # top-level code -> weight
+    population: set[int] = field(default_factory=set)  # top levels named by who, not what organ
+    age_below: dict[int, int] = field(default_factory=dict)  # top-level code -> stated age limit
     _cache: dict[tuple, int] = field(default_factory=dict, repr=False)
 
     @classmethod
@@ -67,6 +69,8 @@ def _load(path: str) -> Taxonomy:
     english: dict[str, str] = {}
     keywords: dict[int, list[str]] = {}
     weights: dict[int, float] = {}
+    population: set[int] = set()
+    ages: dict[int, int] = {}
     for top, spec in data.items():
         _add(paths, codes, english, (top,), spec, path)
         words = (spec or {}).get("keywords") or []
@@ -74,12 +78,21 @@ def _load(path: str) -> Taxonomy:
             raise ValueError(f"{path}: {top}.keywords must be a list of words")
         keywords[codes[top]] = [str(w) for w in words]
         weights[codes[top]] = float((spec or {}).get("keyword_weight", 1.0))
+        if (spec or {}).get("population"):
+            population.add(codes[top])
+        if (spec or {}).get("age_below") is not None:
+            age = spec["age_below"]
+            if not isinstance(age, int) or isinstance(age, bool) or age <= 0:
+                raise ValueError(
+                    f"{path}: {top}.age_below must be a positive whole number of years"
+                )
+            ages[codes[top]] = age
         subs = (spec or {}).get("subs") or {}
         if not isinstance(subs, dict):
             raise ValueError(f"{path}: {top}.subs must be a mapping")
         for sub, sub_spec in subs.items():
             _add(paths, codes, english, (top, sub), sub_spec, path)
-    return Taxonomy(paths, codes, english, keywords, weights)
+    return Taxonomy(paths, codes, english, keywords, weights, population, ages)
 
 
 def _add(paths, codes, english, dept: tuple[str, ...], spec, source: str) -> None:
@@ -87,7 +100,8 @@ def _add(paths, codes, english, dept: tuple[str, ...], spec, source: str) -> Non
     key = ".".join(dept)
     if not isinstance(spec, dict):
         raise ValueError(f"{source}: {key} must be a mapping (en, aliases, subs, keywords)")
-    unknown = set(spec) - {"en", "aliases", "subs", "keywords", "keyword_weight"}
+    known = {"en", "aliases", "subs", "keywords", "keyword_weight", "population", "age_below"}
+    unknown = set(spec) - known
     if unknown:
         raise ValueError(f"{source}: {key}: unknown key {sorted(unknown)[0]!r}")
     code = len(paths)

@@ -23,13 +23,14 @@ def code(*path: str) -> int:
     return TAXONOMY.codes[path[-1]]
 
 
-def cardio_gastro_model() -> NaiveBayes:
-    """A classifier that only ever saw two 内科 sub-departments."""
+def cardio_gastro_model(second: str = "消化内科") -> NaiveBayes:
+    """A classifier that only ever saw 心血管内科 and ``second`` (by default another 内科
+    sub-department)."""
     texts = ["高血压头晕心慌胸闷，血压一百六", "冠心病胸痛心律不齐"] * 5 + [
         "胃痛反酸胃胀，消化不良",
         "腹泻拉肚子肠炎，胃炎",
     ] * 5
-    classes = np.array([code("心血管内科")] * 10 + [code("消化内科")] * 10)
+    classes = np.array([code("心血管内科")] * 10 + [code(second)] * 10)
     table = CountTable(len(TAXONOMY.paths))
     owners, buckets = features(texts)
     table.add(*sparse_counts(classes, owners, buckets), classes)
@@ -55,8 +56,28 @@ def test_unconfident_guesses_without_a_prior_abstain() -> None:
     assert guesser.predict(["最近总觉得不太舒服"])[0] == ABSTAIN
 
 
+def test_a_classifier_of_one_top_level_abstains_without_keyword_evidence() -> None:
+    # it never had to tell 内科 from anything else: its 内科 guess on a keyword-less text says
+    # nothing, however confident it is between its sub-departments
+    one_top = DepartmentGuesser(TAXONOMY, cardio_gastro_model(), threshold=0.0)
+    two_tops = DepartmentGuesser(TAXONOMY, cardio_gastro_model("普外科"), threshold=0.0)
+    assert one_top.predict(["最近总觉得不太舒服"])[0] == ABSTAIN
+    assert two_tops.predict(["最近总觉得不太舒服"])[0] != ABSTAIN
+    assert one_top.predict(["高血压头晕，血压一百六"])[0] == code("心血管内科")  # prior agrees
+
+
+def test_keyword_prior_reads_negation_ages_and_specificity() -> None:
+    prior = KeywordPrior(TAXONOMY)
+    assert prior.top("脖子上长了个疙瘩，不疼不痒，检查说是淋巴癌") == code("肿瘤科")
+    assert prior.top("四肢风团瘙痒，没有腹痛、发热、咳嗽或腹泻") == code("皮肤科")
+    assert prior.top("我家孩子三岁，一直大便干燥") == code("儿科")  # a stated age, no child word
+    assert prior.top("我今年三十岁，一直大便干燥") == code("内科")
+    assert prior.top("孩子、宝宝、儿童都在说：流鼻血") == code("五官科")  # who counts once
+    assert prior.top("慢性中耳炎需要手术吗") == code("五官科")  # the longer word decides a tie
+
+
 def test_unfamiliar_texts_without_a_prior_abstain_however_wide_the_margin() -> None:
-    model = cardio_gastro_model()
+    model = cardio_gastro_model("普外科")
     fitted_like = ["高血压胸闷心慌", "胃胀反酸消化不良", "冠心病心律不齐", "肠炎腹泻胃痛"]
     floor = familiarity_floor(model.familiarity(fitted_like), 0.25)
     unlike = "最近总觉得不太舒服，说不上来"  # no keyword of any department, nothing fitted

@@ -58,6 +58,9 @@ def test_bad_taxonomy_names_the_key(tmp_path) -> None:
     bad.write_text("内科:\n  aliases: [心内]\n外科:\n  aliases: [心内]\n", encoding="utf-8")
     with pytest.raises(ValueError, match="label '心内' is used twice"):
         Taxonomy.load(bad)
+    bad.write_text("儿科:\n  population: true\n  age_below: 十四\n", encoding="utf-8")
+    with pytest.raises(ValueError, match="儿科.age_below must be a positive whole number"):
+        Taxonomy.load(bad)
 
 
 def test_naive_bayes_learns_departments_from_text() -> None:
