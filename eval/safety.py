@@ -68,10 +68,27 @@ CRISIS_MESSAGE = (
 )
 
 
+# Voice-input and pinyin-IME homophones of triage words ("新脏" for 心脏, "留血" for 流血).
+_HOMOPHONES = (
+    ("新脏", "心脏"), ("兄口", "胸口"), ("凶口", "胸口"), ("呼息", "呼吸"), ("昏谜", "昏迷"),
+    ("窒熄", "窒息"), ("留血", "流血"), ("抽畜", "抽搐"), ("中疯", "中风"), ("反映", "反应"),
+    ("不醒人事", "不省人事"), ("发做", "发作"), ("心机梗", "心肌梗"), ("喘不上起", "喘不上气"),
+    ("喘不过起", "喘不过气"), ("上不来起", "上不来气"), ("晕到了", "晕倒了"), ("晕到在", "晕倒在"),
+)
+_CJK = r"[\u3400-\u9fff]"
+# A space between two CJK words of which one is at most two characters long is a voice-input or
+# word-by-word typing gap ("我 不想 活了"), not a clause break.
+_WORD_GAP = re.compile(rf"(?<={_CJK})\s+(?={_CJK}{{1,2}}(?:\s|$))|(?:(?<=^{_CJK})|(?<=^{_CJK}{{2}})|(?<=\s{_CJK})|(?<=\s{_CJK}{{2}}))\s+(?={_CJK})")
+
+
 def normalize(text: str) -> str:
-    """NFKC (full-width digits and punctuation to ASCII), lower case, runs of spaces as commas."""
-    text = unicodedata.normalize("NFKC", text or "").lower()
-    return re.sub(r"\s+", ",", text.strip())
+    """NFKC (full-width digits and punctuation to ASCII), lower case, homophones of triage words,
+    word-by-word spaces closed, other runs of spaces as commas."""
+    text = unicodedata.normalize("NFKC", text or "").lower().strip()
+    for typo, word in _HOMOPHONES:
+        text = text.replace(typo, word)
+    text = _WORD_GAP.sub("", text)
+    return re.sub(r"\s+", ",", text)
 
 
 # --- what makes a mention not live ----------------------------------------------------------
@@ -120,11 +137,24 @@ _PRESENT = re.compile(
     r"现在|目前|如今|今天|今早|今晚|今天早上|刚才|刚刚|这会|此刻|正在|又|再次|还在|一直|马上|"
     r"突然|这两天|这几天|昨晚|昨天|最近|这次|这回|今年|半夜|早上|晚上|小时前|分钟前|已经"
 )
+_WISH_AFTER = re.compile(r"^.{0,4}?(?:就好了|多好|就解脱了|就好)")
 # What brings a hypothetical or story to the here and now ("如果…" but "现在已经…").
 _NOW = re.compile(r"现在|目前|今天|今早|今晚|刚才|刚刚|这会|此刻|正在|已经|昨晚|昨天|小时前|分钟前")
 _RESOLVED_AFTER = re.compile(
-    r"^.{0,12}?(?:已经好了|已(?:经)?(?:治好|痊愈|康复|恢复)|好了很多年|没再(?:犯|发作|出现))"
+    r"^.{0,16}?(?:已经好了|已(?:经)?(?:治好|痊愈|康复|恢复)|好了很多年|没再(?:犯|发作|出现)|"
+    r"(?:现在|已经)(?:好多了|没事了|缓过来了)|(?:马上|一会儿?|很快|立刻|过了?一会儿?)就(?:好了|没事了|缓过来了))"
 )
+# A hyperbole right before the term: "难到我想跳楼", "烦得想死", "气得我要杀人".
+_FIGURATIVE_BEFORE = re.compile(
+    r"(?:难|烦|气|累|丑|穷|忙|热|冷|饿|困|卷|急|吵|闷|苦|尬|尴尬|无聊|郁闷)(?:得|到)(?:我)?(?:都)?(?:快|真)?(?:要|想|能)?$"
+)
+# A duration of months or years right after the term: a long-standing complaint, not an
+# emergency ("腿没劲 一年多了"), unless the sentence brings a change ("突然", "越来越", "今天").
+_CHRONIC_AFTER = re.compile(
+    r"^.{0,6}?(?:(?:[\d一二两三四五六七八九十几半]+|好几)(?:多)?(?:年|个多?月)(?:多)?了|好多年|很多年|多年|"
+    r"一直都这样|老毛病|慢慢(?:变|加重))"
+)
+_CHANGE_NOW = re.compile(r"突然|忽然|越来越|加重|今天|今晚|今夜|马上|准备|打算|刚才|刚刚|现在(?:更|又|突然)|这次|这回|一下子")
 
 
 # Question forms hold a negation character but negate nothing ("是不是中风了", "有没有可能").
@@ -164,9 +194,15 @@ def _displaced(text: str, start: int, end: int) -> bool:
         brought_to_now = not found or present.search(before, found[-1].end())
         if found and marker is _HYPOTHETICAL and "就" in before[found[-1].end() :]:
             brought_to_now = True  # "如果我分手他就杀了我全家": a conditional threat
+        if found and marker is _HYPOTHETICAL and _WISH_AFTER.match(after):
+            brought_to_now = True  # "要是明天不用醒来就好了": a wish, not a hypothetical
         if not brought_to_now and (marker is _HYPOTHETICAL or not present.search(clause_after)):
             return True
     if _PAST_AFTER.match(after) or _DIAGNOSIS_BEFORE.search(_clause_before(text, start)):
+        return True
+    if _FIGURATIVE_BEFORE.search(before[-8:]):
+        return True
+    if _CHRONIC_AFTER.match(after) and not _CHANGE_NOW.search(text[sentence_start:sentence_end]):
         return True
     if _EDUCATIONAL_RIGHT_AFTER.match(after):
         return True
