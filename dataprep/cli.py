@@ -65,6 +65,19 @@ def prep() -> None:
 @click.option("--tokenizer", default=None, help="Local tokenizer path for token statistics.")
 @click.option("--seed", type=int, default=None, help="Override the recipe's seed.")
 @click.option("--workers", type=int, default=0, help="Worker processes (default: all cores).")
+@click.option(
+    "--executor",
+    type=click.Choice(["local", "ray"]),
+    default="local",
+    show_default=True,
+    help="Where the work runs: this machine's processes, or Ray tasks (extra [ray]).",
+)
+@click.option(
+    "--address",
+    default=None,
+    metavar="auto|HOST:PORT",
+    help="Ray cluster to join (with --executor ray; default: start Ray on this machine).",
+)
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
 def run_command(
     recipe_path,
@@ -78,9 +91,12 @@ def run_command(
     tokenizer,
     seed,
     workers,
+    executor,
+    address,
     quiet,
 ) -> None:
     """Run a recipe: readers → steps → alpaca/sharegpt splits, stats, charts, report."""
+    from dataprep.executors import ExecutorError
     from dataprep.outputs import OutputError
     from dataprep.pipeline import RunOptions, run
     from dataprep.readers import InputError, InputSpec
@@ -100,9 +116,18 @@ def run_command(
             replace_entries=frozenset(
                 part.strip() for item in replace_entries for part in item.split(",") if part.strip()
             ),
+            executor=executor,
+            address=address,
         )
         result = run(recipe, [InputSpec.parse(text) for text in inputs], options)
-    except (RecipeError, InputError, OutputError, ValueError, FileNotFoundError) as exc:
+    except (
+        RecipeError,
+        InputError,
+        OutputError,
+        ExecutorError,
+        ValueError,
+        FileNotFoundError,
+    ) as exc:
         raise click.ClickException(str(exc)) from exc
     _print_summary(result.stats)
     click.echo("time: " + ", ".join(f"{k} {v:.1f} s" for k, v in result.timings.items()))

@@ -1,5 +1,7 @@
-"""The global steps, in order: dedup → department classifier → split → test-overlap check →
-nested subsets. They see compact per-record arrays; text comes from streaming the spool."""
+"""The global steps, in order: dedup → department classifier → split (and nested-subset
+ranks) → test-question index. Each is a block declaring the per-record columns it reads and
+writes (dataprep/columns.py), run the same way by both executors; text comes from streaming
+the spool, near-duplicate pairs from the executor."""
 
 from __future__ import annotations
 
@@ -9,6 +11,7 @@ from typing import Any
 import numpy as np
 
 from dataprep.classifier import NaiveBayes
+from dataprep.columns import BlockColumns, GlobalBlock, GlobalContext, check_order, run_blocks
 from dataprep.contamination import NgramIndex
 from dataprep.deptguess import (
     AllScores,
@@ -19,7 +22,7 @@ from dataprep.deptguess import (
 )
 from dataprep.spool import predict
 from dataprep.steps.base import StepStats
-from dataprep.steps.dedup import DedupResult, deduplicate, spool_verifier
+from dataprep.steps.dedup import deduplicate, spool_verifier
 from dataprep.steps.department import UNKNOWN
 from dataprep.steps.split import (
     SplitParams,
@@ -59,52 +62,120 @@ class GlobalResult:
     test_ids: dict[int, str] = field(default_factory=dict)  # record id of each test record
 
 
-def run_global(recipe, state, workers: int, lap=lambda phase: None) -> GlobalResult:
-    """Apply the recipe's global steps to the spooled records (``lap(phase)`` after each)."""
-    arrays = state.arrays
-    n = len(arrays["score"])
-    dedup = _dedup(recipe, state, n)
-    lap("dedup")
-    keep, reason, related = dedup.keep, dedup.reasons, dedup.duplicate_of
-    code, predicted, department = _departments(recipe, state, keep, related, workers)
-    lap("department")
-    params = recipe.get("split") or SplitParams()
-    strata = _strata(recipe, code, params.stratify)
-    order = order_keys(arrays["idhash"], recipe.seed)
-    split, split_info = _split(params, arrays, keep, strata, order)
-    lap("split")
-    rank = np.full(n, -1, dtype=np.int64)
-    train = np.flatnonzero(keep & (split == 0))
-    rank[train] = subset_order(strata[train], order[train])
+class Dedup:
+    """Exact, then near duplicates (steps/dedup.py): keeps the best record of each cluster.
+    Holds per record its reads (8 + 4 bytes, and signatures where the executor keeps them)
+    and 10 bytes of outcome."""
+
+    name = "dedup"
+    reads = ("exact", "score", "qsig", "dsig")
+    writes = ("keep", "reason", "related")
+
+    def run(self, columns: BlockColumns, context: GlobalContext) -> None:
+        params, n = context.recipe.get("dedup"), columns.size
+        stats = StepStats()
+        if params is None:
+            keep, related = np.ones(n, bool), np.full(n, -1, np.int64)
+            reason = np.zeros(n, np.int8)
+        else:
+            sig = columns.get("dsig" if params.key == "qa" else "qsig")
+            if sig is None:
+                sig = np.zeros((n, 1), np.uint16)
+            verify = spool_verifier(context.state.spool, params.key, params.ngram)
+            found = deduplicate(
+                np.arange(n),
+                columns["exact"],
+                sig,
+                columns["score"],
+                params,
+                stats,
+                verify,
+                context.executor.similar_pairs,
+            )
+            keep, related, reason = found.keep, found.duplicate_of, found.reasons
+        columns["keep"], columns["reason"], columns["related"] = keep, reason, related
+        context.info[self.name] = stats
+
+
+class Departments:
+    """Department codes: mapped labels, else the classifier fitted on the labelled records
+    (and the keyword prior), evaluated on held-out ones. Holds 11 bytes read and 9 written
+    per record; texts are streamed from the spool."""
+
+    name = "department"
+    reads = ("code", "held", "idhash", "keep", "related")
+    writes = ("department", "predicted")
+
+    def run(self, columns: BlockColumns, context: GlobalContext) -> None:
+        code, predicted, info = _departments(context, columns)
+        columns["department"], columns["predicted"] = code, predicted
+        context.info[self.name] = info
+
+
+class Split:
+    """Leakage groups (similar questions, equal questions, shared source question) dealt to
+    train/val/test per stratum, and the nested-subset rank of train records. Holds 33 bytes
+    read (and signatures where the executor keeps them) and 9 written per record."""
+
+    name = "split"
+    reads = ("qsig", "qhash", "group", "idhash", "keep", "department")
+    writes = ("split", "rank")
+
+    def run(self, columns: BlockColumns, context: GlobalContext) -> None:
+        recipe = context.recipe
+        params = recipe.get("split") or SplitParams()
+        keep, code = columns["keep"], columns["department"]
+        strata = _strata(recipe, code, params.stratify)
+        order = order_keys(columns["idhash"], recipe.seed)
+        split, info = _split(params, columns, keep, strata, order, context.executor)
+        rank = np.full(columns.size, -1, dtype=np.int64)
+        train = np.flatnonzero(keep & (split == 0))
+        rank[train] = subset_order(strata[train], order[train])
+        columns["split"], columns["rank"] = split, rank
+        context.info[self.name] = info
+
+
+class TestIndex:
+    """The n-gram index of the test questions, which the write pass checks train and val
+    records against (``info`` holds the index and each test record's id)."""
+
+    name = "test index"
+    reads = ("keep", "split")
+    writes = ()
+
+    def run(self, columns: BlockColumns, context: GlobalContext) -> None:
+        keep, split = columns["keep"], columns["split"]
+        context.info[self.name] = _test_index(context.recipe, context.state, keep, split)
+
+
+BLOCKS: tuple[GlobalBlock, ...] = (Dedup(), Departments(), Split(), TestIndex())
+check_order(BLOCKS)
+
+
+def run_global(recipe, state, executor, workers: int = 1, lap=lambda phase: None) -> GlobalResult:
+    """Apply the recipe's global steps (:data:`BLOCKS`, in order) to the spooled records'
+    columns (``state.arrays``); ``lap(phase)`` after each."""
+    table = dict(state.arrays)
+    context = GlobalContext(recipe, state, executor, workers)
+    run_blocks(BLOCKS, table, len(table["score"]), context, lap)
+    info = context.info
     result = GlobalResult(
-        keep, reason, related, code, predicted, split, rank, [], dedup.stats, department, split_info
+        *(table[name] for name in ("keep", "reason", "related", "department", "predicted")),
+        table["split"],
+        table["rank"],
+        [],
+        info["dedup"],
+        info["department"],
+        info["split"],
     )
-    result.test_check, result.test_ids = _test_index(recipe, state, keep, split)
-    lap("test index")
+    result.test_check, result.test_ids = info["test index"]
     return result
 
 
-@dataclass
-class _Dedup(DedupResult):
-    stats: StepStats = field(default_factory=StepStats)
-
-
-def _dedup(recipe, state, n: int) -> _Dedup:
-    params, arrays = recipe.get("dedup"), state.arrays
-    if params is None:
-        return _Dedup(np.ones(n, bool), np.full(n, -1, np.int64), np.zeros(n, np.int8))
-    stats = StepStats()
-    sig = arrays.get("dsig" if params.key == "qa" else "qsig")
-    if sig is None:
-        sig = np.zeros((n, 1), np.uint16)
-    verify = spool_verifier(state.spool, params.key, params.ngram)
-    result = deduplicate(np.arange(n), arrays["exact"], sig, arrays["score"], params, stats, verify)
-    return _Dedup(result.keep, result.duplicate_of, result.reasons, stats)
-
-
-def _departments(recipe, state, keep, related, workers):
-    arrays = state.arrays
-    code = arrays["code"].astype(np.int64)
+def _departments(context: GlobalContext, columns: BlockColumns):
+    recipe, state, workers = context.recipe, context.state, context.workers
+    keep = columns["keep"]
+    code = columns["code"].astype(np.int64)
     predicted = np.zeros(len(code), dtype=bool)
     params = recipe.get("department")
     if params is None:
@@ -126,8 +197,7 @@ def _departments(recipe, state, keep, related, workers):
         info["classifier"] = _evaluate(
             NaiveBayes(fit, params.alpha),
             state,
-            keep,
-            related,
+            columns,
             labelled,
             taxonomy,
             workers,
@@ -171,7 +241,7 @@ class _NoPrior(DepartmentGuesser):
 
 
 def _evaluate(
-    model, state, keep, related, labelled, taxonomy, workers, targets: tuple[float, float]
+    model, state, columns, labelled, taxonomy, workers, targets: tuple[float, float]
 ) -> dict[str, Any]:
     """Accuracy on held-out labelled records that survived dedup and have no duplicate among
     the fitted records (a dropped near-copy of a held-out record in the fit counts would leak).
@@ -179,7 +249,8 @@ def _evaluate(
     familiarity floor all but ``unfamiliar_share`` of them reach (``targets``); the other half
     reports what that threshold gives."""
     precision, unfamiliar_share = targets
-    code, held = state.arrays["code"].astype(np.int64), state.arrays["held"]
+    keep, related, held = columns["keep"], columns["related"], columns["held"]
+    code = columns["code"].astype(np.int64)
     leaked = np.zeros(len(code), dtype=bool)
     fitted_dups = ~keep & labelled & ~held & (related >= 0)
     leaked[related[fitted_dups]] = True
@@ -202,7 +273,7 @@ def _evaluate(
         majority = np.bincount(truth).argmax()
         info["majority_baseline"] = round(float((truth == majority).mean()), 4)
         right = guess == truth
-        tune = (state.arrays["idhash"][wanted] & np.uint64(1)) == 0
+        tune = (columns["idhash"][wanted] & np.uint64(1)) == 0
         threshold = calibrate(confidence[tune], right[tune], precision)
         sure = ~tune & (confidence >= threshold)
         info["confidence_threshold"] = round(threshold, 6) if np.isfinite(threshold) else None
@@ -224,18 +295,19 @@ def _strata(recipe, code: np.ndarray, how: str) -> np.ndarray:
     return tops[code]
 
 
-def _split(params: SplitParams, arrays, keep, strata, order):
+def _split(params: SplitParams, columns, keep, strata, order, executor):
     n = len(keep)
     split = np.full(n, -1, dtype=np.int8)
     kept = np.flatnonzero(keep)
-    qsig = arrays.get("qsig")
+    qsig = columns.get("qsig")
     threshold = params.group_threshold if qsig is not None else None
     groups, similar = leakage_groups(
         qsig,
         kept,
-        arrays["qhash"][kept],
-        arrays["group"][kept],
+        columns["qhash"][kept],
+        columns["group"][kept],
         threshold,
+        executor.similar_pairs,
     )
     split[kept] = assign_splits(groups, strata[kept], order[kept], params.ratios)
     sizes = np.bincount(groups, minlength=1) if len(groups) else np.zeros(0, int)

@@ -1,9 +1,9 @@
 """``medqa prep run``: readers → per-record steps (parallel) → global steps → writers.
 
-Pass 1 streams every QA input through the per-record steps in worker processes and spools the
-kept records to disk, keeping only compact arrays in memory. The global steps (dedup,
-department classifier, split, test-overlap check) work on those arrays, streaming the spool
-when they need text. Everything is written into a staging folder that replaces
+Pass 1 streams every QA input through the per-record steps in worker processes (or Ray tasks:
+dataprep/executors) and spools the kept records to disk, keeping only compact per-record
+columns in memory. The global steps (globalsteps.py: dedup, department classifier, split,
+test-question index) are blocks over those columns, streaming the spool when they need text. Everything is written into a staging folder that replaces
 ``<out>/<name>`` only when complete, then dataset_info.json is merged.
 """
 
@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import tempfile
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -20,12 +21,13 @@ from typing import Any
 import numpy as np
 from tqdm import tqdm
 
-from dataprep import globalsteps, outputs, preference, writepass
+from dataprep import globalsteps, outputs, parallel, preference, writepass
 from dataprep.classifier import CountTable
+from dataprep.columns import concat
 from dataprep.dataset_info import check_repoint
 from dataprep.exams import ExamSet, collect_exams
+from dataprep.executors import make_executor
 from dataprep.minhash import MinHasher
-from dataprep.parallel import ordered_map
 from dataprep.readers import InputSpec, Reader, disambiguate_ids, open_input
 from dataprep.readers.files import iter_spans
 from dataprep.recipe import Recipe
@@ -36,7 +38,7 @@ from dataprep.steps.department import DepartmentMap
 from dataprep.steps.normalize import Normalize
 from dataprep.steps.quality import Quality
 from dataprep.taxonomy import Taxonomy
-from dataprep.worker import ChunkResult, ReadConfig, init, process_chunk
+from dataprep.worker import ChunkResult, ReadConfig
 from medqa.io import atomic_write, dumps_line
 
 STEP_CLASSES = {
@@ -53,7 +55,8 @@ SMALL_INPUT_BYTES = 2 << 20
 @dataclass
 class RunOptions:
     """Where and how to run: ``out/<name>/`` for the files, ``dataset_info`` to merge into
-    (None: don't), a local tokenizer path for token statistics, the number of workers."""
+    (None: don't), a local tokenizer path for token statistics, the number of workers, the
+    executor ("local" or "ray") and, for Ray, the cluster address (None: start one here)."""
 
     out: Path
     name: str | None = None
@@ -63,6 +66,8 @@ class RunOptions:
     progress: bool = False
     allow_empty: bool = False  # write a dataset with no records (else refused)
     replace_entries: frozenset[str] = frozenset()  # dataset_info entries it may repoint
+    executor: str = "local"
+    address: str | None = None
 
 
 @dataclass
@@ -70,7 +75,7 @@ class RunState:
     """What pass 1 leaves for the global steps."""
 
     spool: Spool
-    arrays: dict[str, np.ndarray]
+    arrays: dict[str, Any]  # per-record columns (dataprep/columns.py)
     stats: dict[str, StepStats]
     examples: dict[tuple[str, str], list[dict]]
     tables: dict[str, CountTable] = field(default_factory=dict)
@@ -172,7 +177,27 @@ def _refuse_empty(stats: dict, shown: Path, before: int | None, allow_empty: boo
 
 
 def _run_into(recipe, readers, options, name, staging, timer: _Timer) -> dict[str, Any]:
-    workers = options.workers or _auto_workers(readers)
+    """Run the steps on the chosen executor (a Ray instance started here spills objects into
+    a temporary folder, removed afterwards)."""
+    ray_here = options.executor == "ray" and options.address is None
+    spill = Path(tempfile.mkdtemp(prefix="medqa-prep-spill-")) if ray_here else None
+    if options.workers:
+        workers = options.workers
+    else:
+        workers = (os.cpu_count() or 1) if options.executor == "ray" else _auto_workers(readers)
+    try:
+        executor = make_executor(options.executor, workers, options.address, spill)
+        try:
+            with parallel.using(executor):
+                return _run_steps(recipe, readers, options, name, staging, timer, executor, workers)
+        finally:
+            executor.close()
+    finally:
+        if spill is not None:
+            shutil.rmtree(spill, ignore_errors=True)
+
+
+def _run_steps(recipe, readers, options, name, staging, timer, executor, workers) -> dict:
     steps = [STEP_CLASSES[n](params) for n, params in recipe.steps if n in STEP_CLASSES]
     normalize = next((s for s in steps if isinstance(s, Normalize)), None)
     qa_readers = [r for r in readers if r.kind == "qa" or r.options.get("to_sft")]
@@ -182,11 +207,11 @@ def _run_into(recipe, readers, options, name, staging, timer: _Timer) -> dict[st
     with atomic_write(staging / "rejects.jsonl") as rejects:
         for reject in exams.rejects:
             rejects.write(dumps_line(reject))
-        state = _pass_one(config, workers, rejects, options)
+        state = _pass_one(config, executor, rejects, options)
     timer.lap("read+per-record steps")
     state.rejects += len(exams.rejects)
     state.input_counts = _input_counts(readers, qa_readers, state, exams)
-    result = globalsteps.run_global(recipe, state, workers, timer.lap)
+    result = globalsteps.run_global(recipe, state, executor, workers, timer.lap)
     for done in ("qsig", "dsig"):  # signatures are not needed past the split: free them before
         freed = state.arrays.pop(done, None)  # the write workers fork (they'd inherit the pages)
         state.signature_bytes += freed.nbytes if freed is not None else 0
@@ -260,13 +285,13 @@ def _chunks(readers: list[Reader]):
             seq += 1
 
 
-def _pass_one(config: ReadConfig, workers: int, rejects, options) -> RunState:
+def _pass_one(config: ReadConfig, executor, rejects, options) -> RunState:
     state = RunState(Spool(config.spool_dir), {}, defaultdict(StepStats), defaultdict(list))
-    parts: dict[str, list[np.ndarray]] = defaultdict(list)
+    parts: dict[str, list[Any]] = defaultdict(list)
     state.tables = {"fit": CountTable(config.n_classes), "held": CountTable(config.n_classes)}
     bar = tqdm(unit=" lines", disable=not options.progress, desc="read+clean")
     tasks = _chunks(config.readers)
-    for task_input, result in _with_inputs(tasks, workers, config):
+    for task_input, result in _with_inputs(tasks, executor, config):
         _merge_chunk(state, parts, result, rejects, config.examples)
         counts = state.per_input[task_input]
         counts[0] += result.stats["read"].seen
@@ -274,13 +299,13 @@ def _pass_one(config: ReadConfig, workers: int, rejects, options) -> RunState:
         counts[2] += len(result.rejects)
         bar.update(result.stats["read"].seen)
     bar.close()
-    state.arrays = {key: np.concatenate(values) for key, values in parts.items()}
+    state.arrays = {key: concat(key, values) for key, values in parts.items()}
     if not state.arrays:
         state.arrays = _empty_arrays()
     return state
 
 
-def _with_inputs(tasks, workers, config):
+def _with_inputs(tasks, executor, config):
     """Run the chunks; yield (input index, result) in order."""
     order: list[int] = []
 
@@ -289,7 +314,7 @@ def _with_inputs(tasks, workers, config):
             order.append(task[1])  # (kind, input index, seq, payload)
             yield task
 
-    for k, result in enumerate(ordered_map(process_chunk, tagged(), workers, init, (config,))):
+    for k, result in enumerate(executor.chunk_results(tagged(), config)):
         yield order[k], result
 
 

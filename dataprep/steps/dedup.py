@@ -85,9 +85,11 @@ def deduplicate(
     params: DedupParams,
     stats: StepStats,
     verify: Verify | None = None,
+    find_pairs=similar_pairs,
 ) -> DedupResult:
     """Drop exact then near duplicates among ``alive`` records (indices into the arrays);
-    ``verify`` (exact Jaccard of record pairs) checks the LSH candidates, else estimates do."""
+    ``verify`` (exact Jaccard of record pairs) checks the LSH candidates, else estimates do.
+    ``find_pairs``: minhash.similar_pairs or an executor's equivalent (same arguments)."""
     n = len(hashes)
     keep = np.zeros(n, dtype=bool)
     keep[alive] = True
@@ -106,7 +108,7 @@ def deduplicate(
         )
     if params.near:
         survivors = np.flatnonzero(keep)
-        found = similar_pairs(sig, params.threshold, params.bands, survivors, verify)
+        found = find_pairs(sig, params.threshold, params.bands, survivors, verify)
         labels = connected_components(len(survivors), found.pairs[:, 0], found.pairs[:, 1])
         _drop_groups(survivors, labels, score, keep, duplicate_of, reasons, 2)
         stats.counts.update(

@@ -53,14 +53,16 @@ def leakage_groups(
     qhash: np.ndarray,
     group_key: np.ndarray,
     threshold: float | None,
+    find_pairs=similar_pairs,
 ) -> tuple[np.ndarray, int]:
     """Group label per member record (rows ``members`` of ``qsig``; ``qhash`` and
-    ``group_key`` are already per member) and the number of similar-question pairs found."""
+    ``group_key`` are already per member) and the number of similar-question pairs found
+    (``find_pairs``: minhash.similar_pairs or an executor's equivalent)."""
     n = len(qhash)
     edges = [_equal_neighbours(qhash), _equal_neighbours(group_key, skip_zero=True)]
     similar = 0
     if threshold is not None and qsig is not None and n > 1:
-        found = similar_pairs(qsig, threshold, members=members)
+        found = find_pairs(qsig, threshold, None, members)
         edges.append(found.pairs)
         similar = len(found.pairs)
     pairs = np.concatenate(edges)
