@@ -28,9 +28,10 @@ _TEMPLATE_RE = re.compile(
 _NON_CONTENT_RE = re.compile(r"[^\u3400-\u9fffA-Za-z0-9]+")
 _NON_CJK_RE = re.compile(r"[^\u3400-\u9fff]+")
 _AD_RE = re.compile(
-    r"(?=[加联咨预服私点免在到来我包无优特])(?:"  # cheap first-character gate
-    r"加(?:我|医生)?的?(?:微信|威信|[Vv]信|[Vv][Xx]|[Qq][Qq]|扣扣)|联系(?:电话|方式|我)"
-    r"|(?:咨询|预约|服务)(?:热线|电话)|私信我|点击(?:链接|头像|下方|咨询)"
+    r"(?=[加联咨预服私点免在到来我本包无优特])(?:"  # cheap first-character gate
+    r"加(?:我|医生)?的?(?:微信|威信|[Vv]信|[Vv][Xx]|[Qq][Qq]|扣扣)"
+    r"|(?:我院?|本院)的?联系(?:电话|方式)|(?:联系|咨询|预约|服务)(?:电话|方式|热线)\s*[:：是为]"
+    r"|私信我|点击(?:链接|头像|下方|咨询)"
     r"|免费(?:咨询|领取|诊断|治疗)|在线咨询|(?:到|来)我院|我院(?:专家|采用|引进|特色)"
     r"|包治|无效退款|优惠活动|特价"
     r")"
@@ -129,7 +130,8 @@ class Quality(RecordStep):
             return "repetitive"
         if p.advertising and is_advertising(answer):
             return "advertising"
-        if p.template_only and is_template_only(answer, letters, p.min_content_chars):
+        template = p.template_only and is_template_only(answer, letters, p.min_content_chars)
+        if template and not names_asked_department(question, answer):
             return "template_only_answer"
         return None
 
@@ -206,6 +208,16 @@ def is_template_only(answer: str, letters: str, least: int) -> bool:
     if len(letters) >= 120 or _TEMPLATE_RE.search(answer) is None:
         return False
     return content_chars(answer, letters) < least
+
+
+_ASKS_DEPARTMENT_RE = re.compile(r"科室|哪(?:个|一个|一)?科|什么科|挂(?:什么|哪)")
+_DEPARTMENT_RE = re.compile(r"[\u4e00-\u9fff]{1,8}科")
+
+
+def names_asked_department(question: str, answer: str) -> bool:
+    """True if the question asks which department to see and the answer names one: "建议挂
+    医院的乳腺外科。" is then the whole answer, not a template."""
+    return bool(_ASKS_DEPARTMENT_RE.search(question) and _DEPARTMENT_RE.search(answer))
 
 
 _SENTENCE_END_RE = re.compile(r"[。！？!?；;]")

@@ -155,3 +155,26 @@ def test_closing_courtesy_exchange_is_trimmed_not_the_dialogue() -> None:
     assert Quality(QualityParams()).apply(record, stats) is None
     assert (record["question"], record["answer"]) == (GOOD_Q, GOOD_A)
     assert len(record["turns"]) == 2 and stats.counts["trimmed_closing_exchange"] == 1
+
+
+def test_courtesy_and_informational_contact_words_are_not_advertising() -> None:
+    # read on real consultations (CMtMedQA): a doctor's "随时联系我" closes the reply, and
+    # "医院的地址和联系方式" informs; soliciting needs a contact given or a sales phrase
+    courtesy = "注意休息，按时服药，症状加重及时复诊。如果有任何问题，随时联系我。"
+    informs = "可以选择正规医院的皮肤科，网上能查到医院的地址和联系方式，挂号前先确认出诊时间。"
+    public = "出现高热或呼吸困难请及时就医，也可以拨打当地疫情咨询热线了解定点医院。"
+    assert judge(GOOD_Q, courtesy) is None
+    assert judge(GOOD_Q, informs) is None
+    assert judge(GOOD_Q, public) is None
+    assert (
+        judge(GOOD_Q, "高血压可以吃党参，少量泡水即可。联系电话：请到门诊索取。") == "advertising"
+    )
+    assert judge(GOOD_Q, "高血压可以吃党参，少量泡水即可，详情请留言索取我院的联系方式。") == (
+        "advertising"
+    )
+
+
+def test_naming_the_department_asked_for_is_not_template_only() -> None:
+    question = "一位40岁女性摸到乳房里有个硬块，应该挂哪个科室？"
+    assert judge(question, "建议挂医院的乳腺外科。") is None
+    assert judge(GOOD_Q, "建议去医院的心内科就诊。") == "template_only_answer"  # not asked
