@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 from collections import deque
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -56,6 +57,8 @@ class RayExecutor:
         if ray.is_initialized():
             return cls(_cpus(), started=False)
         quiet = {"log_to_driver": False, "logging_level": "ERROR"}
+        if address and address != "auto":
+            _check_reachable(address)
         try:
             if address:
                 ray.init(address=address, **quiet)
@@ -139,6 +142,21 @@ def _lost(exc: Exception) -> ExecutorError:
         f"--executor ray: a task failed after Ray's retries ({type(exc).__name__}: {first}); "
         "nothing was written and the previous outputs are as they were"
     )
+
+
+def _check_reachable(address: str, timeout: float = 5.0) -> None:
+    """Fail at once, naming the address, when nothing listens there (Ray itself would retry
+    for minutes)."""
+    host, _, port = address.removeprefix("ray://").rpartition(":")
+    if not host or not port.isdigit():
+        raise ExecutorError(f"--address {address!r}: use auto or HOST:PORT (the head's GCS port)")
+    try:
+        socket.create_connection((host, int(port)), timeout).close()
+    except OSError as exc:
+        raise ExecutorError(
+            f"--executor ray: no Ray head at {address} ({exc}); start one with "
+            f"`ray start --head --port {port}` or pass --address auto"
+        ) from exc
 
 
 def _cpus() -> int:
