@@ -50,6 +50,20 @@ def import_pairs_command(path, out, name, recipe_path, val_share, dataset_info, 
     click.echo(
         f"pairs: train {info['pairs']['train']:,}, val {info['pairs']['val']:,} → {folder}/dpo/"
     )
+    check = info["exam_check"]
+    if check["questions"]:
+        click.echo(
+            f"exam check: {info['counts'].get('overlaps_exam', 0):,} pairs overlapping "
+            f"{check['questions']:,} exam questions ({', '.join(check['files'])}) dropped"
+        )
+    else:
+        click.echo(
+            "warning: no exam contamination check (the recipe's decontaminate step names no "
+            "readable exam file): pairs overlapping a benchmark are kept",
+            err=True,
+        )
+    for missing in check["missing"]:
+        click.echo(f"warning: exam file {missing} does not exist; not checked", err=True)
     for warning in info["warnings"]:
         click.echo(f"warning: {warning}", err=True)
     if not no_register:

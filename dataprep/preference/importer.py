@@ -3,7 +3,9 @@ same LLaMA-Factory ranking datasets the ``pairs`` step writes, through the recip
 normalisation, de-identification and quality filters.
 
 Both answers must pass the quality filters with the prompt; pairs whose answers are near-copies,
-and repeated pairs, are dropped. A prompt's pairs share a split (train/val by a seeded hash of the
+and repeated pairs, are dropped. The recipe's ``decontaminate`` step is applied as ``medqa prep
+run`` applies it to its own pairs: a pair whose prompt (or prompt + answer, ``field: qa``)
+overlaps a question of its exam files is dropped and counted as ``overlaps_exam``. A prompt's pairs share a split (train/val by a seeded hash of the
 prompt). Malformed lines go to ``rejects.jsonl`` with their line number. The dataset folder is
 written to a staging folder and swapped into place, as ``medqa prep run`` does.
 """
@@ -19,12 +21,15 @@ import numpy as np
 import xxhash
 
 from dataprep import outputs
+from dataprep.exams import collect_exams
 from dataprep.preference.pairs import jaccard
 from dataprep.preference.ranking import PAIR_BUILDERS, SPLITS, file_key
 from dataprep.preference.summary import _distribution, _share
 from dataprep.readers.preference import read_preference_file
 from dataprep.records import Reject
 from dataprep.steps.base import StepStats
+from dataprep.steps.decontaminate import checked_text
+from dataprep.steps.normalize import Normalize
 from medqa.io import atomic_write, dumps_line, write_json
 
 _TEXT_STEPS = ("normalize", "deidentify")  # for history turns and system prompts
@@ -41,13 +46,14 @@ def import_pairs(
     if params is None:
         raise ValueError("the recipe has no 'pairs' step (its near_duplicate and formats are used)")
     steps = [STEP_CLASSES[n](p) for n, p in recipe.steps if n in _ANSWER_STEPS]
+    exam = _exam_check(recipe, steps)
     final = outputs.resolve_output(out / name)
     outputs.check_replaceable(final)
     staging = outputs.staging_folder(final)
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir(parents=True)
     try:
-        stats = _import_into(path, staging, steps, params, recipe.seed, val_share)
+        stats = _import_into(path, staging, steps, params, recipe.seed, val_share, exam)
         if not sum(stats["preference"]["pairs"].values()):
             raise outputs.OutputError(f"{path}: no pair survived (see the counts); nothing written")
         outputs.write_marker(staging, name)
@@ -59,7 +65,45 @@ def import_pairs(
     return out / name, stats
 
 
-def _import_into(path, root: Path, steps, params, seed: int, val_share: float) -> dict[str, Any]:
+def _exam_check(recipe, steps) -> dict[str, Any]:
+    """The recipe's exam index (None without a ``decontaminate`` step or exam questions), the
+    field it checks and what was read, as ``medqa prep run`` builds it."""
+    params = recipe.get("decontaminate")
+    normalize = next((s for s in steps if isinstance(s, Normalize)), None)
+    exams = collect_exams([], params, normalize)
+    return {
+        "index": exams.index(params),
+        "field": params.field if params else "question",
+        "files": exams.files,
+        "missing": exams.missing,
+        "questions": len(exams.reference),
+    }
+
+
+def _drop_exam_overlaps(kept: list[tuple[int, dict]], exam: dict, counts: Counter) -> list:
+    """``kept`` without the pairs whose prompt (with either answer, for ``field: qa``) overlaps
+    an exam question; the drops are counted as ``overlaps_exam``."""
+    if exam["index"] is None or not kept:
+        return kept
+    texts = []
+    for _, pair in kept:
+        for side in ("chosen", "rejected"):
+            texts.append(
+                checked_text({"question": pair["prompt"], "answer": pair[side]}, exam["field"])
+            )
+    matches = exam["index"].match(texts)
+    clean = [
+        item for k, item in enumerate(kept) if matches[2 * k] is None and matches[2 * k + 1] is None
+    ]
+    if len(clean) < len(kept):
+        counts["overlaps_exam"] += len(kept) - len(clean)
+        counts["kept"] -= len(kept) - len(clean)
+    return clean
+
+
+def _import_into(
+    path, root: Path, steps, params, seed: int, val_share: float, exam: dict
+) -> dict[str, Any]:
     counts: Counter = Counter()
     seen: set[int] = set()
     kept: list[tuple[int, dict]] = []
@@ -83,6 +127,7 @@ def _import_into(path, root: Path, steps, params, seed: int, val_share: float) -
                 continue
             seen.add(key)
             kept.append((_split(pair["prompt"], seed, val_share), pair))
+    kept = _drop_exam_overlaps(kept, exam, counts)
     files = {}
     for fmt in params.formats:
         for code, split in enumerate(SPLITS):
@@ -105,6 +150,7 @@ def _import_into(path, root: Path, steps, params, seed: int, val_share: float) -
         "length_ratio": _distribution(ratios),
         "chosen_longer_share": share,
         "warnings": warnings,
+        "exam_check": {k: v for k, v in exam.items() if k != "index"},
     }
     return {"files": files, "preference": preference, "rejects": counts["malformed"]}
 

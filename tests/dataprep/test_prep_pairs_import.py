@@ -115,3 +115,44 @@ def test_medicalgpt_dpo_sample_imports_and_llamafactory_reads_it(tmp_path):
         )(rows[0])
         assert converted["_prompt"][-1]["role"] == "user"
         assert [m["role"] for m in converted["_response"]] == ["assistant", "assistant"]
+
+
+def test_pairs_overlapping_the_exam_are_dropped_and_counted(tmp_path):
+    """The recipe's contamination check runs as in `medqa prep run`: a pair whose prompt is an
+    exam question (the default recipe's data/sample/exam_sample.jsonl) is dropped and counted."""
+    exam = Path(__file__).resolve().parents[2] / "data/sample/exam_sample.jsonl"
+    question = json.loads(exam.read_text(encoding="utf-8").splitlines()[0])["question"]
+    source = tmp_path / "pairs.jsonl"
+    lines = [
+        {"instruction": "胃胀反酸吃什么药？", "chosen": GOOD, "rejected": VAGUE},
+        {"instruction": f"请问：{question}？", "chosen": GOOD, "rejected": VAGUE},
+    ]
+    source.write_text("".join(json.dumps(x, ensure_ascii=False) + "\n" for x in lines), "utf-8")
+    result = CliRunner().invoke(
+        prep,
+        ["import-pairs", str(source), "--out", str(tmp_path), "--name", "mine", "--no-register"]
+        + ["--val-share", "0"],
+    )
+    assert result.exit_code == 0, result.output
+    stats = json.loads((tmp_path / "mine/stats.json").read_text(encoding="utf-8"))["preference"]
+    assert stats["counts"] == {"kept": 1, "overlaps_exam": 1, "read": 2}
+    assert stats["exam_check"]["files"] == ["data/sample/exam_sample.jsonl"]
+    assert "exam check: 1 pairs overlapping" in result.output
+    kept = read_jsonl(tmp_path / "mine/dpo/alpaca/train.jsonl")
+    assert [p["instruction"] for p in kept] == ["胃胀反酸吃什么药？"]
+
+
+def test_a_recipe_without_exam_files_says_nothing_was_checked(tmp_path):
+    recipe = tmp_path / "recipe.yaml"
+    default = (Path(__file__).resolve().parents[2] / "dataprep/recipes/default.yaml").read_text()
+    recipe.write_text(default.replace("exams: [data/sample/exam_sample.jsonl]", "exams: []"))
+    source = tmp_path / "pairs.jsonl"
+    line = {"instruction": "胃胀反酸吃什么药？", "chosen": GOOD, "rejected": VAGUE}
+    source.write_text(json.dumps(line, ensure_ascii=False) + "\n", "utf-8")
+    result = CliRunner().invoke(
+        prep,
+        ["import-pairs", str(source), "--out", str(tmp_path), "--name", "mine", "--no-register"]
+        + ["--val-share", "0", "--recipe", str(recipe)],
+    )
+    assert result.exit_code == 0, result.output
+    assert "no exam contamination check" in result.output
