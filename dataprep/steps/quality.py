@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from dataprep.relevance import relevance
+from dataprep.relevance import relevance, relevance_batch
 from dataprep.steps.base import RecordStep, StepStats, sync_from_turns
 from medqa.deid import has_contact_placeholder
 
@@ -90,7 +90,11 @@ class Quality(RecordStep):
     def __init__(self, params: QualityParams) -> None:
         self.params = params
 
-    def apply(self, record: dict, stats: StepStats) -> str | None:
+    def apply(self, record: dict, stats: StepStats, score: bool = True) -> str | None:
+        """The drop reason, or None and the scores stored. ``score=False`` (pass-1 workers)
+        leaves the scores of a kept record to :meth:`score_records`, unless a filter needs
+        them (``min_relevance``): ``meta.relevance`` and ``meta.quality`` are then reserved
+        (None, in the same key order)."""
         if trim_closing_exchange(record):
             stats.counts["trimmed_closing_exchange"] += 1
         question, answer = record["question"], record["answer"]
@@ -101,13 +105,26 @@ class Quality(RecordStep):
             answer = record["answer"]
         if reason:
             return reason
-        score = relevance(question, answer)
         low = self.params.min_relevance
-        if low is not None and score is not None and score < low:
+        if not score and low is None:
+            record["meta"]["relevance"] = record["meta"]["quality"] = None
+            return None
+        found = relevance(question, answer)
+        if low is not None and found is not None and found < low:
             return "off_topic_answer"
-        record["meta"]["relevance"] = None if score is None else round(score, 3)
-        record["meta"]["quality"] = quality_score(record, score)
+        _store_scores(record, found)
         return None
+
+    def defers_scores(self) -> bool:
+        """Whether ``apply(..., score=False)`` leaves the scores to :meth:`score_records`."""
+        return self.params.min_relevance is None
+
+    def score_records(self, records: list[dict]) -> None:
+        """Store the scores of records kept by ``apply(..., score=False)``: the values
+        ``apply`` would have stored, with the relevance of all of them computed at once."""
+        found = relevance_batch([r["question"] for r in records], [r["answer"] for r in records])
+        for record, value in zip(records, found, strict=True):
+            _store_scores(record, value)
 
     def _length_reason(self, question: str, answer: str) -> str | None:
         p = self.params
@@ -116,6 +133,8 @@ class Quality(RecordStep):
             ("answer", answer, p.min_answer_chars, p.max_answer_chars),
         ):
             if low is not None and len(text) < low:
+                if label == "answer" and names_asked_department(question, answer):
+                    continue  # "眼科" answers a which-department question in full
                 return f"{label}_too_short"
             if high is not None and len(text) > high:
                 return f"{label}_too_long"
@@ -170,6 +189,11 @@ class Quality(RecordStep):
         record["answer"] = repaired
         stats.counts["repaired_truncation"] += 1
         return None
+
+
+def _store_scores(record: dict, relevance_score: float | None) -> None:
+    record["meta"]["relevance"] = None if relevance_score is None else round(relevance_score, 3)
+    record["meta"]["quality"] = quality_score(record, relevance_score)
 
 
 def cjk_share(letters: str) -> float:

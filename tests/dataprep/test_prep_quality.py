@@ -178,3 +178,8 @@ def test_naming_the_department_asked_for_is_not_template_only() -> None:
     question = "一位40岁女性摸到乳房里有个硬块，应该挂哪个科室？"
     assert judge(question, "建议挂医院的乳腺外科。") is None
     assert judge(GOOD_Q, "建议去医院的心内科就诊。") == "template_only_answer"  # not asked
+
+
+def test_a_short_answer_naming_the_department_asked_for_is_kept() -> None:
+    assert judge("麦粒肿的就诊科室是什么？", "眼科") is None
+    assert judge("麦粒肿怎么治疗？", "眼科") == "answer_too_short"
