@@ -5,6 +5,7 @@
     python bench/prep_bench.py memory --records 1000000
     python bench/prep_bench.py neardup
     python bench/prep_bench.py segment
+    python bench/prep_bench.py ray --records 1000000 --scale 4000000   # local vs Ray executor
 
 Scale is synthesised from the real samples in ../shared/data/real (never committed): each
 synthetic record joins the title of one real question with the description of another of the
@@ -230,8 +231,11 @@ def recipe_without_deidentify(folder: Path) -> Path:
     return path
 
 
-def run_prep(input_path: Path, out: Path, workers: int, recipe: Path | None = None) -> dict:
-    """One ``medqa prep run`` (default recipe) as a subprocess; time, RSS and its stats."""
+def run_prep(
+    input_path: Path, out: Path, workers: int, recipe: Path | None = None, extra: tuple = ()
+) -> dict:
+    """One ``medqa prep run`` (default recipe; ``extra`` arguments) as a subprocess; time,
+    RSS and its stats."""
     cmd = [
         sys.executable,
         "-m",
@@ -249,6 +253,7 @@ def run_prep(input_path: Path, out: Path, workers: int, recipe: Path | None = No
         str(workers),
         "-q",
         *(["--recipe", str(recipe)] if recipe else []),
+        *extra,
     ]
     import resource
 
@@ -382,6 +387,52 @@ GLOBAL_BYTES = 256 + 4 * 8 + 4 + 2 + 2 * 4 + 1
 # keep, reason, split, predicted (1 byte each), duplicate_of, code, rank, order keys, group
 # labels and their union-find parents (8 bytes each).
 RESULT_BYTES = 4 * 1 + 6 * 8
+
+
+def ray_compare(sizes: list[int], workers: int, folder: Path) -> dict:
+    """The local and Ray executors side by side on the same synthetic files: records/s, the
+    driver's peak RSS at each size, and its growth per record between the sizes. Ray runs as
+    a one-machine instance the driver starts (``--executor ray``, ``workers`` CPUs)."""
+    rows: dict[tuple[str, int], dict] = {}
+    for size in sizes:
+        path = synth_file(size, folder)
+        for executor in ("local", "ray"):
+            out = folder / f"out-{executor}"
+            result = run_prep(path, out, workers, extra=("--executor", executor))
+            rows[executor, size] = result
+            same = ""
+            if executor == "ray":
+                local_stats = (folder / "out-local" / "bench" / "stats.json").read_bytes()
+                ray_stats = (out / "bench" / "stats.json").read_bytes()
+                same = (
+                    "; stats.json identical to local"
+                    if local_stats == ray_stats
+                    else ("; stats.json DIFFERS from local")
+                )
+            print(
+                f"\n[ray] {executor:5} {size:>10,} records: {result['seconds']:.0f} s → "
+                f"{size / result['seconds']:,.0f} records/s (load at start {result['load']:.1f}); "
+                f"driver peak RSS {result['rss_main'] / 2**20:,.0f} MiB; {_memory(result)}{same}"
+            )
+            print(f"  {result['timings']}")
+            print(f"  command: python {result['command']}")
+    mib = 2**20
+    print(f"\n[ray] side by side, {workers} workers/CPUs, this machine ({os.cpu_count()} cores):")
+    print(
+        f"  {'executor':8} " + " ".join(f"{f'{n:,} rec/s':>14} {'driver MiB':>10}" for n in sizes)
+    )
+    for executor in ("local", "ray"):
+        cells = [
+            f"{n / rows[executor, n]['seconds']:>14,.0f} {rows[executor, n]['rss_main'] / mib:>10,.0f}"
+            for n in sizes
+        ]
+        line = f"  {executor:8} " + " ".join(cells)
+        if len(sizes) > 1:
+            low, high = sizes[0], sizes[-1]
+            grow = rows[executor, high]["rss_main"] - rows[executor, low]["rss_main"]
+            line += f"   driver growth {grow / (high - low):,.0f} bytes/record"
+        print(line)
+    return {f"{e}-{n}": {k: v for k, v in r.items() if k != "stats"} for (e, n), r in rows.items()}
 
 
 def neardup_set(seed: int = 1) -> tuple[list[str], list[int]]:
@@ -605,10 +656,15 @@ def segment() -> dict:
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("what", choices=["all", "throughput", "memory", "neardup", "segment"])
+    parser.add_argument(
+        "what", choices=["all", "throughput", "memory", "neardup", "segment", "ray"]
+    )
     parser.add_argument("--records", type=int, default=None)
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 2)
     parser.add_argument("--keep-data", default=None, help="folder to keep synthetic data in")
+    parser.add_argument(
+        "--scale", type=int, default=4_000_000, help="ray: the second, larger size (records)"
+    )
     parser.add_argument(
         "--deid-off",
         action="store_true",
@@ -634,4 +690,6 @@ if __name__ == "__main__":
         neardup()
     if args.what in ("segment", "all"):
         segment()
+    if args.what == "ray":  # not in "all": four runs of up to 4M records (an hour on 2 cores)
+        ray_compare([args.records or 1_000_000, args.scale], args.workers, folder)
     print(f"load average after: {os.getloadavg()[0]:.2f}")
