@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from eval import charts
-from eval.preference import preference_rows
+from eval.report_preference import preference_parts
 from medqa.io import atomic_write
 
 METHOD_ORDER = ("base", "lora", "qlora", "full")
@@ -321,9 +321,9 @@ def _task_section(task: str, runs: list[Run], chart_dir: Path) -> Section:
             charts.grouped_bars(chart, chart_title, subjects, series, f"{what}（%）")
         images.append(chart.name)
     elif kind == "preference":
-        header, rows = preference_rows(runs)
-        note = "How often the model's log-likelihood prefers the chosen answer of a pair."
-        tables.append(Table(f"{task}: preference win-rate", header, rows, note))
+        more_tables, more_images = preference_parts(task, runs, chart_dir, Table)
+        tables += more_tables
+        images += more_images
     else:
         tables.append(openqa_table(task, runs))
         metrics = ["bleu-4", "rouge-1", "rouge-2", "rouge-l"]

@@ -60,7 +60,8 @@ def test_win_rates_reach_the_compare_report(tiny_qwen2, tmp_path):
         tmp_path / "pairs.jsonl",
         [
             {"id": "a", "instruction": PROMPT, "chosen": CHOSEN, "rejected": CHOSEN + CHOSEN},
-            {"id": "b", "instruction": PROMPT, "chosen": CHOSEN + CHOSEN, "rejected": CHOSEN},
+            {"id": "b", "instruction": "x" + PROMPT, "chosen": CHOSEN * 2, "rejected": CHOSEN},
+            {"id": "c", "instruction": "x" + PROMPT, "chosen": CHOSEN * 3, "rejected": CHOSEN},
         ],
     )
     runs = []
@@ -75,9 +76,35 @@ def test_win_rates_reach_the_compare_report(tiny_qwen2, tmp_path):
         runs.append(out)
     summary = json.loads((runs[0] / "summary.json").read_text())
     # The shorter answer has the higher summed log-likelihood: pair a won, pair b lost.
-    assert summary["type"] == "preference" and summary["metrics"]["win_rate"] == 0.5
+    assert summary["type"] == "preference" and summary["metrics"]["win_rate"] == 0.3333
     rows = [json.loads(line) for line in (runs[0] / "results.jsonl").read_text().splitlines()]
-    assert [r["win"] for r in rows] == [True, False]
+    assert [r["win"] for r in rows] == [True, False, False]
     report = build_report(runs, tmp_path / "report").read_text(encoding="utf-8")
     assert "preference: preference win-rate" in report
-    assert "| lora | 2 | 50.0 |" in report and "| lora+dpo | 2 | 50.0 |" in report
+    assert "| lora | 3 | 33.3 |" in report and "| lora+dpo | 3 | 33.3 |" in report
+
+
+def test_the_html_report_has_the_preference_section(tiny_qwen2, tmp_path):
+    """report.html (not only the tables of `eval compare`) shows the win-rates, what the pairs
+    are (count, prompts, margins, length ratio) and the win-rate split by answer length."""
+    from eval.preference import run_preference
+
+    rows = [
+        {"instruction": PROMPT, "chosen": CHOSEN, "rejected": CHOSEN * 2, "margin": 1},
+        {"instruction": "x" + PROMPT, "chosen": CHOSEN * 2, "rejected": CHOSEN, "margin": 3},
+    ]
+    pairs = _write(tmp_path / "val.jsonl", rows)
+    run_preference(tiny_qwen2, pairs, tmp_path / "sft", "sft", task="preference_val")
+    build_report([tmp_path / "sft"], tmp_path / "report")
+    page = (tmp_path / "report/report.html").read_text(encoding="utf-8")
+    assert "<h2>preference_val</h2>" in page and "preference_val: preference win-rate" in page
+    # 2 pairs, 2 prompts, margins 1 and 3; chosen is longer in one pair of two
+    assert "<td>val.jsonl</td><td>2</td><td>2</td><td>2.0 (1–3)</td>" in page
+    assert "chosen longer %" in page and "<td>50.0</td>" in page
+    # the shorter answer wins on summed log p: won where chosen is shorter, lost where longer
+    assert "<td>sft</td><td>1</td><td>0.0</td><td>1</td><td>100.0</td>" in page
+    chart = tmp_path / "report/charts/preference_preference_val.png"
+    assert (
+        chart.read_bytes()[:4] == b"\x89PNG"
+        and 'src="charts/preference_preference_val.png"' in page
+    )
