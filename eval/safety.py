@@ -113,9 +113,14 @@ _PAST_AFTER = re.compile(r"^过(?!去|来|敏|量|多|度|后|了|头|一会|几
 _PAST = re.compile(
     r"(?<!比)(?<!跟)(?<!和)(?<!像)"
     r"(?:(?:[\d一二三四五六七八九十几两半]+|好几|很多|多)(?:多)?(?:年|个多?月|周|个?星期|个?礼拜)(?:以|之)?前|"
-    r"上周|上个?星期|上个?礼拜|上个月|前几天|前阵子|前段时间|去年|前年|小时候|(?:大学|高中|初中|小学|读书|上学|年轻)(?:的)?时(?:候)?|以前|之前|曾经|当年|那年|那次|上次|上回|当时|早年|年轻(?:的)?时(?:候)?|"
+    r"上周|上个?星期|上个?礼拜|上个月|前几天|前(?:两|三|一)天|几天前|前阵子|前(?:一)?段时间|前不久|前些(?:日子|天)|有一天|有一次|那天|那一次|去年|前年|小时候|(?:大学|高中|初中|小学|读书|上学|年轻)(?:的)?时(?:候)?|以前|之前|曾经|当年|那年|那次|上次|上回|当时|早年|年轻(?:的)?时(?:候)?|"
     r"那时(?:候)?|那会儿?|既往|病史|做过|得过|有过(?!敏)|犯过|"
     r"(?:好|很)?(?:几|多|[\d一二三四五六七八九十两]+)(?:多)?年(?:了|多了))"
+)
+# A habit, not an event: "每次发作的时候口吐白沫", "经常晕倒".
+_HABITUAL = re.compile(
+    r"每次|每回|经常|常常|时不时|总是|老是|有时(?:候)?|一般|通常|每当|"
+    r"(?:发作|复发|犯病|发病|病发|犯)(?:的)?(?:时候|时)"
 )
 _HYPOTHETICAL = re.compile(
     r"如果|万一|假如|要是|假设|一旦|倘若|若是|电视剧|电视上|电影|小说|新闻|文章|书上|课上|科普|"
@@ -127,15 +132,16 @@ _EDUCATIONAL_AFTER = re.compile(
     r"的(?:前兆|征兆|早期症状)|的时候.{0,10}(?:应该|该|要)怎么(?:办|做|处理)|身边(?:的)?人(?:应该|该|要)|"
     r"急救(?:方法|措施|常识)|的时候.{0,8}(?:能不能|可以|要不要|该不该|能否)|需要注意(?:什么|哪些)|注意事项|^的?(?:电影|电视剧|新闻|视频|书|小说|文章|纪录片|剧|话题|案例)|一般(?:怎么|如何|要怎么)|(?:怎么|如何)急救|想学|学一下|学习(?:一下|怎么|如何|急救)|培训|课程|考证|为什么(?:说|都说|大家说|医生说|人家说)|"
     r"(?:的)?(?:深度|频率|步骤|要点|流程|原理)(?:是)?(?:多少|什么)|是(?:一回事|一样的|同一个)|"
-    r"(?:有|是)什么(?:区别|不同|关系)"
+    r"(?:有|是)什么(?:区别|不同|关系)|(?:该|应该|要)怎么(?:跟|和|对|告诉)(?:老师|家长|他|她|他们|学校)|怎么劝|怎么帮(?:他|她|他们)"
 )
 _EDUCATIONAL_RIGHT_AFTER = re.compile(
-    r"^.{0,12}?(?:是怎么回事|是什么(?:病|意思|东西|原因)|有什么(?:症状|表现|危害|后遗症)|后遗症|在国内|能买到|怎么预防)"
+    r"^.{0,12}?(?:是怎么回事|是什么(?:病|意思|东西|原因)|有什么(?:症状|表现|危害|后遗症)|后遗症|在国内|能买到|怎么预防)|"
+    r"^(?:干预|预防|热线|危机干预|率|的新闻|新闻|案例|事件|话题|的预警|预警)"
 )
 _DIAGNOSIS_BEFORE = re.compile(r"诊断|确诊|诊断为")
 _PRESENT = re.compile(
     r"现在|目前|如今|今天|今早|今晚|今天早上|刚才|刚刚|这会|此刻|正在|又|再次|还在|一直|马上|"
-    r"突然|这两天|这几天|昨晚|昨天|最近|这次|这回|今年|半夜|早上|晚上|小时前|分钟前|已经"
+    r"突然|这两天|这几天|昨晚|昨天|最近|这次|这回|今年|半夜|早上|晚上|小时前|分钟前|已经|越来越"
 )
 _WISH_AFTER = re.compile(r"^.{0,4}?(?:就好了|多好|就解脱了|就好)")
 # What brings a hypothetical or story to the here and now ("如果…" but "现在已经…").
@@ -189,9 +195,11 @@ def _displaced(text: str, start: int, end: int) -> bool:
     sentence_start, sentence_end = _sentence_bounds(text, start, end)
     before, after = text[sentence_start:start], text[end:sentence_end]
     clause_after = _CLAUSE_END.split(after)[0]
-    for marker, present in ((_PAST, _PRESENT), (_HYPOTHETICAL, _NOW)):
+    for marker, present in ((_PAST, _PRESENT), (_HABITUAL, _PRESENT), (_HYPOTHETICAL, _NOW)):
         found = list(marker.finditer(before))
         brought_to_now = not found or present.search(before, found[-1].end())
+        if found and marker is _HABITUAL and present.search(after):
+            brought_to_now = True  # "每次吃完奶就吐，越来越瘦": the habit is getting worse now
         if found and marker is _HYPOTHETICAL and "就" in before[found[-1].end() :]:
             brought_to_now = True  # "如果我分手他就杀了我全家": a conditional threat
         if found and marker is _HYPOTHETICAL and _WISH_AFTER.match(after):
@@ -200,7 +208,7 @@ def _displaced(text: str, start: int, end: int) -> bool:
             return True
     if _PAST_AFTER.match(after) or _DIAGNOSIS_BEFORE.search(_clause_before(text, start)):
         return True
-    if _FIGURATIVE_BEFORE.search(before[-8:]):
+    if _FIGURATIVE_BEFORE.search(before[-8:]) and not text.startswith("不想", start):
         return True
     if _CHRONIC_AFTER.match(after) and not _CHANGE_NOW.search(text[sentence_start:sentence_end]):
         return True
