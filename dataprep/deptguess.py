@@ -26,6 +26,7 @@ import numpy as np
 
 from dataprep.classifier import NaiveBayes
 from dataprep.taxonomy import Taxonomy
+from dataprep.taxonomy_match import KeywordMatcher
 
 ABSTAIN = -1
 
@@ -48,14 +49,31 @@ class KeywordPrior:
         self.weight = taxonomy.keyword_weight
         self.population = taxonomy.population
         self.age_below = taxonomy.age_below
-        self.pattern = re.compile(_trie(sorted(self.owner))) if self.owner else None
+        # the keyword matcher; None switches the prior off
+        self.pattern = KeywordMatcher(list(self.owner)) if self.owner else None
 
     def top(self, text: str) -> int:
         """The top-level code the text's keywords point at, ABSTAIN if none or a tie (or when
         the prior is switched off: no pattern)."""
-        if self.pattern is None:
-            return ABSTAIN
-        score, length = self.scores(text)
+        return int(self.tops([text])[0])
+
+    def tops(self, texts: list[str]) -> np.ndarray:
+        """:meth:`top` of each text, the keywords of all of them matched in one pass."""
+        out = np.full(len(texts), ABSTAIN, dtype=np.int64)
+        if self.pattern is None or not texts:
+            return out
+        joined = "\n".join(texts)  # a newline ends a clause and is in no keyword
+        starts = np.cumsum([0] + [len(t) + 1 for t in texts[:-1]])
+        words: list[set[str]] = [set() for _ in texts]
+        affirmed = _affirmed(joined, self.pattern.find(joined))
+        owners = np.searchsorted(starts, [at for at, _ in affirmed], side="right") - 1
+        for owner, (_, word) in zip(owners.tolist(), affirmed, strict=True):
+            words[owner].add(word)
+        for k, text in enumerate(texts):
+            out[k] = self._decide(*self.scores(text, words[k]))
+        return out
+
+    def _decide(self, score: dict[int, float], length: dict[int, int]) -> int:
         if not score:
             return ABSTAIN
         people = {c: v for c, v in score.items() if c in self.population}
@@ -69,14 +87,20 @@ class KeywordPrior:
             return who
         return organ if score[organ] >= people[who] else who
 
-    def scores(self, text: str) -> tuple[dict[int, float], dict[int, int]]:
+    def scores(
+        self, text: str, words: set[str] | None = None
+    ) -> tuple[dict[int, float], dict[int, int]]:
         """Each top-level code's keyword score in the text and the characters its distinct
-        keywords cover (only codes with evidence). Negated words (不痒, 没有发热、咳嗽) count
-        for nothing; a population department scores its weight once however many of its words
-        (or a stated age below its ``age_below``) say who the patient is."""
+        keywords cover (only codes with evidence), from the text's affirmed keywords (``words``
+        if already found). Negated words (不痒, 没有发热、咳嗽) count for nothing; a population
+        department scores its weight once however many of its words (or a stated age below its
+        ``age_below``) say who the patient is."""
+        if words is None:
+            found = self.pattern.find(text) if self.pattern is not None else []
+            words = {word for _, word in _affirmed(text, found)}
         score: dict[int, float] = {}
         length: dict[int, int] = {}
-        for word in _affirmed(self.pattern, text):
+        for word in words:
             code = self.owner[word]
             if code in self.population:
                 score[code] = self.weight.get(code, 1.0)
@@ -92,48 +116,26 @@ class KeywordPrior:
         return score, length
 
 
-def _trie(words: list[str]) -> str:
-    """A regex matching the longest of ``words`` at each position, shaped as a prefix trie
-    (6x faster than a flat alternation of some 700 words: the first character decides)."""
-    tree: dict = {}
-    for word in words:
-        node = tree
-        for char in word:
-            node = node.setdefault(char, {})
-        node[""] = {}
-    return _branch(tree)
-
-
-def _branch(node: dict) -> str:
-    ends = "" in node
-    parts = [re.escape(c) + _branch(child) for c, child in sorted(node.items()) if c]
-    if not parts:
-        return ""
-    body = parts[0] if len(parts) == 1 and len(parts[0]) == 1 else "(?:" + "|".join(parts) + ")"
-    return body + "?" if ends else body
-
-
 _NEGATION = re.compile(r"没有|没|无|未|否认")
 _CLAUSE_END = re.compile(r"[，,。；;！!？?\n]")
 
 
-def _affirmed(pattern: re.Pattern, text: str) -> set[str]:
-    """The distinct keywords of ``text`` not negated: not right after 不, nor between 没有 /
-    无 / 未 / 否认 and the end of that clause (a list joined by 、 or 和 stays negated)."""
+def _affirmed(text: str, found: list[tuple[int, str]]) -> list[tuple[int, str]]:
+    """The keyword matches of ``text`` not negated: not right after 不, nor between 没有 / 无 /
+    未 / 否认 and the end of that clause (a list joined by 、 or 和 stays negated)."""
     negated_until = -1
     cues = [(m.start(), m.end()) for m in _NEGATION.finditer(text)]
-    found: set[str] = set()
+    kept: list[tuple[int, str]] = []
     cue = 0
-    for match in pattern.finditer(text):
-        start = match.start()
+    for start, word in found:
         while cue < len(cues) and cues[cue][1] <= start:
             end = _CLAUSE_END.search(text, cues[cue][1])
             negated_until = max(negated_until, end.start() if end else len(text))
             cue += 1
         if start < negated_until or text[start - 1 : start] == "不":
             continue
-        found.add(match.group())
-    return found
+        kept.append((start, word))
+    return kept
 
 
 def _best(score: dict[int, float], length: dict[int, int]) -> int | None:
@@ -188,7 +190,7 @@ class DepartmentGuesser:
         self.seen_tops = {int(self.tops[c]) for c in seen}
 
     def predict(self, texts: list[str]) -> np.ndarray:
-        prior = np.array([self.prior.top(t) for t in texts], dtype=np.int64)
+        prior = self.prior.tops(texts)
         if self.model is None:
             return prior
         has_prior = prior != ABSTAIN

@@ -14,6 +14,7 @@ from dataprep.deptguess import (
     familiarity_floor,
 )
 from dataprep.taxonomy import Taxonomy
+from dataprep.taxonomy_match import KeywordMatcher
 from tests.dataprep.conftest import SAMPLE, prep
 
 TAXONOMY = Taxonomy.load()
@@ -107,3 +108,28 @@ def test_stats_report_coverage_and_the_departments_seen(tmp_path) -> None:
     if classifier is not None:
         assert "in-distribution" in classifier["note"]
         assert classifier["familiarity_floor"] is None or classifier["familiarity_floor"] < 0
+
+
+def test_keyword_matcher_finds_what_the_longest_first_regex_finds() -> None:
+    words = ["鼻炎", "过敏性鼻炎", "过敏", "癌", "乳头", "乳头瘤病毒", "不孕"]
+    matcher = KeywordMatcher(words)
+    text = "过敏性鼻炎和过敏，乳头瘤病毒阳性，乳头溢液，担心癌变；不孕三年\n鼻炎"
+    expected = [(m.start(), m.group()) for m in matcher.regex().finditer(text)]
+    assert matcher.find(text) == expected
+    assert [w for _, w in expected] == [
+        "过敏性鼻炎",
+        "过敏",
+        "乳头瘤病毒",
+        "乳头",
+        "癌",
+        "不孕",
+        "鼻炎",
+    ]
+    assert matcher.find("") == [] and KeywordMatcher(["很长的一个词"]).find("短") == []
+
+
+def test_a_batch_gets_what_each_text_gets_alone() -> None:
+    prior = KeywordPrior(TAXONOMY)
+    texts = ["没有发热", "咳嗽三天", "", "宝宝咳嗽发烧三天了", "不痒\n湿疹", "我三岁的孩子流鼻血"]
+    assert prior.tops(texts).tolist() == [prior.top(t) for t in texts]
+    assert prior.top("没有发热") == ABSTAIN and prior.top("咳嗽三天") == code("内科")
