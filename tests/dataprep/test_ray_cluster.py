@@ -263,3 +263,70 @@ def test_an_unreachable_cluster_fails_at_once_and_keeps_the_previous_outputs(
     assert f"no Ray head at 127.0.0.1:{port}" in err
     assert time.monotonic() - started < 30
     assert tree_bytes(tmp_path / "medqa") == before
+
+
+class _ShiftedJaccard:
+    """A stand-in for the spool's exact Jaccard: the estimate, lowered for some pairs, so
+    verification changes which screened pairs survive."""
+
+    def __init__(self, sig) -> None:
+        self.sig = sig
+
+    def __call__(self, left, right):
+        similar = (self.sig[left] == self.sig[right]).mean(axis=1).astype("float32")
+        return similar - 0.2 * (left % 3 == 0)
+
+
+def _planted_signatures():
+    import numpy as np
+
+    rng = np.random.default_rng(7)
+    sig = rng.integers(0, 2**16, (3000, 32), dtype=np.uint16)
+    for k in range(0, 2400, 4):  # near copies: a few values changed
+        sig[k + 1] = sig[k]
+        sig[k + 1, rng.integers(0, 32, 3)] = rng.integers(0, 2**16, 3)
+    sig[2500:2560] = sig[2499]  # one boilerplate bucket of 61 equal rows
+    members = np.flatnonzero(rng.random(3000) > 0.1)
+    return sig, members
+
+
+def test_lsh_partitioned_by_band_key_finds_the_same_pairs_and_counts(cluster):
+    """ray_lsh against minhash.similar_pairs on planted signatures, in a driver process of
+    its own (Ray reads its token settings when imported)."""
+    check = f"from tests.dataprep.test_ray_cluster import lsh_check; lsh_check({cluster.address!r})"
+    done = subprocess.run(
+        [sys.executable, "-c", check],
+        cwd=REPO,
+        env=ENV,
+        capture_output=True,
+        text=True,
+        timeout=RUN_TIMEOUT,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert done.stdout.split() == ["parts=1:ok", "parts=3:ok"]
+
+
+def lsh_check(address: str) -> None:
+    """Pairs and counts of the partitioned LSH equal the one-machine ones, with and without
+    verification, for 1 and 3 partitions (prints one line per partition count)."""
+    import numpy as np
+
+    from dataprep.columns import ChunkedColumn
+    from dataprep.executors.ray_lsh import similar_pairs as cluster_pairs
+    from dataprep.minhash import similar_pairs
+
+    sig, members = _planted_signatures()
+    ray.init(address=address, log_to_driver=False, logging_level="ERROR")
+    cuts = [0, 700, 701, 1800, 2600, 3000]  # uneven pieces, one of a single row
+    refs = [ray.put(sig[a:b]) for a, b in zip(cuts[:-1], cuts[1:], strict=True)]
+    column = ChunkedColumn(refs, np.array(cuts[:-1]), np.diff(cuts), 32, 2)
+    for parts in (1, 3):
+        for verify in (None, _ShiftedJaccard(sig)):
+            local = similar_pairs(sig, 0.7, None, members, verify)
+            spread = cluster_pairs(column, 0.7, None, members, verify, parts)
+            assert np.array_equal(spread.pairs, local.pairs)
+            assert len(local.pairs) > 500
+            counts = (spread.candidates, spread.bands, spread.rows, spread.exact_checks)
+            assert counts == (local.candidates, local.bands, local.rows, local.exact_checks)
+        print(f"parts={parts}:ok")
+    ray.shutdown()
