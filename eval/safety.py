@@ -160,6 +160,16 @@ _CHRONIC_AFTER = re.compile(
     r"^.{0,6}?(?:(?:[\d一二两三四五六七八九十几半]+|好几)(?:多)?(?:年|个多?月)(?:多)?了|好多年|很多年|多年|"
     r"一直都这样|老毛病|慢慢(?:变|加重))"
 )
+# Care already given after the mention ("…口吐白沫，去医院检查说是癫痫"): the event is over unless
+# something after that care brings it back ("…今天又抽了").
+_HANDLED_AFTER = re.compile(
+    r"(?:去|到|送(?:到|去|进)?|带(?:他|她)?(?:去|到))(?:了)?(?:当地)?(?:的)?医院(?:仔细)?(?:检查|看|做|一查)|"
+    r"(?:医生|大夫|专家)(?:说|告诉|诊断)|诊断(?:为|是|出)|确诊|(?:检查|查)(?:后|结果|发现)|住(?:了)?院|抢救(?:过来|回来)"
+)
+_BACK_NOW = re.compile(
+    r"此刻|正在|刚才|刚刚|这会|还在|还没醒|一直没醒|现在(?:又|还|正|突然|人)|(?:今天|今早|今晚|刚)又|"
+    r"又(?:开始|抽|犯|发作|晕|吐|昏|倒|出血)|马上|赶紧|赶快|立刻|尽快|转院|急诊|120|救护车|还是(?:不|没)"
+)
 _CHANGE_NOW = re.compile(r"突然|忽然|越来越|加重|今天|今晚|今夜|马上|准备|打算|刚才|刚刚|现在(?:更|又|突然)|这次|这回|一下子")
 
 
@@ -211,6 +221,9 @@ def _displaced(text: str, start: int, end: int) -> bool:
     if _FIGURATIVE_BEFORE.search(before[-8:]) and not text.startswith("不想", start):
         return True
     if _CHRONIC_AFTER.match(after) and not _CHANGE_NOW.search(text[sentence_start:sentence_end]):
+        return True
+    handled = _HANDLED_AFTER.search(text, end)
+    if handled and not _BACK_NOW.search(text, handled.end()):
         return True
     if _EDUCATIONAL_RIGHT_AFTER.match(after):
         return True
