@@ -76,6 +76,9 @@ def _load(path: str) -> Taxonomy:
         words = (spec or {}).get("keywords") or []
         if not isinstance(words, list):
             raise ValueError(f"{path}: {top}.keywords must be a list of words")
+        bad = next((w for w in words if not str(w).strip() or "\n" in str(w)), None)
+        if bad is not None:
+            raise ValueError(f"{path}: {top}.keywords: {str(bad)!r} is not a one-line word")
         keywords[codes[top]] = [str(w) for w in words]
         weights[codes[top]] = float((spec or {}).get("keyword_weight", 1.0))
         if (spec or {}).get("population"):

@@ -61,6 +61,9 @@ def test_bad_taxonomy_names_the_key(tmp_path) -> None:
     bad.write_text("儿科:\n  population: true\n  age_below: 十四\n", encoding="utf-8")
     with pytest.raises(ValueError, match="儿科.age_below must be a positive whole number"):
         Taxonomy.load(bad)
+    bad.write_text('内科:\n  keywords: [咳嗽, "  "]\n', encoding="utf-8")
+    with pytest.raises(ValueError, match="内科.keywords: '  ' is not a one-line word"):
+        Taxonomy.load(bad)
 
 
 def test_naive_bayes_learns_departments_from_text() -> None:
