@@ -8,8 +8,9 @@
   second frozen copy — estimated against this machine's GPU, or ``MEDQA_CHECK_GPU_GIB`` (plan for
   a GPU you do not have here);
 - a LoRA adapter trained on a quantised export (``export_quantization_bit``) and merged afterwards.
-Template and ``enable_thinking`` differing from the SFT run are caught by the run rules, since the
-DPO config reads the SFT merge's ``export_dir``.
+- a template or ``enable_thinking`` different from the SFT run it builds on: among the configs
+  checked together (the run rules link the SFT merge's ``export_dir`` to the DPO model), or, when
+  the DPO config is checked without them, among the YAML files beside it (its folder and below).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import os
 import re
 from pathlib import Path
 
-from medqa.check.config import EXPORT, TRAIN, RunConfig
+from medqa.check.config import EXPORT, TRAIN, ConfigError, RunConfig, load_config
 from medqa.check.findings import Finding, Level
 
 PREFERENCE_STAGES = ("dpo", "rm")  # LLaMA-Factory loads these with stage="rm": ranking only
@@ -194,3 +195,57 @@ def check_quantized_base_merge(group: list[RunConfig], feeds) -> list[Finding]:
                 )
             )
     return found
+
+
+SIBLING_CONFIGS_MAX = 200  # YAML files read beside a DPO config to find the SFT run it builds on
+
+
+def is_preference_training(cfg: RunConfig) -> bool:
+    return cfg.kind == TRAIN and stage_of(cfg) in (*PREFERENCE_STAGES, "kto")
+
+
+def _configs_beside(cfg: RunConfig) -> list[RunConfig]:
+    """The LLaMA-Factory configs in ``cfg``'s folder and below (unreadable files left out)."""
+    found = []
+    paths = sorted(Path(cfg.path).parent.rglob("*.yaml"))[:SIBLING_CONFIGS_MAX]
+    for path in paths:
+        if path.resolve() == Path(cfg.path).resolve():
+            continue
+        try:
+            found.append(load_config(path))
+        except ConfigError:
+            continue
+    return found
+
+
+def check_dpo_base_run(cfg: RunConfig, given: list[RunConfig], feeds) -> list[Finding]:
+    """A preference run checked without the SFT run it builds on: find that run beside it (the
+    config whose export writes its model, and the training that export merges) and compare the
+    template and ``enable_thinking``; say so when it cannot be found."""
+    from medqa.check.run_rules import check_run_consistency
+
+    if not is_preference_training(cfg):
+        return []
+    if any(feeds(other, cfg) for other in given if other is not cfg):
+        return []  # the SFT run is among the configs checked: the run rules compare them
+    beside = _configs_beside(cfg)
+    upstream = [c for c in beside if feeds(c, cfg)]
+    trains = [t for u in upstream for t in beside if t.kind == TRAIN and feeds(t, u)]
+    reference = (trains or upstream or [None])[0]
+    if reference is None:
+        if not Path(str(cfg.get("model_name_or_path") or "")).exists():
+            return []  # a hub model (DPO straight on an Instruct checkpoint): no SFT run
+        return [
+            Finding(
+                str(cfg.path),
+                Level.SKIPPED,
+                "dpo-sft-run",
+                "model_name_or_path",
+                f"no config beside {cfg.path} writes the local model "
+                f"{cfg.get('model_name_or_path')}, so the template and enable_thinking of the SFT "
+                "run it builds on were not compared",
+                "check it together with the SFT configs: medqa check SFT.yaml MERGE.yaml "
+                f"{cfg.path}",
+            )
+        ]
+    return check_run_consistency([reference, cfg], reference=reference)

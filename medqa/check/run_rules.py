@@ -54,9 +54,12 @@ def _thinking(cfg: RunConfig) -> bool:
     return bool(cfg.get("enable_thinking", _LF_DEFAULT_ENABLE_THINKING))
 
 
-def check_run_consistency(group: list[RunConfig]) -> list[Finding]:
-    """Template and ``enable_thinking`` must be the same in every config of one run."""
-    reference = next((c for c in group if c.kind == TRAIN), group[0])
+def check_run_consistency(
+    group: list[RunConfig], reference: RunConfig | None = None
+) -> list[Finding]:
+    """Template and ``enable_thinking`` must be the same in every config of one run (compared
+    with ``reference``, by default its first training config)."""
+    reference = reference or next((c for c in group if c.kind == TRAIN), group[0])
     found = []
     for cfg in group:
         if cfg is reference:

@@ -8,7 +8,7 @@ import yaml
 
 from medqa.check.config import ConfigError, RunConfig, load_config
 from medqa.check.dataset_rules import check_datasets
-from medqa.check.dpo_rules import check_quantized_base_merge
+from medqa.check.dpo_rules import check_dpo_base_run, check_quantized_base_merge
 from medqa.check.findings import Finding, Level
 from medqa.check.lf_parse import environment_findings, parser_findings
 from medqa.check.rules import SINGLE_CONFIG_RULES, check_vllm_lora_rank
@@ -44,6 +44,7 @@ def check_configs(paths: list[str | Path], overrides: tuple[str, ...] = ()) -> l
     for cfg in configs:
         if id(cfg) not in in_groups:
             found += check_vllm_lora_rank(cfg)
+        found += check_dpo_base_run(cfg, configs, feeds)
     return _dedupe(found)
 
 

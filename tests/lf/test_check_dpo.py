@@ -74,6 +74,7 @@ def test_model_size_from_config_or_name(tiny_qwen2):
     ("run", "code", "key"),
     [
         ("run_dpo_template", "run-template", "template"),
+        ("run_dpo_thinking", "run-enable-thinking", "enable_thinking"),
         ("run_dpo_quantized", "dpo-quantized-base", "model_name_or_path"),
     ],
 )
@@ -82,5 +83,39 @@ def test_dpo_configs_must_agree_with_the_sft_run(workspace, run, code, key):
     found = [f for f in check_configs(configs) if f.code == code and f.level == Level.ERROR]
     assert found and found[0].key == key, [f.render() for f in check_configs(configs)]
     assert found[0].path.endswith("dpo.yaml")
-    for config in configs:  # each file alone is fine: only the run disagrees
+    for config in configs[:2]:  # the SFT and merge files alone are fine: only the run disagrees
         assert code not in {f.code for f in check_configs([config]) if f.level == Level.ERROR}
+
+
+@pytest.mark.parametrize(
+    ("run", "code", "words"),
+    [
+        ("run_dpo_template", "run-template", "template 'default' differs from 'qwen'"),
+        ("run_dpo_thinking", "run-enable-thinking", "enable_thinking True differs from False"),
+    ],
+)
+def test_a_dpo_config_checked_alone_is_compared_with_the_sft_run_beside_it(
+    workspace, run, code, words
+):
+    """`medqa check qwen_lora_dpo.yaml` without the SFT configs: the SFT run that writes its
+    model (the merge's export_dir, and the training that merge reads) is found beside it."""
+    dpo = str(PITFALLS / run / "3_dpo.yaml")
+    found = [f for f in check_configs([dpo]) if f.code == code and f.level == Level.ERROR]
+    assert found and words in found[0].message, [f.render() for f in check_configs([dpo])]
+    assert found[0].path == dpo and "1_sft.yaml" in found[0].message
+
+
+def test_the_shipped_dpo_config_alone_agrees_with_the_shipped_sft_run(workspace):
+    for config in ("llamafactory_configs/qwen_lora_dpo.yaml", DPO_CHAIN[3]):
+        findings = check_configs([config], ("bf16=false",))
+        assert not [f for f in findings if f.code.startswith(("run-", "dpo-sft"))], findings
+
+
+def test_a_local_model_no_config_beside_writes_is_said_to_be_unchecked(workspace, tiny_qwen2):
+    dpo = "llamafactory_configs/qwen_lora_dpo.yaml"
+    found = [
+        f
+        for f in check_configs([dpo], (f"model_name_or_path={tiny_qwen2}",))
+        if f.code == "dpo-sft-run"
+    ]
+    assert found and found[0].level == Level.SKIPPED and "not compared" in found[0].message
