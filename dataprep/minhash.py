@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from dataprep.textutil import MAX_NGRAM, batch_ngram_hashes, mix64
+from dataprep.textutil import MAX_NGRAM, batch_ngram_hashes, mix64, sorted_unique
 
 _BLOCK = 16  # permutations per vectorised block
 _TEXTS_PER_BATCH = 128  # keeps the (permutations x shingles) block in cache-friendly sizes
@@ -186,7 +186,7 @@ def similar_pairs(
             verified.append(pairs[similar >= screen])
     if not verified:
         return SimilarPairs(np.zeros((0, 2), dtype=np.int64), checked, bands, rows)
-    flat = np.unique(np.concatenate([p[:, 0] * len(members) + p[:, 1] for p in verified]))
+    flat = sorted_unique(np.concatenate([p[:, 0] * len(members) + p[:, 1] for p in verified]))
     pairs = np.stack([flat // len(members), flat % len(members)], axis=1)
     if verify is None:
         return SimilarPairs(pairs, checked, bands, rows)
@@ -199,7 +199,7 @@ def shingle_sets(texts: list[str], ngram: int) -> list[np.ndarray]:
     the signatures estimate, for exact Jaccard (short texts padded as in the signatures)."""
     hashes, starts, counts = batch_ngram_hashes(texts, ngram, pad_short=True)
     low = hashes.astype(np.uint32)
-    return [np.unique(low[s : s + c]) for s, c in zip(starts, counts, strict=True)]
+    return [sorted_unique(low[s : s + c]) for s, c in zip(starts, counts, strict=True)]
 
 
 def exact_jaccard(left: list[np.ndarray], right: list[np.ndarray]) -> np.ndarray:

@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import re
 
-from dataprep.textutil import CJK_CLASS
+import numpy as np
+
+from dataprep.textutil import CJK_CLASS, codepoints, sorted_unique
 
 _CJK_RUN = re.compile(f"[{CJK_CLASS}]{{2,}}")
 _STOP_TEXT = """
@@ -32,11 +34,66 @@ def content_bigrams(text: str) -> set[str]:
     return grams - STOP_BIGRAMS
 
 
+_LAST: list = [None, frozenset()]  # the last question and its content bigrams
+
+
 def relevance(question: str, answer: str, min_bigrams: int = 3) -> float | None:
     """Share (0–1) of the question's content bigrams found in the answer; ``None`` when the
-    question has fewer than ``min_bigrams`` of them (too short to judge)."""
-    wanted = content_bigrams(question)
+    question has fewer than ``min_bigrams`` of them (too short to judge). The last question's
+    bigrams are reused (the candidate answers of one question come in a row)."""
+    if question != _LAST[0]:
+        _LAST[:] = question, content_bigrams(question)
+    wanted = _LAST[1]
     if len(wanted) < min_bigrams:
         return None
     found = sum(1 for gram in wanted if gram in answer)
     return found / len(wanted)
+
+
+def _cjk_mask(codes: np.ndarray) -> np.ndarray:
+    mask = np.zeros(len(codes), dtype=bool)
+    for low, high in _CJK_RANGES:
+        mask |= (codes >= low) & (codes <= high)
+    return mask
+
+
+_CJK_RANGES = ((0x3400, 0x4DBF), (0x4E00, 0x9FFF), (0xF900, 0xFAFF))  # CJK_CLASS
+
+
+def _bigram_keys(texts: list[str]) -> np.ndarray:
+    """Sorted distinct ``text index << 32 | first << 16 | second`` of the CJK character
+    bigrams of each text (CJK ideographs are BMP code points: 16 bits each)."""
+    lengths = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
+    codes = codepoints("".join(texts)).astype(np.uint64)
+    owner = np.repeat(np.arange(len(texts), dtype=np.uint64), lengths)
+    cjk = _cjk_mask(codes)
+    pair = cjk[:-1] & cjk[1:] & (owner[:-1] == owner[1:])
+    keys = (owner[:-1][pair] << np.uint64(32)) | (codes[:-1][pair] << np.uint64(16))
+    return sorted_unique(keys | codes[1:][pair])
+
+
+def _stop_keys() -> np.ndarray:
+    keys = [ord(g[0]) << 16 | ord(g[1]) for g in STOP_BIGRAMS if len(g) == 2]
+    return sorted_unique(np.array(keys, dtype=np.uint64))
+
+
+_STOP_KEYS = _stop_keys()
+
+
+def relevance_batch(
+    questions: list[str], answers: list[str], min_bigrams: int = 3
+) -> list[float | None]:
+    """:func:`relevance` of each (question, answer) pair, the same values, computed for all
+    pairs at once with numpy (sorted bigram keys instead of Python sets and substring
+    searches): an answer contains a question's CJK bigram exactly when that bigram is one of
+    the answer's own CJK bigrams."""
+    if not questions:
+        return []
+    wanted = _bigram_keys(questions)
+    wanted = wanted[~np.isin(wanted & np.uint64(0xFFFFFFFF), _STOP_KEYS)]
+    present = _bigram_keys(answers)
+    found = np.isin(wanted, present, assume_unique=True)
+    owner = (wanted >> np.uint64(32)).astype(np.int64)
+    sizes = np.bincount(owner, minlength=len(questions)).tolist()
+    hits = np.bincount(owner[found], minlength=len(questions)).tolist()
+    return [None if n < min_bigrams else h / n for n, h in zip(sizes, hits, strict=True)]

@@ -1,4 +1,5 @@
-"""Vectorised text primitives shared by the steps: code points, n-gram hashes, CJK tests."""
+"""Vectorised text primitives shared by the steps: code points, n-gram hashes, CJK tests,
+and a sort-based distinct-values helper."""
 
 from __future__ import annotations
 
@@ -20,6 +21,19 @@ MAX_NGRAM = len(_PAD)
 def codepoints(text: str) -> np.ndarray:
     """The Unicode code points of ``text`` as a uint32 array (no copy of the bytes)."""
     return np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)
+
+
+def sorted_unique(values: np.ndarray) -> np.ndarray:
+    """The distinct values, sorted: what ``np.unique(values)`` returns. Without ``return_*``
+    arguments, numpy 2.3+ takes a hash-table path that measured 6-130x slower than sorting
+    here (80k uint64 values: 29 ms against 0.5 ms; 1M: 0.9 s against 7 ms)."""
+    ordered = np.sort(values, axis=None)
+    if len(ordered) < 2:
+        return ordered
+    first = np.empty(len(ordered), dtype=bool)
+    first[0] = True
+    np.not_equal(ordered[1:], ordered[:-1], out=first[1:])
+    return ordered[first]
 
 
 def mix64(values: np.ndarray) -> np.ndarray:

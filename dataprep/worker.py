@@ -23,6 +23,7 @@ from dataprep.steps.base import RecordStep, StepStats
 from dataprep.steps.decontaminate import checked_text
 from dataprep.steps.dedup import dedup_text, exact_hash
 from dataprep.steps.department import is_held_out
+from dataprep.steps.quality import Quality
 from dataprep.textutil import clip
 from dataprep.writers import alpaca_question
 
@@ -80,6 +81,7 @@ def process_chunk(task: tuple) -> ChunkResult:
     rejects: list[dict[str, Any]] = []
     examples: dict[tuple[str, str], list[dict]] = defaultdict(list)
     kept = []
+    scorer = _deferred_scorer(config.steps)
     for line_no, payload in units:
         stats["read"].seen += 1
         for item in reader.parse(line_no, payload):
@@ -92,9 +94,11 @@ def process_chunk(task: tuple) -> ChunkResult:
                 stats["read"].drop(item.reason)
             else:
                 stats["read"].kept += 1
-                if _run_steps(item, config, stats, examples):
+                if _run_steps(item, config, stats, examples, scorer):
                     kept.append(item)
     kept = _check_exams(kept, config, stats, examples)
+    if scorer is not None:
+        scorer.score_records(kept)
     if kept:
         with open(config.spool_dir / f"{seq:08d}.jsonl", "wb") as shard:
             shard.writelines(orjson.dumps(record) + b"\n" for record in kept)
@@ -109,11 +113,21 @@ def process_chunk(task: tuple) -> ChunkResult:
     )
 
 
-def _run_steps(record: dict, config: ReadConfig, stats, examples) -> bool:
+def _deferred_scorer(steps: list[RecordStep]) -> Quality | None:
+    """The quality step, when it can score the chunk's kept records at once (nothing reads
+    the scores before the chunk is done: no filter on them, no later step)."""
+    found = next((step for step in steps if isinstance(step, Quality)), None)
+    return found if found is not None and found.defers_scores() else None
+
+
+def _run_steps(record: dict, config: ReadConfig, stats, examples, scorer=None) -> bool:
     for step in config.steps:
         step_stats = stats[step.name]
         step_stats.seen += 1
-        reason = step.apply(record, step_stats)
+        if step is scorer:
+            reason = step.apply(record, step_stats, score=False)
+        else:
+            reason = step.apply(record, step_stats)
         if reason:
             step_stats.drop(reason)
             add_example(examples, step.name, reason, record, config.examples)

@@ -28,11 +28,16 @@ from dataprep.preference.ranking import PAIR_BUILDERS, SPLITS, file_key
 from dataprep.preference.summary import summarize
 from dataprep.steps.base import StepStats
 from dataprep.steps.decontaminate import checked_text
+from dataprep.steps.deidentify import Deidentify
+from dataprep.steps.normalize import Normalize
 from dataprep.taxonomy import Taxonomy
 from dataprep.writers import alpaca_question, system_of
 from medqa.io import atomic_write
 
 _SKIPPED_STEPS = ("department",)  # labels questions, not answers
+# Steps whose ``apply`` is ``map_texts(record, step.text)`` and never drops: a candidate's
+# question through them is the same for every candidate, so it is computed once per question.
+_TEXT_MAPS = (Normalize, Deidentify)
 
 
 NO_CANDIDATE_INPUTS = (
@@ -202,10 +207,11 @@ def _clean_answers(record, steps, exam, exam_field, tally: _Tally) -> list[Answe
         return []
     tally.questions["multi_answer"] += 1
     kept: list[tuple[dict, dict]] = []
+    questions: dict[tuple[int, str], str] = {}
     for candidate in candidates:
         tally.candidates["seen"] += 1
         probe = _probe(record, candidate)
-        reason = _run(steps, probe)
+        reason = _run(steps, probe, questions)
         if reason:
             tally.candidates[reason] += 1
             continue
@@ -239,8 +245,16 @@ def _probe(record: dict, candidate: dict) -> dict:
     }
 
 
-def _run(steps, probe: dict) -> str | None:
-    for step in steps:
+def _run(steps, probe: dict, questions: dict[tuple[int, str], str]) -> str | None:
+    """The first drop reason of the steps on ``probe`` (None: kept); ``questions`` memoises
+    the text steps' output for the question, shared by the candidates of one question."""
+    for k, step in enumerate(steps):
+        if isinstance(step, _TEXT_MAPS):  # what map_texts does to a record without turns
+            key = (k, probe["question"])
+            if key not in questions:
+                questions[key] = step.text(probe["question"])
+            probe["question"], probe["answer"] = questions[key], step.text(probe["answer"])
+            continue
         reason = step.apply(probe, StepStats())
         if reason:
             return f"{step.name}:{reason}"
