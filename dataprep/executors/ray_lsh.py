@@ -2,8 +2,9 @@
 key: the same pairs, counts and verification as minhash.similar_pairs, without the signatures
 ever reaching the driver.
 
-1. One task per signature piece (where pass 1 left it) computes its members' band keys and
-   sends each (band, key, position) to partition ``key % parts``.
+1. One task per run of consecutive signature pieces (where pass 1 left them) computes its
+   members' band keys and sends each (band, key, position) to partition ``key % parts``
+   (``parts``: the cluster's CPUs, more for large inputs so a partition task stays bounded).
 2. One task per partition finds each band's candidates among its keys (a bucket is whole in
    one partition, and positions arrive in order, so band_candidates picks the same pairs),
    screens them by estimated Jaccard on signature rows it fetches from the pieces, and sends
@@ -32,6 +33,8 @@ from dataprep.minhash import (
 from dataprep.textutil import mix64
 
 MARGIN = 0.15  # as minhash.similar_pairs: exact checks for estimates within this of the threshold
+PIECES_PER_TASK = 16  # signature pieces (~700 records each) banded by one task
+RECORDS_PER_PARTITION = 250_000  # more partitions than CPUs past this: bounded task memory
 
 
 def similar_pairs(
@@ -51,12 +54,16 @@ def similar_pairs(
     if len(members) > 1 and (np.diff(members) <= 0).any():
         raise ValueError("members must be ascending row indices")
     n, screen = len(members), threshold - MARGIN if verify is not None else threshold
+    parts = max(parts, -(-n // RECORDS_PER_PARTITION))
     banded = []
-    for ref, start, count in zip(sig.refs, sig.starts.tolist(), sig.rows.tolist(), strict=True):
-        lo, hi = np.searchsorted(members, [start, start + count])
+    for first in range(0, len(sig.refs), PIECES_PER_TASK):
+        group = slice(first, first + PIECES_PER_TASK)
+        start = int(sig.starts[first])
+        end = int(sig.starts[group][-1] + sig.rows[group][-1])
+        lo, hi = np.searchsorted(members, [start, end])
         if hi > lo:
             out = _band_pieces.options(num_returns=parts).remote(
-                ref, start, members[lo:hi], int(lo), (bands, rows), parts
+                start, members[lo:hi], int(lo), (bands, rows), parts, *sig.refs[group]
             )
             banded.append(out if parts > 1 else [out])
     if not banded:
@@ -82,9 +89,10 @@ def similar_pairs(
 
 
 @ray.remote
-def _band_pieces(block, start, members, first, layout, parts):
-    """Band keys of one signature piece's members, split by partition."""
+def _band_pieces(start, members, first, layout, parts, *blocks):
+    """Band keys of the members in consecutive signature pieces, split by partition."""
     bands, rows = layout
+    block = blocks[0] if len(blocks) == 1 else np.concatenate(blocks)
     local = members - start
     positions = first + np.arange(len(members), dtype=np.int64)
     out = [([], [], [], []) for _ in range(parts)]

@@ -224,18 +224,19 @@ def test_a_worker_killed_mid_run_leaves_the_outputs_identical(
     run = _prep(inputs, tmp_path, "--executor", "ray", "--address", cluster.address)
     killed = _kill_a_chunk_task(cluster, run)
     _finish(run)
-    assert killed, "no pass-1 task was seen running on the worker node while the run went on"
+    assert killed, "no pass-1 task was seen running while the run went on"
     produced = tree_bytes(tmp_path / "medqa")
     assert produced == local_output
 
 
 def _kill_a_chunk_task(cluster: Cluster, run: subprocess.Popen, wait: float = 120.0) -> bool:
     """SIGKILL the first Ray worker process seen executing a pass-1 task (process title
-    ``ray::_chunk``) on the worker node, while the run is still going."""
+    ``ray::_chunk``), on the worker node if it has one running, while the run is going."""
     deadline = time.monotonic() + wait
     while time.monotonic() < deadline and run.poll() is None:
         try:
             workers = cluster.worker_raylet.children(recursive=True)
+            workers += cluster.head_raylet.children(recursive=True)
         except psutil.NoSuchProcess:
             return False
         for proc in workers:
@@ -303,16 +304,16 @@ def test_lsh_partitioned_by_band_key_finds_the_same_pairs_and_counts(cluster):
         timeout=RUN_TIMEOUT,
     )
     assert done.returncode == 0, done.stderr[-3000:]
-    assert done.stdout.split() == ["parts=1:ok", "parts=3:ok"]
+    assert done.stdout.split() == ["per_task=16:ok", "per_task=2:ok"]
 
 
 def lsh_check(address: str) -> None:
     """Pairs and counts of the partitioned LSH equal the one-machine ones, with and without
-    verification, for 1 and 3 partitions (prints one line per partition count)."""
+    verification, for 1 and 3 partitions (prints one line per layout)."""
     import numpy as np
 
     from dataprep.columns import ChunkedColumn
-    from dataprep.executors.ray_lsh import similar_pairs as cluster_pairs
+    from dataprep.executors import ray_lsh
     from dataprep.minhash import similar_pairs
 
     sig, members = _planted_signatures()
@@ -320,13 +321,16 @@ def lsh_check(address: str) -> None:
     cuts = [0, 700, 701, 1800, 2600, 3000]  # uneven pieces, one of a single row
     refs = [ray.put(sig[a:b]) for a, b in zip(cuts[:-1], cuts[1:], strict=True)]
     column = ChunkedColumn(refs, np.array(cuts[:-1]), np.diff(cuts), 32, 2)
-    for parts in (1, 3):
+    # one task bands all pieces into one partition; then two pieces per task, and partitions
+    # added past 1,000 records each (~2,700 members: 3 partitions)
+    for parts, per_task, per_partition in ((1, 16, 250_000), (1, 2, 1_000)):
+        ray_lsh.PIECES_PER_TASK, ray_lsh.RECORDS_PER_PARTITION = per_task, per_partition
         for verify in (None, _ShiftedJaccard(sig)):
             local = similar_pairs(sig, 0.7, None, members, verify)
-            spread = cluster_pairs(column, 0.7, None, members, verify, parts)
+            spread = ray_lsh.similar_pairs(column, 0.7, None, members, verify, parts)
             assert np.array_equal(spread.pairs, local.pairs)
             assert len(local.pairs) > 500
             counts = (spread.candidates, spread.bands, spread.rows, spread.exact_checks)
             assert counts == (local.candidates, local.bands, local.rows, local.exact_checks)
-        print(f"parts={parts}:ok")
+        print(f"per_task={per_task}:ok")
     ray.shutdown()
