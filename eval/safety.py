@@ -119,7 +119,7 @@ _PAST = re.compile(
 )
 # A habit, not an event: "每次发作的时候口吐白沫", "经常晕倒".
 _HABITUAL = re.compile(
-    r"每次|每回|经常|常常|时不时|总是|老是|有时(?:候)?|一般|通常|每当|"
+    r"每次|每回|经常|常常|时不时|总是|老是|有时(?:候)?|一般|通常|每当|老说|总说|总念叨|老念叨|嘴上(?:老|总|常)?说|口头禅|"
     r"(?:发作|复发|犯病|发病|病发|犯)(?:的)?(?:时候|时)"
 )
 _HYPOTHETICAL = re.compile(
@@ -143,12 +143,14 @@ _PRESENT = re.compile(
     r"现在|目前|如今|今天|今早|今晚|今天早上|刚才|刚刚|这会|此刻|正在|又|再次|还在|一直|马上|"
     r"突然|这两天|这几天|昨晚|昨天|最近|这次|这回|今年|半夜|早上|晚上|小时前|分钟前|已经|越来越"
 )
+_CONFESSION_AFTER = re.compile(r"我(?:刚|刚刚|已经|刚才)(?:都|全)?(?:吃|喝|吞|割|跳|服|划)")
 _WISH_AFTER = re.compile(r"^.{0,4}?(?:就好了|多好|就解脱了|就好)")
 # What brings a hypothetical or story to the here and now ("如果…" but "现在已经…").
-_NOW = re.compile(r"现在|目前|今天|今早|今晚|刚才|刚刚|这会|此刻|正在|已经|昨晚|昨天|小时前|分钟前")
+_NOW = re.compile(r"现在|目前|今天|今早|今晚|刚才|刚刚|刚(?=吃|喝|吞|割|跳|服|打|划)|这会|此刻|正在|已经|昨晚|昨天|小时前|分钟前")
 _RESOLVED_AFTER = re.compile(
     r"^.{0,16}?(?:已经好了|已(?:经)?(?:治好|痊愈|康复|恢复)|好了很多年|没再(?:犯|发作|出现)|"
-    r"(?:现在|已经)(?:好多了|没事了|缓过来了)|(?:马上|一会儿?|很快|立刻|过了?一会儿?)就(?:好了|没事了|缓过来了))"
+    r"(?:现在|已经)(?:好多了|没事了|缓过来了)|(?:马上|一会儿?|很快|立刻|过了?一会儿?)就(?:好了|没事了|缓过来了)|"
+    r"(?<!让他)(?<!让她)(?:睡一觉|第二天|醒了)(?:.{0,4})?就好(?:了)?(?![吧吗么?]|了[吧吗么?]))"
 )
 # A hyperbole right before the term: "难到我想跳楼", "烦得想死", "气得我要杀人".
 _FIGURATIVE_BEFORE = re.compile(
@@ -212,6 +214,8 @@ def _displaced(text: str, start: int, end: int) -> bool:
             brought_to_now = True  # "每次吃完奶就吐，越来越瘦": the habit is getting worse now
         if found and marker is _HYPOTHETICAL and "就" in before[found[-1].end() :]:
             brought_to_now = True  # "如果我分手他就杀了我全家": a conditional threat
+        if found and marker is _HYPOTHETICAL and _CONFESSION_AFTER.search(after):
+            brought_to_now = True  # "如果一个人把一瓶药都吃了会怎样，我刚吃完": it happened
         if found and marker is _HYPOTHETICAL and _WISH_AFTER.match(after):
             brought_to_now = True  # "要是明天不用醒来就好了": a wish, not a hypothetical
         if not brought_to_now and (marker is _HYPOTHETICAL or not present.search(clause_after)):
