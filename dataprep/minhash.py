@@ -97,10 +97,12 @@ def optimal_bands(threshold: float, num_perm: int, min_recall: float = 0.97) -> 
 
 
 def _band_keys(sig: np.ndarray, start: int, rows: int, members: np.ndarray) -> np.ndarray:
+    band = sig[members, start : start + rows]  # one gather per band, not one per row
     acc = np.zeros(len(members), dtype=np.uint64)
     with np.errstate(over="ignore"):
-        for col in range(start, start + rows):
-            acc = acc * np.uint64(0x10001) + sig[members, col].astype(np.uint64)
+        for col in range(rows):
+            acc *= np.uint64(0x10001)
+            acc += band[:, col]
     return mix64(acc)
 
 

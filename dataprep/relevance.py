@@ -61,15 +61,25 @@ _CJK_RANGES = ((0x3400, 0x4DBF), (0x4E00, 0x9FFF), (0xF900, 0xFAFF))  # CJK_CLAS
 
 
 def _bigram_keys(texts: list[str]) -> np.ndarray:
-    """Sorted distinct ``text index << 32 | first << 16 | second`` of the CJK character
-    bigrams of each text (CJK ideographs are BMP code points: 16 bits each)."""
+    """``text index << 32 | first << 16 | second`` of every CJK character bigram of each
+    text, unsorted (CJK ideographs are BMP code points: 16 bits each)."""
     lengths = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
     codes = codepoints("".join(texts)).astype(np.uint64)
     owner = np.repeat(np.arange(len(texts), dtype=np.uint64), lengths)
     cjk = _cjk_mask(codes)
     pair = cjk[:-1] & cjk[1:] & (owner[:-1] == owner[1:])
-    keys = (owner[:-1][pair] << np.uint64(32)) | (codes[:-1][pair] << np.uint64(16))
-    return sorted_unique(keys | codes[1:][pair])
+    keys = owner[:-1] << np.uint64(32)
+    keys |= codes[:-1] << np.uint64(16)
+    keys |= codes[1:]
+    return keys[pair]
+
+
+def _member(values: np.ndarray, ordered: np.ndarray) -> np.ndarray:
+    """Whether each value occurs in the sorted array ``ordered``."""
+    if not len(ordered):
+        return np.zeros(len(values), dtype=bool)
+    at = np.minimum(np.searchsorted(ordered, values), len(ordered) - 1)
+    return ordered[at] == values
 
 
 def _stop_keys() -> np.ndarray:
@@ -89,10 +99,9 @@ def relevance_batch(
     the answer's own CJK bigrams."""
     if not questions:
         return []
-    wanted = _bigram_keys(questions)
-    wanted = wanted[~np.isin(wanted & np.uint64(0xFFFFFFFF), _STOP_KEYS)]
-    present = _bigram_keys(answers)
-    found = np.isin(wanted, present, assume_unique=True)
+    wanted = sorted_unique(_bigram_keys(questions))
+    wanted = wanted[~_member(wanted & np.uint64(0xFFFFFFFF), _STOP_KEYS)]
+    found = _member(wanted, np.sort(_bigram_keys(answers)))
     owner = (wanted >> np.uint64(32)).astype(np.int64)
     sizes = np.bincount(owner, minlength=len(questions)).tolist()
     hits = np.bincount(owner[found], minlength=len(questions)).tolist()
