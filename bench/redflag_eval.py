@@ -2,12 +2,15 @@
 
     python bench/redflag_eval.py tests/eval/data/redflag_dev.jsonl [--show-errors]
         [--layer all|phrases|concepts]
+    python bench/redflag_eval.py --real ../shared/data/real [--show-errors]
 
 Prints recall per urgent category, the false-alarm rate per routine category (``routine`` and any
 other), self-harm recall (a self-harm message must raise the crisis flag), the time per message,
 and with ``--show-errors`` every miss and false alarm. ``--layer`` scores the shipped rules
-(``all``), the phrase lists alone or the compositional clauses alone. Exit status 1 when a file
-has a malformed line.
+(``all``), the phrase lists alone or the compositional clauses alone. ``--real DIR`` runs the rules
+over the unlabelled real consultations in DIR (nearly all routine) and prints the share that
+raises a flag, per flag. Exit status 1 when a file has a malformed line or DIR holds no
+consultations.
 """
 
 from __future__ import annotations
@@ -15,13 +18,15 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from collections import Counter
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT))
 
 from eval.redflag_rules import CONCEPT_RULES, PHRASE_RULES, RED_FLAGS  # noqa: E402
-from eval.redflag_score import Score, read_messages, score  # noqa: E402
+from eval.redflag_score import Score, read_messages, read_real_consultations, score  # noqa: E402
+from eval.safety import detect_red_flags  # noqa: E402
 
 LAYERS = {"all": RED_FLAGS, "phrases": PHRASE_RULES, "concepts": CONCEPT_RULES}
 
@@ -42,12 +47,42 @@ def report(result: Score, show_errors: bool) -> str:
     return "\n".join(lines)
 
 
+def report_real(root: Path, flags: tuple, show_errors: bool) -> int:
+    """Flag rate on the real consultations under ``root``; 1 when there are none."""
+    texts = read_real_consultations(root)
+    if not texts:
+        print(f"error: no real consultations under {root}", file=sys.stderr)
+        return 1
+    per_flag: Counter[str] = Counter()
+    flagged = crisis = 0
+    for text in texts:
+        raised = detect_red_flags(text, flags)
+        per_flag.update(flag.key for flag in raised)
+        flagged += bool(raised)
+        crisis += any(flag.crisis for flag in raised)
+        if raised and show_errors:
+            print(f"FLAG   {[flag.key for flag in raised]} {text[:160]}")
+    print(f"== {root} ({len(texts)} distinct real consultations, unlabelled, nearly all routine)")
+    for key, count in per_flag.most_common():
+        print(f"{key:34} {count:7d}  {count / len(texts):.3f}")
+    print(
+        f"flagged {flagged}/{len(texts)} = {flagged / len(texts):.3f}; "
+        f"crisis banner {crisis}/{len(texts)} = {crisis / len(texts):.4f}"
+    )
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("files", nargs="+", type=Path)
+    parser.add_argument("files", nargs="*", type=Path)
     parser.add_argument("--show-errors", action="store_true")
     parser.add_argument("--layer", choices=sorted(LAYERS), default="all")
+    parser.add_argument("--real", type=Path, metavar="DIR")
     args = parser.parse_args(argv)
+    if not args.files and not args.real:
+        parser.error("give a labelled set file or --real DIR")
+    if args.real and report_real(args.real, LAYERS[args.layer], args.show_errors):
+        return 1
     for path in args.files:
         try:
             messages = read_messages(path)

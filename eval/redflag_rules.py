@@ -30,6 +30,8 @@ class RedFlag:
 
     ``crisis``: a self-harm/suicide presentation (the banner leads with the crisis lines).
     ``unless``: the message says it is a figure of speech; then the flag does not fire.
+    ``habits_count``: a recurring mention is still live ("有时候很想把宝宝扔出去"): thoughts of
+    harming oneself or others are a risk however often they come.
     """
 
     key: str
@@ -38,6 +40,7 @@ class RedFlag:
     clauses: tuple[tuple[str, ...], ...]  # any clause; each clause = groups that must all match
     crisis: bool = False
     unless: str = ""  # a wording that, anywhere in the message, makes it figurative ("吐槽一下")
+    habits_count: bool = False
 
 
 def any_of(*terms: str) -> str:
@@ -332,6 +335,7 @@ SELF_HARM = RedFlag(
     ),
     crisis=True,
     unless=r"吐槽一下|开玩笑的|说着玩的|口头禅",
+    habits_count=True,
 )
 
 POISONING = RedFlag(
@@ -809,6 +813,7 @@ DANGER_TO_OTHERS = RedFlag(
     ),
     unless=r"哈哈|(?<!不像)(?<!不是)开玩笑|说着玩|吐槽一下|游戏(?:里|中)|队友|打游戏.{0,12}(?:对面|对手)|"
     r"(?:电视|电影|剧|小说|视频)(?:里|上|中)",
+    habits_count=True,
 )
 
 OTHER_URGENT = RedFlag(

@@ -47,6 +47,30 @@ def read_messages(path: Path) -> list[Message]:
     return messages
 
 
+def read_real_consultations(root: Path) -> list[str]:
+    """The distinct patient questions of the real consultation sets under ``root`` (the shared
+    ``data/real`` folder: CMD internal medicine and MedicalGPT's 1k consultations), title and
+    question joined; [] when the folder is absent. They carry no labels: nearly all are routine,
+    so the share that raises a flag bounds the false-alarm rate on real patients' wording."""
+    sources = (
+        (root / "toyhom_cmd" / "qa_pairs.jsonl", ("title", "ask")),
+        (root / "medicalgpt" / "qa_pairs.jsonl", ("question",)),
+    )
+    seen: dict[str, None] = {}
+    for path, fields in sources:
+        if not path.exists():
+            continue
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise ValueError(f"{path}:{number}: {exc!r}") from None
+            text = "，".join(str(row.get(field) or "") for field in fields).strip("，")
+            if text:
+                seen.setdefault(text, None)
+    return list(seen)
+
+
 @dataclass
 class Score:
     """Counts of one labelled set under the rules."""

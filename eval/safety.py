@@ -119,9 +119,11 @@ _PAST = re.compile(
 )
 # A habit, not an event: "每次发作的时候口吐白沫", "经常晕倒".
 _HABITUAL = re.compile(
-    r"每次|每回|经常|常常|时不时|总是|老是|有时(?:候)?|一般|通常|每当|老说|总说|总念叨|老念叨|嘴上(?:老|总|常)?说|口头禅|"
+    r"每次|每回|经常|常常|时不时|总是|老是|有时(?:候)?|一般|通常|每当|"
     r"(?:发作|复发|犯病|发病|病发|犯)(?:的)?(?:时候|时)"
 )
+# Words said out of habit, not meant ("嘴上老说活着没意思，其实挺开心的").
+_HEDGE = re.compile(r"老说|总说|总念叨|老念叨|嘴上(?:老|总|常)?说|口头禅|随口(?:一)?说")
 _HYPOTHETICAL = re.compile(
     r"如果|万一|假如|要是|假设|一旦|倘若|若是|电视剧|电视上|电影|小说|新闻|文章|书上|课上|科普|"
     r"听说|网上说|考试|题目|剧里|下周|下个月|明年|将来|到时候|出发前|梦见|梦到|做梦|请问.{0,6}(?:症状|前兆|表现|怎么判断|如何判断|区别)"
@@ -201,13 +203,17 @@ def _sentence_bounds(text: str, start: int, end: int) -> tuple[int, int]:
     return sentence_start, sentence_end.start() if sentence_end else len(text)
 
 
-def _displaced(text: str, start: int, end: int) -> bool:
-    """The mention sits in a past, hypothetical, diagnostic or general-knowledge sentence that
-    nothing brings to the present."""
+def _displaced(text: str, start: int, end: int, habits_count: bool = False) -> bool:
+    """The mention sits in a past, habitual, hypothetical, diagnostic or general-knowledge
+    sentence that nothing brings to the present (``habits_count``: a habit is no excuse, as for
+    recurring thoughts of harming oneself or others)."""
     sentence_start, sentence_end = _sentence_bounds(text, start, end)
     before, after = text[sentence_start:start], text[end:sentence_end]
     clause_after = _CLAUSE_END.split(after)[0]
-    for marker, present in ((_PAST, _PRESENT), (_HABITUAL, _PRESENT), (_HYPOTHETICAL, _NOW)):
+    markers = ((_PAST, _PRESENT), (_HEDGE, _PRESENT), (_HABITUAL, _PRESENT), (_HYPOTHETICAL, _NOW))
+    for marker, present in markers:
+        if marker is _HABITUAL and habits_count:
+            continue
         found = list(marker.finditer(before))
         brought_to_now = not found or present.search(before, found[-1].end())
         if found and marker is _HABITUAL and present.search(after):
@@ -226,7 +232,7 @@ def _displaced(text: str, start: int, end: int) -> bool:
         return True
     if _CHRONIC_AFTER.match(after) and not _CHANGE_NOW.search(text[sentence_start:sentence_end]):
         return True
-    handled = _HANDLED_AFTER.search(text, end)
+    handled = _HANDLED_AFTER.search(text, start + 1)
     if handled and not _BACK_NOW.search(text, handled.end()):
         return True
     if _EDUCATIONAL_RIGHT_AFTER.match(after):
@@ -241,7 +247,7 @@ def _compiled(group: str) -> re.Pattern:
     return re.compile(group)
 
 
-def _has_live_term(text: str, group: str) -> bool:
+def _has_live_term(text: str, group: str, habits_count: bool = False) -> bool:
     if group.startswith("!"):  # a group that must be absent ("!误服": not an accident)
         return not _compiled(group[1:]).search(text)
     if group.startswith("~"):  # negation only: the wording is a risk even as a conditional
@@ -249,22 +255,43 @@ def _has_live_term(text: str, group: str) -> bool:
             not _negated(text, m.start(), m.end()) for m in _compiled(group[1:]).finditer(text)
         )
     return any(
-        not _negated(text, m.start(), m.end()) and not _displaced(text, m.start(), m.end())
+        not _negated(text, m.start(), m.end())
+        and not _displaced(text, m.start(), m.end(), habits_count)
+        # a long match joins two parts ("癫痫，每次发作的时候口吐白沫"): its last part counts too
+        and not (m.end() - m.start() > 6 and _displaced(text, m.end() - 1, m.end(), habits_count))
         for m in _compiled(group).finditer(text)
     )
 
 
-def _may_match(text: str, clause: tuple[str, ...]) -> bool:
-    """A cheap first pass: every required group occurs at all (live or not)."""
-    return all(
-        group.startswith("!") or _compiled(group.lstrip("~")).search(text) for group in clause
-    )
+class _Memo:
+    """What one message has already answered: does a group occur at all, is it live (many
+    clauses share their groups, the self-harm signs above all)."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.occurs: dict[str, bool] = {}
+        self.live: dict[tuple[str, bool], bool] = {}
+
+    def may_occur(self, group: str) -> bool:
+        if group.startswith("!"):
+            return True
+        if group not in self.occurs:
+            self.occurs[group] = bool(_compiled(group.lstrip("~")).search(self.text))
+        return self.occurs[group]
+
+    def is_live(self, group: str, habits_count: bool) -> bool:
+        key = (group, habits_count)
+        if key not in self.live:
+            self.live[key] = _has_live_term(self.text, group, habits_count)
+        return self.live[key]
 
 
-def matches(flag: RedFlag, text: str) -> bool:
+def matches(flag: RedFlag, text: str, memo: _Memo | None = None) -> bool:
     """Does ``text`` (already ``normalize``d) describe ``flag``'s emergency now?"""
+    memo = memo if memo is not None and memo.text == text else _Memo(text)
     return any(
-        _may_match(text, clause) and all(_has_live_term(text, group) for group in clause)
+        all(memo.may_occur(group) for group in clause)
+        and all(memo.is_live(group, flag.habits_count) for group in clause)
         for clause in flag.clauses
     )
 
@@ -273,10 +300,12 @@ def detect_red_flags(text: str, flags: tuple[RedFlag, ...] = RED_FLAGS) -> list[
     """The red flags ``text`` (a patient's message) describes, in rule order (``flags``: the
     rules to apply, all of them unless a benchmark measures one layer)."""
     normalized = normalize(text)
+    memo = _Memo(normalized)
     return [
         flag
         for flag in flags
-        if matches(flag, normalized) and not (flag.unless and re.search(flag.unless, normalized))
+        if matches(flag, normalized, memo)
+        and not (flag.unless and re.search(flag.unless, normalized))
     ]
 
 

@@ -136,3 +136,117 @@ def test_authored_urgent_wordings_raise_a_flag(text):
 @pytest.mark.parametrize("text", concept_cases.ROUTINE)
 def test_authored_routine_wordings_raise_none(text):
     assert [flag.key for flag in detect_red_flags(text)] == [], text
+
+
+REAL = Path(__file__).resolve().parents[3] / "shared" / "data" / "real"
+
+
+def test_the_authored_development_set_stays_caught():
+    # Written by the editor of these rules in three batches, each scored once before it was
+    # used for tuning (see the commit messages): a development set, kept as a regression test.
+    result = score(read_messages(DATA / "redflag_authored.jsonl"))
+    assert result.urgent[1] >= 300 and result.routine[1] >= 150
+    assert result.recall >= 0.99, [(m.id, m.text) for m in result.misses]
+    assert result.false_alarm_rate <= 0.01, [(m.id, m.text) for m, _ in result.false_alarms]
+    assert result.self_harm_recall >= 0.98, [(m.id, m.text) for m in result.self_harm_misses]
+
+
+def test_real_consultations_rarely_raise_a_flag():
+    # Real online consultations (CMD internal medicine, MedicalGPT): unlabelled and nearly all
+    # routine (chronic care, drug questions, past events), so the flagged share bounds the
+    # false-alarm rate on real patients' wording. The rules flagged 743/8,264 before this round.
+    from eval.redflag_score import read_real_consultations
+
+    texts = read_real_consultations(REAL)
+    if not texts:
+        pytest.skip(f"{REAL} not present")
+    assert len(texts) > 8000
+    sample = texts[::8]  # about a thousand, a few seconds; the bench runs them all
+    raised = [detect_red_flags(text) for text in sample]
+    flagged = sum(bool(flags) for flags in raised) / len(sample)
+    crisis = sum(needs_crisis_support(flags) for flags in raised) / len(sample)
+    assert flagged <= 0.07 and crisis <= 0.005, (flagged, crisis)
+
+
+@pytest.mark.parametrize(
+    ("text", "normalized"),
+    [
+        ("我 不想 活了", "我不想活了"),  # voice input, word by word
+        ("新脏 疼", "心脏疼"),  # a pinyin homophone
+        ("孩子发烧38度5 精神挺好 两岁", "孩子发烧38度5,精神挺好两岁"),  # a clause break stays
+    ],
+)
+def test_normalize_closes_word_gaps_and_fixes_homophones(text, normalized):
+    from eval.safety import normalize
+
+    assert normalize(text) == normalized
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "我妹妹有癫痫 每次发作的时候口吐白沫",  # a habit, not an event now
+        "前两天突然抽搐口吐白沫 去医院检查说是癫痫 哪家医院好",  # care already given
+        "这道题难到我想跳楼 哈",  # hyperbole
+        "老人说腿没劲 走路慢 一年多了",  # long-standing, no change
+        "刚才站起来眼前黑了一下 马上就好了",  # over at once
+        "我想安静地离开这个公司",  # leaving a job
+        "药店买的降压药一盒能吃多久",  # a box of pills, not an overdose
+        "有一次喝醉了断片 第二天就好了",  # 了断 inside 醉了断片
+    ],
+)
+def test_habits_care_given_hyperbole_and_chronic_mentions_are_not_live(text):
+    assert detect_red_flags(text) == [], text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "我妹妹有癫痫 每次发作都几分钟就停 今天抽了半小时还没停",  # the habit, now worse
+        "前两天抽搐 去医院检查说是癫痫 今天又抽了 叫不醒",  # back after care
+        "我有时候很想把宝宝扔出去 很害怕",  # recurring thoughts of harm still count
+    ],
+)
+def test_something_that_brings_it_back_to_now_keeps_it_live(text):
+    assert detect_red_flags(text), text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "想自我了断 不想再拖累任何人",  # wish + burden
+        "我把这些年的照片都删了 微信也退了群 以后不会再打扰大家了",  # settling + farewell
+        "被网贷逼得没办法了 准备喝药 跟家里人说声抱歉",  # hopeless + means + preparing + goodbye
+        "我妈抑郁症 今天突然特别平静 把她的首饰分给我们了",  # behaviour change + settling
+        "每天醒来都好累 要是明天不用醒来就好了 我已经查了很多方法",  # a wish, not a hypothetical
+    ],
+)
+def test_converging_warning_signs_raise_the_crisis_banner(text):
+    assert needs_crisis_support(detect_red_flags(text)), text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "工作好累 撑不下去了 今晚又要加班 对不起老婆",  # three 1-point signs, no anchor
+        "爸爸说想把房子留给我 他身体很好 就是想提前安排",  # one settling sign alone
+        "我妈嘴上老说活着没意思 其实她挺开心的",  # a hedge
+        "我想了解一下自杀干预热线 做志愿者",  # a topic, not an intent
+    ],
+)
+def test_one_sign_or_weak_signs_alone_raise_no_crisis_banner(text):
+    assert not needs_crisis_support(detect_red_flags(text)), text
+
+
+def test_converging_signs_builds_pairs_and_anchored_triples():
+    from eval.redflag_concepts import WARNING_SIGNS, converging_signs
+
+    clauses = converging_signs()
+    by_groups = {frozenset(clause) for clause in clauses}
+    wish, burden = WARNING_SIGNS["wish"][1], WARNING_SIGNS["burden"][1]
+    hopeless, goodbye = WARNING_SIGNS["hopeless"][1], WARNING_SIGNS["goodbye"][1]
+    preparing, means = WARNING_SIGNS["preparing"][1], WARNING_SIGNS["means"][1]
+    assert frozenset({wish, burden}) in by_groups  # 2 + 1
+    assert frozenset({hopeless, goodbye}) not in by_groups  # 1 + 1
+    assert frozenset({hopeless, goodbye, means}) in by_groups  # anchored triple
+    assert frozenset({hopeless, goodbye, preparing}) not in by_groups  # no anchor
