@@ -33,6 +33,7 @@ _FOLDED_GATES = (  # each a plain class or word list, which re scans fast
     ),
     re.compile(r"[〇零一二三四五六七八九壹贰叁肆伍陆柒捌玖幺]{4}"),
 )
+_GATE_CHARS, _GATE_WORDS, _GATE_NUMERALS = (gate.search for gate in _FOLDED_GATES)
 _SPACE_BETWEEN = re.compile(r"[0-9A-Za-z@._:#\-] [0-9A-Za-z@._:#\-]")
 # Overlaps are merged; the merged span takes the kind of its best-ranked part, so "微信
 # 13812345678" is one WeChat id, not a WeChat id and a phone number.
@@ -97,7 +98,7 @@ def find_all(text: str, kinds: frozenset[str] = frozenset(KINDS)) -> list[Span]:
     Doctors' names are always looked for: with ``doctor_name`` off they still keep the
     person-name rules away from a doctor's name, and are then left in the text."""
     found: list[tuple[int, int, int, str]] = []  # (start, end, rank, kind)
-    if any(gate.search(text) for gate in _FOLDED_GATES):
+    if _GATE_CHARS(text) or _GATE_WORDS(text) or _GATE_NUMERALS(text):
         view, shifts = _compact(fold(text))
         _collect(_FOLDED_SCANNER, view, found)
         if shifts:
@@ -190,7 +191,8 @@ class _Scanner:
         patterns = list(self.rules_near)
         literal = {p: _literal_words(p.pattern) for p in patterns}
         self.others = [p for p in patterns if literal[p] is None]
-        words = sorted({w for ws in literal.values() if ws for w in ws}, key=len, reverse=True)
+        # sorted: the regex (its branch order) is the same in every process, whatever the hash seed
+        words = sorted({w for ws in literal.values() if ws for w in ws}, key=lambda w: (-len(w), w))
         self.words = re.compile(_trie_pattern(words)) if words else None
         # a word found stands for every anchor one of whose words it contains
         self.owners = {

@@ -67,15 +67,41 @@ def _table() -> dict[int, str]:
 
 FOLD_TABLE = _table()
 _FOLDED = {chr(code): target for code, target in FOLD_TABLE.items()}
+
+
+def _char_class(codes: list[int]) -> str:
+    """A character class of ``codes``, runs of consecutive code points as ranges."""
+    parts, start = [], None
+    for i, code in enumerate(codes):
+        if start is None:
+            start = code
+        if i + 1 == len(codes) or codes[i + 1] != code + 1:
+            parts.append(
+                re.escape(chr(start)) + ("-" + re.escape(chr(code)) if code > start else "")
+            )
+            start = None
+    return "[" + "".join(parts) + "]"
+
+
 # Only the few characters that change are touched: much faster than str.translate on CJK text.
-_TO_FOLD = re.compile("[" + "".join(re.escape(chr(code)) for code in sorted(FOLD_TABLE)) + "]")
+# The basic-plane characters form one class (re looks each character up in one table); with the
+# mathematical digits (above U+FFFF) in it, re would compare every character with the whole list.
+_TO_FOLD = re.compile(_char_class(sorted(code for code in FOLD_TABLE if code <= 0xFFFF)))
+_TO_FOLD_ASTRAL = re.compile(_char_class(sorted(code for code in FOLD_TABLE if code > 0xFFFF)))
+_ASTRAL = re.compile("[\U00010000-\U0010ffff]")
 _CHINESE = {c: digit for digit, forms in _CHINESE_DIGITS.items() for c in forms}
 _CN = "".join(_CHINESE)
 _CHINESE_RUN = re.compile(f"[{_CN}](?:[ .\\-]?[{_CN}]){{2,}}")
 _CHINESE_TABLE = str.maketrans(_CHINESE)
 
 
+def _folded_char(match: re.Match) -> str:
+    return _FOLDED[match.group()]
+
+
 def fold(text: str) -> str:
     """The matching view of ``text`` (same length, see the module doc)."""
-    text = _TO_FOLD.sub(lambda match: _FOLDED[match.group()], text)
+    text = _TO_FOLD.sub(_folded_char, text)
+    if _ASTRAL.search(text):
+        text = _TO_FOLD_ASTRAL.sub(_folded_char, text)
     return _CHINESE_RUN.sub(lambda match: match.group().translate(_CHINESE_TABLE), text)

@@ -541,8 +541,11 @@ _WECHAT_ANCHOR = re.compile(
     "微 xin|加V|加v|+V|+v|V:|v:|V |v |V(|v(|V2|v2".replace("+", "\\+").replace("(", "\\(")
 )
 _QQ_ANCHOR = re.compile("Q|q|扣|抠抠|企鹅|球球")
+_TLDS = "com cn net org cc top info vip xyz me io tv COM CN NET ORG"
+# spelt out as words (\.com, \.cn, …): found in the pass over the other anchor words
 _URL_ANCHOR = re.compile(
-    r"://|www\.|WWW\.|bit\.ly/|goo\.gl/|t\.co/|\.(?:com|cn|net|org|cc|top|info|vip|xyz|me|io|tv|COM|CN|NET|ORG)"
+    "|".join([r"://", r"www\.", r"WWW\.", r"bit\.ly/", r"goo\.gl/", r"t\.co/"])
+    + "".join(r"|\." + tld for tld in _TLDS.split(" "))
 )
 _SOCIAL_ANCHOR = re.compile(
     "闲鱼|贴吧|陌陌|微博|抖音|小红书|红书|红薯|B站|b站|哔哩|bilibili|知乎|快手|视频号|豆瓣|头条|ins|INS|Instagram|推特|"
