@@ -151,7 +151,7 @@ _WISH_AFTER = re.compile(r"^.{0,4}?(?:就好了|多好|就解脱了|就好)")
 _NOW = re.compile(r"现在|目前|今天|今早|今晚|刚才|刚刚|刚(?=吃|喝|吞|割|跳|服|打|划)|这会|此刻|正在|已经|昨晚|昨天|小时前|分钟前")
 _RESOLVED_AFTER = re.compile(
     r"^.{0,16}?(?:已经好了|已(?:经)?(?:治好|痊愈|康复|恢复)|好了很多年|没再(?:犯|发作|出现)|"
-    r"(?:现在|已经)(?:好多了|没事了|缓过来了)|(?:马上|一会儿?|很快|立刻|过了?一会儿?)就(?:好了|没事了|缓过来了)|"
+    r"(?:现在|已经)(?:醒了|醒过来了|缓过来了)?(?:也)?(?:好多了|没事了|缓过来了)|(?:马上|一会儿?|很快|立刻|过了?一会儿?)就(?:好了|没事了|缓过来了)|"
     r"(?<!让他)(?<!让她)(?:睡一觉|第二天|醒了)(?:.{0,4})?就好(?:了)?(?![吧吗么?]|了[吧吗么?]))"
 )
 # A hyperbole right before the term: "难到我想跳楼", "烦得想死", "气得我要杀人".
@@ -169,6 +169,10 @@ _CHRONIC_AFTER = re.compile(
 _HANDLED_AFTER = re.compile(
     r"(?:去|到|送(?:到|去|进)?|带(?:他|她)?(?:去|到))(?:了)?(?:当地)?(?:的)?医院(?:仔细)?(?:检查|看|做|一查)|"
     r"(?:医生|大夫|专家)(?:说|告诉|诊断)|诊断(?:为|是|出)|确诊|(?:检查|查)(?:后|结果|发现)|住(?:了)?院|抢救(?:过来|回来)"
+)
+_FUTURE_AFTER = re.compile(
+    r"下(?:周|星期|个?礼拜|个?月)|明年|过(?:几|两)天(?:要|就要|准备)|到时候|出发前|"
+    r"(?:要|准备|打算)(?:去)?(?:爬山|旅游|旅行|露营|徒步|出国|野外|登山|潜水|自驾)"
 )
 _BACK_NOW = re.compile(
     r"此刻|正在|刚才|刚刚|这会|还在|还没醒|一直没醒|现在(?:又|还|正|突然|人)|(?:今天|今早|今晚|刚)又|"
@@ -232,6 +236,8 @@ def _displaced(text: str, start: int, end: int, habits_count: bool = False) -> b
         return True
     if _CHRONIC_AFTER.match(after) and not _CHANGE_NOW.search(text[sentence_start:sentence_end]):
         return True
+    if not habits_count and _FUTURE_AFTER.search(text, end) and not _NOW.search(text):
+        return True  # "蛇咬伤怎么处理，下周要去爬山": preparing for a trip, nothing happened
     handled = _HANDLED_AFTER.search(text, start + 1)
     if handled and not _BACK_NOW.search(text, handled.end()):
         return True
