@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from dataprep.relevance import relevance, relevance_batch
 from dataprep.steps.base import RecordStep, StepStats, sync_from_turns
+from dataprep.steps.short_answers import answers_knowledge_question
 from medqa.deid import has_contact_placeholder
 
 # Greetings, pleasantries and template headings that carry no medical content.
@@ -27,6 +28,9 @@ _TEMPLATE_RE = re.compile(
 )
 _NON_CONTENT_RE = re.compile(r"[^\u3400-\u9fffA-Za-z0-9]+")
 _NON_CJK_RE = re.compile(r"[^\u3400-\u9fff]+")
+_DIGITS_RE = re.compile(r"[0-9]+")
+_LATIN_WORD_RE = re.compile(r"[A-Za-z][^\s\u3400-\u9fff]*")
+SHORT_TERM_LETTERS = 30
 _AD_RE = re.compile(
     r"(?=[加联咨预服私点免在到来我本包无优特])(?:"  # cheap first-character gate
     r"加(?:我|医生)?的?(?:微信|威信|[Vv]信|[Vv][Xx]|[Qq][Qq]|扣扣)"
@@ -65,7 +69,10 @@ class QualityParams:
     ``min_relevance``: the least question–answer relevance (see :mod:`dataprep.relevance`) an
     answer needs; off by default (read by hand on real data, most answers it dropped were on
     topic: see dataprep/README.md). ``truncated``: an answer that stops mid-sentence is cut
-    back to its last complete sentence, and dropped only when too little of it is left."""
+    back to its last complete sentence, and dropped only when too little of it is left.
+    ``short_factual_answers``: an answer under ``min_answer_chars`` that states a fact asked
+    for by a knowledge question is kept (see :mod:`dataprep.steps.short_answers`); false
+    holds every answer to the floor."""
 
     min_question_chars: int | None = 4
     max_question_chars: int | None = 2000
@@ -79,6 +86,7 @@ class QualityParams:
     advertising: bool = True
     min_relevance: float | None = None
     truncated: bool = True
+    short_factual_answers: bool = True
 
 
 class Quality(RecordStep):
@@ -133,17 +141,28 @@ class Quality(RecordStep):
             ("answer", answer, p.min_answer_chars, p.max_answer_chars),
         ):
             if low is not None and len(text) < low:
-                if label == "answer" and names_asked_department(question, answer):
-                    continue  # "眼科" answers a which-department question in full
+                if label == "answer" and self._short_answer_suffices(question, answer):
+                    continue
                 return f"{label}_too_short"
             if high is not None and len(text) > high:
                 return f"{label}_too_long"
         return None
 
+    def _short_answer_suffices(self, question: str, answer: str) -> bool:
+        """Whether an answer under ``min_answer_chars`` is still complete: it names the
+        department a which-department question asks for ("眼科"), or, with
+        ``short_factual_answers``, is a fact answering a knowledge question (see
+        :mod:`dataprep.steps.short_answers`)."""
+        asks_department = _ASKS_DEPARTMENT_RE.search(question) is not None
+        if asks_department and _DEPARTMENT_RE.search(answer):
+            return True
+        factual = self.params.short_factual_answers
+        return factual and answers_knowledge_question(question, answer, asks_department)
+
     def _content_reason(self, question: str, answer: str) -> str | None:
         p = self.params
         letters = _NON_CONTENT_RE.sub("", answer)
-        if p.min_cjk_ratio is not None and cjk_share(letters) < p.min_cjk_ratio:
+        if p.min_cjk_ratio is not None and is_low_cjk(question, answer, letters, p.min_cjk_ratio):
             return "low_cjk_ratio"
         if p.max_repetition is not None and repetition(answer, p.rep_ngram) > p.max_repetition:
             return "repetitive"
@@ -194,6 +213,25 @@ class Quality(RecordStep):
 def _store_scores(record: dict, relevance_score: float | None) -> None:
     record["meta"]["relevance"] = None if relevance_score is None else round(relevance_score, 3)
     record["meta"]["quality"] = quality_score(record, relevance_score)
+
+
+def is_low_cjk(question: str, answer: str, letters: str, least: float) -> bool:
+    """True if ``answer`` is not Chinese text: under ``least`` of its letters (CJK ideographs
+    and Latin letters; digits are neither) are CJK. ``letters``: the answer without spaces and
+    punctuation. A short number ("0.005%-0.006%") is not judged, and a term ("Hellstr(o)m术",
+    "MRI": under :data:`SHORT_TERM_LETTERS` letters, at most two Latin words) is judged with
+    its question: a Latin-script name answering a Chinese question is Chinese data."""
+    if cjk_share(letters) >= least:
+        return False
+    words = _DIGITS_RE.sub("", letters)
+    if not words:
+        return len(letters) >= SHORT_TERM_LETTERS
+    if cjk_share(words) >= least:
+        return False
+    term = len(words) < SHORT_TERM_LETTERS and len(_LATIN_WORD_RE.findall(answer)) <= 2
+    if not term or not question:
+        return True
+    return cjk_share(_DIGITS_RE.sub("", _NON_CONTENT_RE.sub("", question)) + words) < least
 
 
 def cjk_share(letters: str) -> float:

@@ -183,3 +183,55 @@ def test_naming_the_department_asked_for_is_not_template_only() -> None:
 def test_a_short_answer_naming_the_department_asked_for_is_kept() -> None:
     assert judge("麦粒肿的就诊科室是什么？", "眼科") is None
     assert judge("麦粒肿怎么治疗？", "眼科") == "answer_too_short"
+
+
+@pytest.mark.parametrize(
+    ("question", "answer"),
+    [
+        ("慢性胃炎的推荐药有些什么？", "铝碳酸镁片"),
+        ("一名60岁男性突发胸痛、大汗，心电图ST段抬高，最可能的诊断是什么？", "急性心肌梗死"),
+        ("12×7=?", "84"),
+        ("川崎病的多发群体是什么？", "5岁以下儿童"),
+        ("幽门螺杆菌感染是否与胃癌相关？", "是"),
+        ("单纯性肾囊肿是否一定需要手术？", "否"),
+        ("骨质疏松症的患病比例是多少？", "0.3%-0.5%"),
+        ("先天性巨结肠的手术治疗有些什么？", "Soave术"),
+        ("胆囊结石和胆囊息肉哪个更容易癌变？", "胆囊息肉"),  # picks an option it was offered
+        ("患者男，50岁，血尿酸升高，第一跖趾关节红肿，应首先复查哪项？", "血尿酸"),
+    ],
+)
+def test_a_short_fact_answering_a_knowledge_question_is_kept(question, answer) -> None:
+    assert judge(question, answer) is None
+    assert judge(question, answer, short_factual_answers=False) == "answer_too_short"
+
+
+@pytest.mark.parametrize(
+    ("question", "answer"),
+    [
+        ("我最近总是头晕，血压150/95，该吃什么药？", "硝苯地平"),  # the asker's own case
+        ("医生你好，孩子发烧38度5，用什么药？", "布洛芬"),  # addresses the doctor
+        ("昨天吃了海鲜，今天全身起红疹子，很痒，怎么办？", "吃氯雷他定"),  # asks what to do
+        ("孕妇感冒了能吃板蓝根吗？", "可以"),  # asks for permission
+        ("什么是糖化血红蛋白？", "一种指标"),  # asks for an explanation
+        ("介绍一下高血压的饮食注意事项", "少吃盐"),
+        ("高血压。", "降压药"),  # asks nothing
+        ("急性胰腺炎术后的并发症是什么？", "急性胰腺炎术后"),  # echoes the question
+        ("慢性荨麻疹的常见病因是什么？", "不清楚"),  # says nothing to an open question
+        ("慢性荨麻疹怎么治疗？", "皮肤科"),  # a department nobody asked for
+    ],
+)
+def test_a_short_answer_that_does_not_answer_is_too_short(question, answer) -> None:
+    assert judge(question, answer) == "answer_too_short"
+
+
+def test_a_short_greeting_to_a_knowledge_question_is_still_dropped() -> None:
+    assert judge("慢性荨麻疹的推荐药有些什么？", "您好！") == "template_only_answer"
+
+
+def test_latin_terms_and_numbers_are_not_low_cjk_but_english_prose_is() -> None:
+    question = "先天性巨结肠的手术治疗有些什么？"
+    assert judge(question, "Duhamel术或Soave术") is None
+    assert judge(question, "Do a pull-through surgery") == "low_cjk_ratio"
+    assert judge("正常成人一天的尿量是多少？", "1000-2000 ml") is None
+    readings = "120/80 135/85 128/82 140/90 " * 3
+    assert judge(GOOD_Q, readings) == "low_cjk_ratio"
