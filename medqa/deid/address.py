@@ -63,6 +63,11 @@ _BUILDING = (
     rf"(?:(?![0-9]){_BP}{{2,12}}(?:{_PLACE_SUFFIX[3:-1]}|小学|中学|大学|学校|幼儿园|大楼|中心|公司|酒店|宾馆|饭店|医院)"
     rf"|(?![0-9]){_BP}{{2,10}}?(?={_UNITS}))(?:[东西南北中]?(?:校区|院区|园区|区))?"
 )
+# What a shop or meeting place adds after the building and floor: 2号楼底商, 一层咖啡厅.
+_TAIL = (
+    r"(?:底商|门面房?|门市部?|商铺|铺面|门脸|临街房?|大堂|前台|咖啡厅|咖啡馆|餐厅|饭店|茶馆|茶楼|"
+    r"超市|便利店|药店|药房|诊所|门诊部|会议室|活动室)?"
+)
 # Province, city and district, which stay, between a cue and the street: 家在昆明市盘龙区北京路…
 _COUNTY = rf"(?:{_PN}{{1,7}}?(?:省|自治区|市|自治州|地区|区|县|旗))"
 _ADDRESS_CUE = r"(?:家住|住址|地址|现住|居住在|居住于|住在|家在|寄到|送到|收货地址|户籍地|户口在)"
@@ -72,14 +77,14 @@ _ADDRESS_RULES = (
     Rule(
         "address",
         re.compile(
-            rf"{_ADMIN}*{_ROAD}{_NUMBER}(?:{_NUMBER})?(?:{_BUILDING}){{0,2}}(?:{_UNITS}|{_ROOM})?"
+            rf"{_ADMIN}*{_ROAD}{_NUMBER}(?:{_NUMBER})?(?:{_BUILDING}){{0,2}}(?:{_UNITS}|{_ROOM})?{_TAIL}"
         ),
         50,
     ),
     # community with building, unit or room: 幸福小区3栋2单元501, 阳光花园12-3-502
     Rule(
         "address",
-        re.compile(rf"{_ADMIN}*(?:{_ROAD})?{_PLACE}(?:{_UNITS}|{_ROOM})"),
+        re.compile(rf"{_ADMIN}*(?:{_ROAD})?{_PLACE}(?:{_UNITS}|{_ROOM}){_TAIL}"),
         50,
     ),
     # an estate named without a suffix, then building and room: 星河明居2栋18B
@@ -100,7 +105,7 @@ _ADDRESS_RULES = (
         "address",
         re.compile(
             rf"{_ADDRESS_CUE}[ :：是]{{0,2}}{_COUNTY}*(?P<v>{_ADMIN}*(?:{_ROAD}|{_ESTATE})"
-            rf"(?:{_NUMBER})?(?:{_BUILDING}){{0,2}}(?:{_UNITS}|{_ROOM})?)"
+            rf"(?:{_NUMBER})?(?:{_BUILDING}){{0,2}}(?:{_UNITS}|{_ROOM})?{_TAIL})"
         ),
         52,
     ),

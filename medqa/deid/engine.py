@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from medqa.deid.address import ADDRESS_RULES
+from medqa.deid.echo import corrections
 from medqa.deid.fold import fold
 from medqa.deid.names import NAME_RULES, SIGNATURE_AT_END
 from medqa.deid.rules import ALL_RULES, ENCLOSED_RUN, Rule
@@ -98,9 +99,11 @@ def find_all(text: str, kinds: frozenset[str] = frozenset(KINDS)) -> list[Span]:
     Doctors' names are always looked for: with ``doctor_name`` off they still keep the
     person-name rules away from a doctor's name, and are then left in the text."""
     found: list[tuple[int, int, int, str]] = []  # (start, end, rank, kind)
+    view = None  # the folded text, where a gate let the folded rules run
     if _GATE_CHARS(text) or _GATE_WORDS(text) or _GATE_NUMERALS(text):
-        view, shifts = _compact(fold(text))
-        _collect(_FOLDED_SCANNER, view, found)
+        view = fold(text)
+        compact, shifts = _compact(view)
+        _collect(_FOLDED_SCANNER, compact, found)
         if shifts:
             found[:] = [(_back(a, shifts), _back(b - 1, shifts) + 1, r, k) for a, b, r, k in found]
     _collect(_TEXT_SCANNER, text, found)
@@ -112,33 +115,53 @@ def find_all(text: str, kinds: frozenset[str] = frozenset(KINDS)) -> list[Span]:
     found = [f for f in found if f[3] in kinds or f[3] == "doctor_name"]
     if not found:
         return []
-    return [s for s in _repeat_names(text, _merge(found)) if s.kind in kinds]
+    spans = _merge(found)
+    second = corrections(
+        view if view is not None else text, [(s.kind, s.start, s.end) for s in spans]
+    )
+    if second:
+        spans = sorted(spans + [Span(k, a, b) for k, a, b in second], key=lambda s: s.start)
+    return [s for s in _repeat_names(text, spans) if s.kind in kinds]
 
 
 _NAME_KINDS = ("person_name", "doctor_name")
+_HANDLE_KINDS = ("social_handle", "wechat")
 
 
 def _repeat_names(text: str, spans: list[Span]) -> list[Span]:
-    """Every other place a found name is written is that name too (姓名 邓晓琳 … 邓晓琳你好)."""
+    """Every other place a found name or handle is written is that name too (姓名 邓晓琳 …
+    邓晓琳你好; 小红书 @骨科小林医生 … 我是“骨科小林医生”, where the handle swallows the
+    doctor's name found inside it)."""
     names = {text[s.start : s.end]: s.kind for s in spans if s.kind in _NAME_KINDS}
     names = {name: kind for name, kind in names.items() if len(name) >= 2}
+    handles = set()
+    for span in spans:
+        if span.kind in _HANDLE_KINDS:
+            handle = text[span.start : span.end].lstrip("@")
+            if len(handle) >= (3 if _HAN.search(handle) else 5) and "/" not in handle:
+                handles.add(handle)
+                names.setdefault(handle, span.kind)
     if not names:
         return spans
-    taken = [(s.start, s.end) for s in spans]
-    extra = []
+    spans = list(spans)
+    changed = False
     for name, kind in names.items():
         pos = text.find(name)
         while pos >= 0:
             end = pos + len(name)
-            if not any(pos < b and a < end for a, b in taken):
-                extra.append(Span(kind, pos, end))
-                taken.append((pos, end))
+            inside = [s for s in spans if pos < s.end and s.start < end]
+            if not inside or (
+                name in handles
+                and all(pos <= s.start and s.end <= end for s in inside)
+                and any(s.start > pos or s.end < end for s in inside)
+            ):
+                spans = [s for s in spans if s not in inside] + [Span(kind, pos, end)]
+                changed = True
             pos = text.find(name, end)
-    if not extra:
-        return spans
-    return sorted(spans + extra, key=lambda s: s.start)
+    return sorted(spans, key=lambda s: s.start) if changed else spans
 
 
+_HAN = re.compile("[\u4e00-\u9fff]")
 _META = set("[](){}*+?^$.|")
 
 

@@ -44,10 +44,12 @@ NOT_IN_GIVEN_NAME = (
 )
 _GIVEN = "(?:(?![" + re.escape(NOT_IN_GIVEN_NAME) + "])[\u4e00-\u9fff])"
 _SURNAME = f"(?:{DOUBLE_SURNAMES}|[{SINGLE_SURNAMES}])"
-# 子 and 年 only where names hold them: 林子涵, 甘永年 (not 孙子, 明年)
-FULL_NAME = f"{_SURNAME}(?:子{_GIVEN}|{_GIVEN}(?:{_GIVEN}|年)?)"
+# 子 and 年 only where names hold them: 林子涵, 甘永年 (not 孙子, 明年);
+SURNAME = _SURNAME
+# 大 and 中 only as the first of two given-name characters: 陆大成, 贺中华 (not 王大夫, 高中)
+FULL_NAME = f"{_SURNAME}(?:[子大中]{_GIVEN}|{_GIVEN}(?:{_GIVEN}|年)?)"
 _AFTER_NAME = (
-    r"(?=$|[\s，。,.！!？?、；;：:）)（(0-9]|今年|现在|目前|最近|近来|之前|前几|上个|上次|上周|上月|这次|这几|"
+    r"(?=$|[\s，。,.！!？?、；;：:）)（(0-9”\"」』]|今年|现在|目前|最近|近来|之前|前几|上个|上次|上周|上月|这次|这几|"
     r"从小|平时|一直|"
     r"女士|先生|同志|是|的|在|有|得|患|被|因|于|，|男|女|岁|今天|昨天|去年|前天|和|与|跟|也|都|"
     r"住|说|问|做|查|吃|去|来|刚|已|才|就|还|又|也|老|自|身|经|我|他|她|这|那|啊|呢|吗|今|出|没|不)"
@@ -60,16 +62,16 @@ _RELATIVE = (
     r"弟媳|儿媳|女婿|二叔|三叔|小叔|病友)"
 )
 _PERSON_CUE = (
-    r"(?:我是|本人叫|本人是|本人|名叫|名字叫|名字是|中文名叫|中文名字叫|中文名|大名|"
+    r"(?:我是|本人叫|本人是|本人|名叫|名字叫|名字是|名字(?=写|登记|填|打成|印|录)|中文名叫|中文名字叫|中文名|大名|"
     r"(?<=[我他她俺你名字儿子女孩妈爸爹娘爷奶公婆友事哥姐弟妹夫妻叔姨舅姑机人宝板主长，,\s])叫|姓名|"
     r"(?:孩子|宝宝|宝贝)的?(?:爸爸|妈妈|父亲|母亲|爸|妈|家长)|申请人|寄件人|被绑定人|预约人|监护人|"
     r"受益人|经办人|陪护人|群主|店主|全名|"
     r"(?:患者|病人|病患)(?=姓名|[ :：])|(?<=床)(?:患者|病人)|"
     r"就诊人|联系人|收件人|收款人|收款户名|户名|开户人|开户名|持卡人|账户名|被保险人|投保人|参保人|伤者|"
-    r"委托人|签字人|家属|(?<![\u4e00-\u9fff])我(?=[:：])|(?:我|他|她|俺|你)(?:的|家)?"
-    + _RELATIVE
-    + r")"
-    r"(?:姓名|的名字)?(?:叫|名叫|是|为)?[ :：（(，,]{0,2}(?:(?:表|堂)?" + _RELATIVE + r" ?)?"
+    r"委托人|签字人|家属|(?<![\u4e00-\u9fff])我(?=[:：])|(?:叫|喊|称呼?|管)(?:他|她)(?:叫|为)?|"
+    r"(?<=[0-9０-９]床)|(?:我|他|她|俺|你|您)(?:的|家)?" + _RELATIVE + r")"
+    r"(?:姓名|的名字)?(?:叫|名叫|是|为|写成了?|写的是|登记成了?|登记的是|填成了?|填的是)?"
+    r"[ :：（(，,]{0,2}(?:(?:表|堂)?" + _RELATIVE + r" ?)?[“\"「『]?"
 )
 _HONORIFIC = (
     r"(?:先生|女士|小姐|阿姨|叔叔|大爷|大妈|大娘|大姐|大哥|奶奶|爷爷|婆婆|老师|师傅|同学|阿婆|伯伯|"
@@ -88,7 +90,8 @@ _DOCTOR_LEAD = (
 _PARTICULARS = (
     r"(?=[，,、 （(]{1,2}[男女](?:性)?[，,、 ]{0,2}\d{1,3} ?(?:岁|周岁)| \d{1,3} ?(?:岁|周岁)"
     r"|[，,、 （(]{1,2}(?:住院号|门诊号|病历号|"
-    r"就诊卡|身份证|手机|电话|联系电话|出生|生日))"
+    r"就诊卡|身份证|手机|电话|联系电话|出生|生日)"
+    r"|[，,、 ]{1,2}(?:\+?86[ \-]?)?1[3-9][0-9][ \-]?[0-9]{4}[ \-]?[0-9]{4}(?![0-9]))"
 )
 # Words that say a name follows, whatever its characters (transliterations, names without a
 # common surname): 他的中文名叫颂猜, 患者阿依古丽，女，41岁.
@@ -113,6 +116,7 @@ _NOT_NAME_WORDS = (
     "初产 初孕 初次 初诊 初期 初中 初步 初始 解惑 "
     "车辆 车祸 车上 车里 车费 关系 关于 关注 关节 关心 关键 关闭 "
     "解决 解释 解除 解剖 解毒 解热 解痉 解放 解开 解压 解酒 计划 计算 计量 计数 计时 "
+    "高中 初中 高大 庞大 盛大 居中 文中 车中 房中 林中 江中 池中 宫中 路中 丛中 田中 "
     "任何 祝健 母亲 钟爱 羊癫 羊角 沙棘 高危 高度 高发 高于 低于 常态 严禁 单纯 单独 单位 单次 "
 )
 NOT_NAMES = frozenset(_NOT_NAME_WORDS.split())
@@ -182,7 +186,8 @@ _NAME_RULES = (
     Rule(
         "person_name",
         re.compile(
-            rf"{_PERSON_CUE}(?P<v>{FULL_NAME}|[小老]{_SURNAME}|(?<=叫)小{_GIVEN}){_AFTER_NAME}"
+            rf"{_PERSON_CUE}(?P<v>{FULL_NAME}|[小老]{_SURNAME}|(?<=叫)小{_GIVEN}"
+            rf"|{_SURNAME}老(?=[，。,.！!？?、；;\s”\"」』]|$)){_AFTER_NAME}"
         ),
         43,
         _not_a_word,
@@ -273,10 +278,10 @@ _CUE_ANCHOR = re.compile(
     r"病患：|病患 |就诊人|联系人|收件人|收款|户名|开户|持卡人|"
     r"账户名|被保险人|投保人|参保人|伤者|委托人|签字人|家属|孩子爸|孩子妈|孩子的爸|孩子的妈|宝宝爸|宝宝妈|宝宝的爸|宝宝的妈|"
     r"孩子父|孩子母|孩子家长|宝贝爸|宝贝妈|申请人|寄件人|被绑定人|预约人|监护人|受益人|经办人|陪护人|"
-    r"群主|店主|全名"
+    r"群主|店主|全名|喊他|喊她|称他|称她|称呼|管他|管她|床"
 )
 # 我老公, 她的女儿, 我家孩子: a class first, so re still skips most positions fast
-_RELATIVE_ANCHOR = re.compile("[我他她俺你](?:的|家)?(?:" + "|".join(_RELATIVES) + ")")
+_RELATIVE_ANCHOR = re.compile("[我他她俺你您](?:的|家)?(?:" + "|".join(_RELATIVES) + ")")
 NAME_RULES = (
     anchored(_NAME_RULES[0], _TITLE_ANCHOR, 5, 8),
     anchored(_NAME_RULES[1], _SIGNATURE_ANCHOR, 14, 12),
@@ -289,6 +294,13 @@ NAME_RULES = (
         re.compile("岁|住院号|门诊号|病历号|就诊卡|身份证|手机|电话|出生|生日"),
         14,
         2,
+    ),
+    # the same rule before a mobile number, which its lookahead must see whole
+    anchored(
+        _NAME_RULES[5],
+        re.compile("|".join(f"{sep}1{d}" for sep in "，,、 " for d in "3456789")),
+        14,
+        18,
     ),
     anchored(_NAME_RULES[6], _TITLE_THEN_NAME, 4, 10),
     anchored(_NAME_RULES[7], re.compile("你好|您好"), 4, 0),

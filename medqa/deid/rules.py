@@ -249,6 +249,7 @@ _CUED_DATE = (
     rf"\d{{2}}年 ?{_MONTH} ?月 ?{_DAY} ?[日号]?|(?:19|20)\d{{2}}[.\-/年] ?(?:0?[1-9]|1[0-2])月?"
     rf"|{_MONTH} ?月 ?{_DAY} ?[日号]"
 )
+DATE_SHAPES = f"{_DATE}|{_CUED_DATE}"  # every way a date of birth is written
 DOB_RULES = (
     Rule(
         "date_of_birth",

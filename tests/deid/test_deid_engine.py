@@ -111,6 +111,10 @@ ENGINE = Deidentifier()
         ("对面的如家酒店508房间", "对面的[地址]", "address"),
         ("老用户，真名陈国栋，住", "老用户，真名[姓名]，住", "person_name"),
         ("这个是我的名字邢军，可以吗", "这个是我的名字[姓名]，可以吗", "person_name"),
+        ("老板叫严大伟，做推拿的", "老板叫[姓名]，做推拿的", "person_name"),
+        ("大家都喊他孙老，", "大家都喊他[姓名]，", "person_name"),
+        ("您母亲邹桂兰的复查", "您母亲[姓名]的复查", "person_name"),
+        ("在人民北路18号3号楼底商，", "在[地址]，", "address"),
     ],
 )
 def test_each_kind_as_people_type_it(text: str, expected: str, kind: str) -> None:
@@ -141,6 +145,10 @@ def test_each_kind_as_people_type_it(text: str, expected: str, kind: str) -> Non
         "初产妇，28岁，孕39周；解惑医生说消化道3号药可以",
         "在微信或支付宝搜索“医保电子凭证”激活，住了3个房间",
         "我的名字不重要，孩子的名字还没起好，真名不详",
+        "我儿子高中三年级，我女儿初中生，叫他去医院复查",
+        "您父亲的血压偏高；用药改成了每天两次，剂量应该是5mg",
+        "床旁心电图正常，他是古老的方法，敬老院的老人",
+        "我爸大便不通，我妈中风了，我老公中午吃了药",
     ],
 )
 def test_clinical_content_is_left_alone(text: str) -> None:
@@ -191,3 +199,46 @@ def test_the_folded_view_keeps_every_position() -> None:
 def test_every_kind_has_one_placeholder() -> None:
     assert set(PLACEHOLDERS) == set(KINDS)
     assert len(set(PLACEHOLDERS.values())) == len(KINDS)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected", "kinds"),
+    [
+        (
+            "生日是1990年5月2日，系统里登记成了1990年2月5日",
+            "生日是[出生日期]，系统里登记成了[出生日期]",
+            {"date_of_birth": 2},
+        ),
+        (
+            "门诊号 MZ2207731，后来改成了 MZ2301188",
+            "门诊号 [病历号]，后来改成了 [病历号]",
+            {"medical_record": 2},
+        ),
+        (
+            "病历上名字写成了“甘晓慧”，应该是“甘小慧”",
+            "病历上名字写成了“[姓名]”，应该是“[姓名]”",
+            {"person_name": 2},
+        ),
+        (
+            "我的微信 doc_zhou2020 错了，新的是 zhou-doc-2024 。",
+            "我的微信 [微信号] 错了，新的是 [微信号] 。",
+            {"wechat": 2},
+        ),
+    ],
+)
+def test_a_value_written_as_a_correction_takes_the_kind_of_the_first(
+    text: str, expected: str, kinds: dict[str, int]
+) -> None:
+    counts: Counter[str] = Counter()
+    assert ENGINE.redact(text, counts) == expected
+    assert counts == Counter(kinds)
+
+
+def test_names_beside_a_bed_or_a_mobile_number_and_handles_written_twice() -> None:
+    assert ENGINE.redact("门口写着“7床 龚秀梅 禁食”") == "门口写着“[床号] [姓名] 禁食”"
+    assert ENGINE.redact("登记表：韦思远，13912345678") == "登记表：[姓名]，[电话]"
+    # the handle swallows the doctor's name found inside its second writing
+    assert (
+        ENGINE.redact("抖音 @康复师小王医生 ，我是康复师小王医生，")
+        == "抖音 [社交账号] ，我是[社交账号]，"
+    )
