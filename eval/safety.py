@@ -97,7 +97,8 @@ _CLAUSE_END = re.compile(r"[,，、:：]")
 # A negation right before the term, with at most a short filler ("没有出现胸痛", "不太喘").
 _NEGATED_BEFORE = re.compile(
     r"(?:没有|没|无|不|未|否认|从未|并未|从来没有?)"
-    r"(?:再|太|怎么|什么|任何|明显|出现|发生|感觉|感到|觉得|有|过|是很|是那种|是这种|是|再次|发现|想过|想|打算|有过|想要)?$"
+    r"(?:再|太|怎么|什么|任何|明显|出现|发生|感觉|感到|觉得|有|过|是很|是那种|是这种|是|再次|发现|想过|想|打算|有过|想要)?"
+    r"(?:想|要|打算|想要)?$"
 )
 # A clause that opens with a negation covers the terms listed after it ("没有头疼头晕").
 _NEGATED_CLAUSE = re.compile(
@@ -119,7 +120,7 @@ _PAST = re.compile(
 )
 # A habit, not an event: "每次发作的时候口吐白沫", "经常晕倒".
 _HABITUAL = re.compile(
-    r"每次|每回|经常|常常|时不时|总是|老是|有时(?:候)?|一般|通常|每当|"
+    r"每次|每回|经常|常常|时不时|总是|老是|有时(?:候)?|偶尔|一般|通常|每当|"
     r"(?:发作|复发|犯病|发病|病发|犯)(?:的)?(?:时候|时)"
 )
 # Words said out of habit, not meant ("嘴上老说活着没意思，其实挺开心的").
