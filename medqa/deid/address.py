@@ -16,8 +16,8 @@ from medqa.deid.rules import Rule, anchored
 # and living, punctuation. They stop a road or community name from reaching back into prose.
 _NOT_IN_PLACE = (
     "我你他她它们的了是在住到去从往向与及或同间就都也还又很太最不没无未被把让给对为以因所而但"
-    "吗呢吧啊呀哦嘛着过来说讲问看做吃喝打要想会能可该得找请叫这那哪些每个位次岁年时"
-    "病痛医院诊查疗术检床患者孩爸妈老公婆儿女子省市县区"
+    "吗呢吧啊呀哦嘛着过来说讲问看做吃喝打要想会能可该得找请叫这那哪些每个位次岁年"
+    "病痛医院诊查疗术检床患者孩爸妈老婆儿女子省市县区"
     "，。！？、；：（）()【】《》“”‘’…,.!?;: \n\t"
 )
 _P = "(?:(?![" + re.escape(_NOT_IN_PLACE) + "])[\u4e00-\u9fff])"
@@ -39,7 +39,7 @@ _ESTATE = (
     rf"{_P}{_PN}{{1,9}}?(?:小区|花园|家园|公寓|大厦|新村|新城|山庄|社区|宿舍|家属院|家属楼|大院|苑|村)"
     r"(?![市区县省镇乡])"
 )
-_UNIT_WORD = r"(?:号楼|号院|栋|幢|座|单元|层|楼|室|户|号|组|队|社|排|门|期|区)"
+_UNIT_WORD = r"(?:号楼|号院|栋|幢|座|塔|单元|层|楼|室|户|号|组|队|社|排|门|期|区)"
 _UNITS = rf"(?: ?{_NUM}(?:-{_NUM})? ?{_UNIT_WORD})+(?: ?-?[0-9]{{2,5}}[A-Za-z]?(?:室|房|号)?)?"
 _ROOM = r"(?: ?[A-Za-z]?[0-9]{1,4}-[0-9]{1,4}(?:-[0-9]{1,5})?| ?[0-9]{3,4}(?:室|房间|房)?)"
 _NUMBER = rf" ?{_NUM} ?(?:号|弄|巷)(?:院|楼)?(?:附{_NUM}号)?"
@@ -61,7 +61,7 @@ _BP = (
 )
 _BUILDING = (
     rf"(?:(?![0-9]){_BP}{{2,12}}(?:{_PLACE_SUFFIX[3:-1]}|小学|中学|大学|学校|幼儿园|大楼|中心|公司|酒店|宾馆|饭店|医院)"
-    rf"|(?![0-9]){_BP}{{2,10}}?(?={_UNITS}))(?:[东西南北中]?(?:校区|院区|园区|区))?"
+    rf"|(?![0-9]){_BP}{{2,10}}?(?={_UNITS}))(?:{_BP}{{0,4}}?(?:校区|院区|园区)|[东西南北中]?区)?"
 )
 # What a shop or meeting place adds after the building and floor: 2号楼底商, 一层咖啡厅.
 _TAIL = (
@@ -77,7 +77,7 @@ _ADDRESS_RULES = (
     Rule(
         "address",
         re.compile(
-            rf"{_ADMIN}*{_ROAD}{_NUMBER}(?:{_NUMBER})?(?:{_BUILDING}){{0,2}}(?:{_UNITS}|{_ROOM})?{_TAIL}"
+            rf"{_ADMIN}*{_ROAD}{_NUMBER}(?:{_NUMBER})?(?: ?{_BUILDING}){{0,2}}(?:{_UNITS}|{_ROOM})?{_TAIL}"
         ),
         50,
     ),
@@ -100,6 +100,14 @@ _ADDRESS_RULES = (
         51,
     ),
     Rule("address", re.compile(rf"{_ADMIN}*{_P}{_PN}{{0,5}}?村 ?{_NUM} ?(?:组|队|社)"), 51),
+    # building, unit and room with no estate named: 三号楼二单元502
+    Rule(
+        "address",
+        re.compile(
+            rf"(?<![0-9A-Za-z]){_NUM} ?(?:号楼|栋|幢|座) ?{_NUM} ?单元 ?[0-9]{{3,4}}(?:室|房|号)?(?![0-9])"
+        ),
+        51,
+    ),
     # after a keyword that says an address follows: 住在阳光小区, 地址：某某路
     Rule(
         "address",
@@ -120,5 +128,6 @@ ADDRESS_RULES = (
     anchored(_ADDRESS_RULES[2], re.compile("栋|幢|座|号楼"), 10, 20),
     anchored(_ADDRESS_RULES[3], _VILLAGE_ANCHOR, 20, 24),
     anchored(_ADDRESS_RULES[4], _VILLAGE_ANCHOR, 10, 12),
-    anchored(_ADDRESS_RULES[5], re.compile(_ADDRESS_CUE[3:-1]), 0, 80),
+    anchored(_ADDRESS_RULES[5], re.compile("单元"), 12, 10),
+    anchored(_ADDRESS_RULES[6], re.compile(_ADDRESS_CUE[3:-1]), 0, 80),
 )

@@ -296,7 +296,7 @@ _EMAIL_AT = r"(?: ?(?:@|#|\(at\)|\[at\]|<at>| at |艾特|圈a) ?)"
 _EMAIL_DOT = r"(?: ?(?:\.|\(dot\)|\[dot\]| dot |点) ?)"
 _TLD = r"(?:com|cn|net|org|edu|gov|cc|io|me|info|top|vip|xyz|hk|tw|uk|jp|fr|de|sg|au|ca)"
 _WECHAT_WORDS = (
-    r"(?:微信|微 信|威信|威 信|薇信|薇 信|徽信|卫星|微星|绿泡泡|微心|卫心|威心|徽心|维信|微芯|威芯|薇芯|"
+    r"(?:微信|微 信|微\.信|微-信|微\*信|威\.信|薇\.信|威信|威 信|薇信|薇 信|徽信|卫星|微星|绿泡泡|微心|卫心|威心|徽心|维信|微芯|威芯|薇芯|"
     r"威 ?xin|微 ?xin|"
     r"V信|v信|VX|Vx|vx|vX|WX|wx|Wx|weixin|wei ?xin|WeChat|wechat|Wechat|加微|加薇|加威|"
     r"(?<![A-Za-z])[Vv]2?(?![A-Za-z]))"
@@ -539,7 +539,10 @@ _EMAIL_ANCHOR = re.compile(r"@|#| at | AT |\(at\)|\[at\]|<at>|艾特|圈a")
 _WECHAT_ANCHOR = re.compile(
     "微信|威信|薇信|徽信|卫星|绿泡泡|微心|卫心|威心|徽心|维信|微芯|威芯|薇芯|V信|v信|VX|Vx|vx|vX|WX|wx|Wx|"
     "weixin|wei xin|WeChat|wechat|Wechat|加微|加薇|加威|微星|微 信|威 信|薇 信|威 xin|威xin|微xin|"
-    "微 xin|加V|加v|+V|+v|V:|v:|V |v |V(|v(|V2|v2".replace("+", "\\+").replace("(", "\\(")
+    "微 xin|加V|加v|+V|+v|V:|v:|V |v |V(|v(|V2|v2|微.信|微-信|微*信|威.信|薇.信".replace("+", "\\+")
+    .replace("(", "\\(")
+    .replace(".", "\\.")
+    .replace("*", "\\*")
 )
 _QQ_ANCHOR = re.compile("Q|q|扣|抠抠|企鹅|球球")
 _TLDS = "com cn net org cc top info vip xyz me io tv COM CN NET ORG"

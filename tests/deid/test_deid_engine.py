@@ -115,6 +115,14 @@ ENGINE = Deidentifier()
         ("大家都喊他孙老，", "大家都喊他[姓名]，", "person_name"),
         ("您母亲邹桂兰的复查", "您母亲[姓名]的复查", "person_name"),
         ("在人民北路18号3号楼底商，", "在[地址]，", "address"),
+        ("我是三号楼二单元502的住户", "我是[地址]的住户", "address"),
+        ("住在体育西路191号中石化大厦B塔", "住在[地址]", "address"),
+        ("微.信：jkzx_888", "微.信：[微信号]", "wechat"),
+        ("我的小红书是“小鱼的糖尿病日记”", "我的小红书是“[社交账号]”", "social_handle"),
+        ("家属签字：屈志刚", "家属签字：[姓名]", "person_name"),
+        ("我是患者程丽的家属", "我是患者[姓名]的家属", "person_name"),
+        ("我闺女王梓涵发烧", "我闺女[姓名]发烧", "person_name"),
+        ("接诊护士 任佳佳", "接诊护士 [医生姓名]", "doctor_name"),
     ],
 )
 def test_each_kind_as_people_type_it(text: str, expected: str, kind: str) -> None:
@@ -148,7 +156,8 @@ def test_each_kind_as_people_type_it(text: str, expected: str, kind: str) -> Non
         "我儿子高中三年级，我女儿初中生，叫他去医院复查",
         "您父亲的血压偏高；用药改成了每天两次，剂量应该是5mg",
         "床旁心电图正常，他是古老的方法，敬老院的老人",
-        "我爸大便不通，我妈中风了，我老公中午吃了药",
+        "我爸大便不通，我妈中风了，我老公中午吃了药，我爸毛囊发炎",
+        "床旁患者明早手术，患者的家属请到护士站",
     ],
 )
 def test_clinical_content_is_left_alone(text: str) -> None:
