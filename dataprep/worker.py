@@ -81,7 +81,7 @@ def process_chunk(task: tuple) -> ChunkResult:
     rejects: list[dict[str, Any]] = []
     examples: dict[tuple[str, str], list[dict]] = defaultdict(list)
     kept = []
-    scorer = _deferred_scorer(config.steps)
+    scorer = deferred_scorer(config.steps)
     for line_no, payload in units:
         stats["read"].seen += 1
         for item in reader.parse(line_no, payload):
@@ -113,9 +113,9 @@ def process_chunk(task: tuple) -> ChunkResult:
     )
 
 
-def _deferred_scorer(steps: list[RecordStep]) -> Quality | None:
-    """The quality step, when it can score the chunk's kept records at once (nothing reads
-    the scores before the chunk is done: no filter on them, no later step)."""
+def deferred_scorer(steps: list[RecordStep]) -> Quality | None:
+    """The quality step, when it can score a batch of kept records at once
+    (:meth:`Quality.score_records`: no filter reads the scores while the steps run)."""
     found = next((step for step in steps if isinstance(step, Quality)), None)
     return found if found is not None and found.defers_scores() else None
 

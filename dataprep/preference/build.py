@@ -31,6 +31,7 @@ from dataprep.steps.decontaminate import checked_text
 from dataprep.steps.deidentify import Deidentify
 from dataprep.steps.normalize import Normalize
 from dataprep.taxonomy import Taxonomy
+from dataprep.worker import deferred_scorer
 from dataprep.writers import alpaca_question, system_of
 from medqa.io import atomic_write
 
@@ -172,10 +173,14 @@ def build_pairs(
 
 
 def _shard_pairs(task) -> tuple[list[bytes], _Tally]:
-    """One spool shard's pair lines (JSON) and counts."""
+    """One spool shard's pair lines (JSON) and counts. The candidates of all the shard's
+    questions are cleaned first, so the quality scores of the kept ones are computed at once
+    (:meth:`Quality.score_records`), then each question's answers are paired, in order."""
     setup = _SETUP
     shard, wanted, splits, codes = task
     tally, out = _Tally(), []
+    scorer = deferred_scorer(setup.steps)
+    cleaned = []
     for local, line in enumerate(shard.lines()):
         if not wanted[local]:
             continue
@@ -184,7 +189,11 @@ def _shard_pairs(task) -> tuple[list[bytes], _Tally]:
             tally.questions["single_answer"] += 1
             continue
         record = orjson.loads(line)
-        answers = _clean_answers(record, setup.steps, setup.exam, setup.exam_field, tally)
+        cleaned.append((local, record, _clean_answers(record, setup, tally, scorer)))
+    if scorer is not None:
+        scorer.score_records([probe for *_, kept in cleaned for _, probe in kept])
+    for local, record, kept in cleaned:
+        answers = [_answer(candidate, probe) for candidate, probe in kept]
         pairs = question_pairs(answers, setup.params, tally.answer_pairs) if answers else []
         tally.questions["with_pairs"] += bool(pairs)
         tally.per_question[len(pairs)] += bool(pairs)
@@ -198,8 +207,9 @@ def _shard_pairs(task) -> tuple[list[bytes], _Tally]:
     return out, tally
 
 
-def _clean_answers(record, steps, exam, exam_field, tally: _Tally) -> list[Answer]:
-    """The question's answers that survive the per-record steps (and the exam check)."""
+def _clean_answers(record, setup: _Setup, tally: _Tally, scorer) -> list[tuple[dict, dict]]:
+    """The question's candidates that survive the per-record steps (and the exam check),
+    each with its cleaned probe record (scores left to ``scorer`` if not None)."""
     candidates = record["meta"].get("candidates") or []
     tally.questions["seen"] += 1
     if len(candidates) < 2:
@@ -211,25 +221,27 @@ def _clean_answers(record, steps, exam, exam_field, tally: _Tally) -> list[Answe
     for candidate in candidates:
         tally.candidates["seen"] += 1
         probe = _probe(record, candidate)
-        reason = _run(steps, probe, questions)
+        reason = _run(setup.steps, probe, questions, scorer)
         if reason:
             tally.candidates[reason] += 1
             continue
         kept.append((candidate, probe))
+    exam = setup.exam
     if exam is not None and kept:
-        matches = exam.match([checked_text(probe, exam_field) for _, probe in kept])
+        matches = exam.match([checked_text(probe, setup.exam_field) for _, probe in kept])
         tally.candidates["decontaminate:overlaps_exam"] += sum(m is not None for m in matches)
         kept = [item for item, match in zip(kept, matches, strict=True) if match is None]
     tally.candidates["kept"] += len(kept)
-    return [
-        Answer(
-            probe["answer"],
-            bool(c.get("accepted")),
-            int(c.get("likes") or 0),
-            probe["meta"].get("quality"),
-        )
-        for c, probe in kept
-    ]
+    return kept
+
+
+def _answer(candidate: dict, probe: dict) -> Answer:
+    return Answer(
+        probe["answer"],
+        bool(candidate.get("accepted")),
+        int(candidate.get("likes") or 0),
+        probe["meta"].get("quality"),
+    )
 
 
 def _probe(record: dict, candidate: dict) -> dict:
@@ -245,9 +257,10 @@ def _probe(record: dict, candidate: dict) -> dict:
     }
 
 
-def _run(steps, probe: dict, questions: dict[tuple[int, str], str]) -> str | None:
+def _run(steps, probe: dict, questions: dict[tuple[int, str], str], scorer=None) -> str | None:
     """The first drop reason of the steps on ``probe`` (None: kept); ``questions`` memoises
-    the text steps' output for the question, shared by the candidates of one question."""
+    the text steps' output for the question, shared by the candidates of one question;
+    ``scorer`` (the quality step) leaves the scores for later."""
     for k, step in enumerate(steps):
         if isinstance(step, _TEXT_MAPS):  # what map_texts does to a record without turns
             key = (k, probe["question"])
@@ -255,7 +268,10 @@ def _run(steps, probe: dict, questions: dict[tuple[int, str], str]) -> str | Non
                 questions[key] = step.text(probe["question"])
             probe["question"], probe["answer"] = questions[key], step.text(probe["answer"])
             continue
-        reason = step.apply(probe, StepStats())
+        if step is scorer:
+            reason = step.apply(probe, StepStats(), score=False)
+        else:
+            reason = step.apply(probe, StepStats())
         if reason:
             return f"{step.name}:{reason}"
     return None
