@@ -139,7 +139,8 @@ def _repeat_names(text: str, spans: list[Span]) -> list[Span]:
     for span in spans:
         if span.kind in _HANDLE_KINDS:
             handle = text[span.start : span.end].lstrip("@")
-            if len(handle) >= (3 if _HAN.search(handle) else 5) and "/" not in handle:
+            # a handle in Chinese, or an id with a digit or underscore (not @Service in code)
+            if (len(handle) >= 3 and _HAN.search(handle)) or _ID_LIKE.fullmatch(handle):
                 handles.add(handle)
                 names.setdefault(handle, span.kind)
     if not names:
@@ -163,6 +164,7 @@ def _repeat_names(text: str, spans: list[Span]) -> list[Span]:
 
 
 _HAN = re.compile("[\u4e00-\u9fff]")
+_ID_LIKE = re.compile(r"(?=[A-Za-z0-9_\-.]*[0-9_])[A-Za-z0-9_\-.]{5,}")
 _META = set("[](){}*+?^$.|")
 
 
