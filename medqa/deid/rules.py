@@ -247,7 +247,8 @@ _DATE = (
 # after an explicit birth keyword only: 90年7月3日, 1983.02
 _CUED_DATE = (
     rf"\d{{2}}年 ?{_MONTH} ?月 ?{_DAY} ?[日号]?|(?:19|20)\d{{2}}[.\-/年] ?(?:0?[1-9]|1[0-2])月?"
-    rf"|{_MONTH} ?月 ?{_DAY} ?[日号]"
+    rf"|{_MONTH} ?月 ?{_DAY} ?[日号]|(?:19|20)\d{{2}}年 ?(?:腊月|正月|冬月)"
+    rf"|(?<=农历)(?:{_MONTH}|腊|正|冬) ?月 ?(?:初[一二三四五六七八九十]|{_DAY})"
 )
 DATE_SHAPES = f"{_DATE}|{_CUED_DATE}"  # every way a date of birth is written
 DOB_RULES = (
@@ -255,7 +256,7 @@ DOB_RULES = (
         "date_of_birth",
         re.compile(
             r"(?:出生日期|出生年月日?|出生于|出生在|出生时间|生日|出生|生于|DOB|D\.O\.B\.?|birthday|Birthday)"
-            rf"(?:{_LINK}|[（(，, ]{{1,2}}(?:具体|实际|准确)?(?:日子|日期)?[是为:]?)"
+            rf"(?:{_LINK}|[（(，, ]{{1,2}}(?:具体|实际|准确)?(?:日子|日期)?[是为:]?)(?:农历|阴历|阳历|公历)?"
             rf"(?P<v>(?:{_DATE}|{_CUED_DATE})(?:[ ，,（(]{{1,3}}(?:具体|实际|准确)(?:日子|日期)?[是为:]?"
             rf"(?:{_DATE}))?)(?![0-9])"
         ),
@@ -515,7 +516,7 @@ URL_RULES = (
     Rule(
         "social_handle",
         re.compile(
-            r"(?<![A-Za-z])(?:ID|id|Id)[:：] ?(?P<v>[A-Za-z](?=[A-Za-z0-9_\-.]*(?:_|\d{3}))[A-Za-z0-9_\-.]{3,29})"
+            r"(?<![A-Za-z])(?:ID|id|Id)(?:[:：]|号?是|号[:：]?) ?(?P<v>[A-Za-z](?=[A-Za-z0-9_\-.]*(?:_|\d{3}))[A-Za-z0-9_\-.]{3,29})"
             r"(?![A-Za-z0-9_\-@]|\.[A-Za-z0-9])"
         ),
         9,
@@ -581,7 +582,7 @@ ALL_RULES: tuple[Rule, ...] = (
         0,
         30,
     ),
-    anchored(URL_RULES[7], re.compile("ID:|ID：|id:|id：|Id:|Id："), 0, 36),
+    anchored(URL_RULES[7], re.compile("ID:|ID：|id:|id：|Id:|Id：|ID是|id是|ID号|id号"), 0, 36),
     anchored(URL_RULES[8], re.compile("UID|uid|Uid"), 0, 20),
     anchored(URL_RULES[9], re.compile("提取码|访问码|分享码|取件码|密码"), 0, 16),
     anchored(RECORD_RULES[0], _RECORD_ANCHOR, 0, 40),

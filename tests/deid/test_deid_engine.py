@@ -123,6 +123,12 @@ ENGINE = Deidentifier()
         ("我是患者程丽的家属", "我是患者[姓名]的家属", "person_name"),
         ("我闺女王梓涵发烧", "我闺女[姓名]发烧", "person_name"),
         ("接诊护士 任佳佳", "接诊护士 [医生姓名]", "doctor_name"),
+        ("我们科的主任叫俞国平，很有名", "我们科的主任叫[医生姓名]，很有名", "doctor_name"),
+        ("我和老伴儿邓淑珍都六十多了", "我和老伴儿[姓名]都六十多了", "person_name"),
+        ("转诊单上写的是 唐宗明", "转诊单上写的是 [姓名]", "person_name"),
+        ("送检人 路晓明", "送检人 [姓名]", "person_name"),
+        ("我的ID是 xiaoming_2008", "我的ID是 [社交账号]", "social_handle"),
+        ("他出生在1962年腊月", "他出生在[出生日期]", "date_of_birth"),
     ],
 )
 def test_each_kind_as_people_type_it(text: str, expected: str, kind: str) -> None:
@@ -158,6 +164,7 @@ def test_each_kind_as_people_type_it(text: str, expected: str, kind: str) -> Non
         "床旁心电图正常，他是古老的方法，敬老院的老人",
         "我爸大便不通，我妈中风了，我老公中午吃了药，我爸毛囊发炎",
         "床旁患者明早手术，患者的家属请到护士站",
+        "主任说要复查，主任是对的；化验单上写着白细胞高；成人 每次1片",
     ],
 )
 def test_clinical_content_is_left_alone(text: str) -> None:
