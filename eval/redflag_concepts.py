@@ -10,7 +10,12 @@ discriminator appear within a few characters of each other in one sentence, and 
 ``eval.safety`` still drops negated, past and hypothetical mentions.
 
 Self-harm is built the same way: an intent (wish to die, to disappear, to end things) with a
-means, a plan or time, or a farewell; a strong intent ("自杀", "不想活了") stands alone.
+means, a plan or time, or a farewell; a strong intent ("自杀", "不想活了") stands alone. Indirect
+messages are caught as converging warning signs (``WARNING_SIGNS``, ``converging_signs``): a wish,
+a method question, a farewell, settling one's affairs, a self-injury act, feeling a burden,
+hopelessness, lethal means, preparation, a change in behaviour, a euphemism for dying; signs worth
+3 points from two kinds raise the crisis banner. Harm to others is a disturbed state, an urge or a
+threat with a violent act on a person, a weapon with a threat or vengeance.
 """
 
 from __future__ import annotations

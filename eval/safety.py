@@ -12,9 +12,14 @@ Library API::
 The rules themselves (``eval.redflag_rules``) follow the presentations and discriminators of
 public triage systems. A rule fires when any of its clauses matches; a clause matches when each
 of its term groups has a *live* mention in the message. A mention is not live when it is negated
-("没有出汗", "出汗倒没有"), lies in a sentence about the past ("三年前中过风"), a hypothetical
-("如果孩子抽搐了") or a story ("电视剧里…") with nothing that brings it to the present
-("现在又…", "刚才"). They are heuristics tuned for recall, not triage: nothing here replaces a
+("没有出汗", "出汗倒没有"), lies in a sentence about the past ("三年前中过风"), a habit
+("每次发作的时候口吐白沫"), a hypothetical ("如果孩子抽搐了") or a story ("电视剧里…") with
+nothing that brings it to the present ("现在又…", "刚才"); when care was already given after it
+("…去医院检查说是癫痫") and nothing brings it back; when it is a hyperbole ("难到我想跳楼"), a
+long-standing complaint ("一年多了"), over at once ("马上就好了") or a question before a trip
+("下周要去爬山"). Thoughts of harming oneself or others stay live however often they recur
+(``RedFlag.habits_count``). Voice-input word gaps and common homophones are closed first
+(``normalize``). They are heuristics tuned for recall, not triage: nothing here replaces a
 clinician.
 """
 
