@@ -6,8 +6,8 @@
 
 Runs the default recipe's per-record steps (normalize → deidentify → quality) over the real
 sources in ../shared/data/real (licensed: nothing here is committed data) exactly as ``medqa prep
-run`` reads them, and records each drop as ``{id, source, filter, question, answer}``: the
-record as the filter saw it. A sample written with ``--out`` carries no verdict, so someone who
+run`` reads them (the MCQ sets with ``to_sft``, as training data), and records each drop as
+``{id, source, filter, question, answer}``: the record as the filter saw it. A sample written with ``--out`` carries no verdict, so someone who
 never saw the code can judge it blind ("would a careful curator of a medical SFT dataset drop
 this record?").
 """
@@ -32,6 +32,8 @@ from dataprep.steps.base import StepStats  # noqa: E402
 
 SOURCES = {  # name -> (path under ../shared/data/real, format or None to detect)
     "cmd": ("toyhom_cmd/orig/样例_内科5000-6000.csv", "cmd"),
+    "mcmle_dev_sft": ("medqa_mcmle/dev.jsonl", "medqa"),  # MCQs read with to_sft
+    "cmmlu_clinical_sft": ("cmmlu_medical/test_clinical_knowledge.csv", "cmmlu"),
     "medicalgpt_sft": ("medicalgpt/orig/medical_sft_1K_format.jsonl", None),
     "medicalgpt_corpus": ("medicalgpt/orig/medical_corpus.txt", "generic"),
     "medicalgpt_grpo": ("medicalgpt/orig/grpo_sample.jsonl", None),
@@ -44,7 +46,9 @@ FILTER_STEPS = ("normalize", "deidentify", "quality")
 
 def drops(name: str, path: Path, fmt: str | None, steps) -> tuple[list[dict], Counter]:
     """Every record of one source the steps drop, and the counts of kept and dropped."""
-    reader = open_input(InputSpec(path, fmt, {"source": name} if fmt == "generic" else {}))
+    options = {"source": name} if fmt == "generic" else {}
+    options.update({"to_sft": True} if fmt in ("medqa", "cmmlu") else {})
+    reader = open_input(InputSpec(path, fmt, options))
     out, counts = [], Counter()
     stats = {step.name: StepStats() for step in steps}
     for line_no, payload in reader.units():

@@ -31,6 +31,7 @@ _NON_CJK_RE = re.compile(r"[^\u3400-\u9fff]+")
 _DIGITS_RE = re.compile(r"[0-9]+")
 _LATIN_WORD_RE = re.compile(r"[A-Za-z][^\s\u3400-\u9fff]*")
 SHORT_TERM_LETTERS = 30
+_OPTION_LINE_RE = re.compile(r"\n[A-Z][.．、]\s")  # where an MCQ's options start
 _AD_RE = re.compile(
     r"(?=[加联咨预服私点免在到来我本包无优特])(?:"  # cheap first-character gate
     r"加(?:我|医生)?的?(?:微信|威信|[Vv]信|[Vv][Xx]|[Qq][Qq]|扣扣)"
@@ -106,7 +107,10 @@ class Quality(RecordStep):
         if trim_closing_exchange(record):
             stats.counts["trimmed_closing_exchange"] += 1
         question, answer = record["question"], record["answer"]
-        reason = self._length_reason(question, answer) or self._content_reason(question, answer)
+        dialogue = len(record.get("turns") or ()) > 2
+        exam = record["meta"].get("mcq_answer") is not None
+        reason = self._length_reason(question, answer, dialogue, exam)
+        reason = reason or self._content_reason(question, answer, exam)
         reason = reason or self._earlier_turns_reason(record)
         if reason is None and self.params.truncated and is_truncated(answer):
             reason = self._repair_truncated(record, stats)
@@ -134,35 +138,46 @@ class Quality(RecordStep):
         for record, value in zip(records, found, strict=True):
             _store_scores(record, value)
 
-    def _length_reason(self, question: str, answer: str) -> str | None:
+    def _length_reason(
+        self, question: str, answer: str, dialogue: bool, exam: bool = False
+    ) -> str | None:
+        """``dialogue``: the record is a multi-turn consultation, whose last answer is held to
+        ``min_answer_chars`` unless it names the department asked for. ``exam``: the record
+        is a multiple-choice question read with ``to_sft`` ("答案：C. 64" is its key, never
+        too short)."""
         p = self.params
         for label, text, low, high in (
             ("question", question, p.min_question_chars, p.max_question_chars),
             ("answer", answer, p.min_answer_chars, p.max_answer_chars),
         ):
             if low is not None and len(text) < low:
-                if label == "answer" and self._short_answer_suffices(question, answer):
+                if label == "answer" and (
+                    exam or self._short_answer_suffices(question, answer, dialogue)
+                ):
                     continue
                 return f"{label}_too_short"
             if high is not None and len(text) > high:
                 return f"{label}_too_long"
         return None
 
-    def _short_answer_suffices(self, question: str, answer: str) -> bool:
+    def _short_answer_suffices(self, question: str, answer: str, dialogue: bool) -> bool:
         """Whether an answer under ``min_answer_chars`` is still complete: it names the
         department a which-department question asks for ("眼科"), or, with
-        ``short_factual_answers``, is a fact answering a knowledge question (see
-        :mod:`dataprep.steps.short_answers`)."""
+        ``short_factual_answers`` and outside a dialogue, is a fact answering a knowledge
+        question (see :mod:`dataprep.steps.short_answers`)."""
         asks_department = _ASKS_DEPARTMENT_RE.search(question) is not None
         if asks_department and _DEPARTMENT_RE.search(answer):
             return True
-        factual = self.params.short_factual_answers
-        return factual and answers_knowledge_question(question, answer, asks_department)
+        if dialogue or not self.params.short_factual_answers:
+            return False
+        return answers_knowledge_question(question, answer, asks_department)
 
-    def _content_reason(self, question: str, answer: str) -> str | None:
+    def _content_reason(self, question: str, answer: str, exam: bool = False) -> str | None:
+        """The first content filter that fires. ``exam``: a multiple-choice question's
+        language is its stem's or its options' (its key may be "答案：D. HLA-D")."""
         p = self.params
         letters = _NON_CONTENT_RE.sub("", answer)
-        if p.min_cjk_ratio is not None and is_low_cjk(question, answer, letters, p.min_cjk_ratio):
+        if p.min_cjk_ratio is not None and self._is_low_cjk(question, answer, letters, exam):
             return "low_cjk_ratio"
         if p.max_repetition is not None and repetition(answer, p.rep_ngram) > p.max_repetition:
             return "repetitive"
@@ -172,6 +187,16 @@ class Quality(RecordStep):
         if template and not names_asked_department(question, answer):
             return "template_only_answer"
         return None
+
+    def _is_low_cjk(self, question: str, answer: str, letters: str, exam: bool) -> bool:
+        least = self.params.min_cjk_ratio
+        if exam:  # Chinese if its stem or its stem and options are
+            stem = _OPTION_LINE_RE.split(question, 1)[0]
+            return all(
+                is_low_cjk("", text, _NON_CONTENT_RE.sub("", text), least)
+                for text in (stem, question)
+            )
+        return is_low_cjk(question, answer, letters, least)
 
     def _earlier_turns_reason(self, record: dict) -> str | None:
         """A dialogue's earlier turns are trained on too: each is held to the length caps and

@@ -17,8 +17,10 @@ _ASK_RE = re.compile(
     r"什么|啥|哪|何[种处时为]|多少|多[长久大高重]|几|是否|是不是|有没有|有无|能否|可否"
     r"|如何|怎么|怎样|还是|吗|[?？]|[=＝]"
 )
-# The asker speaks of themselves or addresses the doctor: a consultation.
-_PERSONAL_RE = re.compile(r"我(?!国)|俺|本人|咱|您|大夫|医生[，,、!！你您好啊呀]")
+# The asker speaks of themselves or their family, or addresses the doctor: a consultation.
+_PERSONAL_RE = re.compile(
+    r"我(?!国)|俺|本人|咱|您|大夫|医生[，,、!！你您好啊呀]|宝宝|宝贝|老公|老婆|爸妈|家人"
+)
 # Asks for advice, permission or reassurance: a one-liner does not do.
 _ADVICE_RE = re.compile(
     r"怎么办|咋办|怎么回事|咋回事|怎么样|咋样|要紧|严重吗|好吗|好呢|行吗"

@@ -7,6 +7,7 @@ import random
 
 import pytest
 
+from dataprep.readers import InputSpec, open_input
 from dataprep.relevance import relevance
 from dataprep.steps.base import StepStats
 from dataprep.steps.quality import Quality, QualityParams, content_chars, repetition
@@ -210,6 +211,7 @@ def test_a_short_fact_answering_a_knowledge_question_is_kept(question, answer) -
     [
         ("我最近总是头晕，血压150/95，该吃什么药？", "硝苯地平"),  # the asker's own case
         ("医生你好，孩子发烧38度5，用什么药？", "布洛芬"),  # addresses the doctor
+        ("宝宝咳嗽有痰，是什么原因？", "着凉了"),  # the asker's family
         ("昨天吃了海鲜，今天全身起红疹子，很痒，怎么办？", "吃氯雷他定"),  # asks what to do
         ("孕妇感冒了能吃板蓝根吗？", "可以"),  # asks for permission
         ("什么是糖化血红蛋白？", "一种指标"),  # asks for an explanation
@@ -235,3 +237,37 @@ def test_latin_terms_and_numbers_are_not_low_cjk_but_english_prose_is() -> None:
     assert judge("正常成人一天的尿量是多少？", "1000-2000 ml") is None
     readings = "120/80 135/85 128/82 140/90 " * 3
     assert judge(GOOD_Q, readings) == "low_cjk_ratio"
+
+
+def test_a_dialogue_s_last_answer_is_held_to_the_length_floor() -> None:
+    turns = [
+        {"role": "user", "content": GOOD_Q},
+        {"role": "assistant", "content": GOOD_A},
+        {"role": "user", "content": "党参每天泡多少克？"},
+        {"role": "assistant", "content": "5克"},
+    ]
+    record = {"question": turns[2]["content"], "answer": "5克", "meta": {}, "turns": turns}
+    assert Quality(QualityParams()).apply(record, StepStats()) == "answer_too_short"
+    assert judge("党参每天泡多少克？", "5克") is None  # the same exchange on its own
+
+
+def test_exam_questions_read_as_sft_keep_their_short_keys(tmp_path) -> None:
+    """An MCQ read with ``to_sft`` answers "答案：B. 0.3g": the exam's key, never too short,
+    and Chinese when its stem or its options are (abbreviations either side are fine)."""
+    items = [
+        ("成人静脉补钾时，每100ml液体中氯化钾一般不超过（）。", ["0.1g", "0.3g", "0.5g"], "B"),
+        ("3.CD4是（）。", ["辅助性T细胞的标志", "B细胞的标志", "NK细胞的标志"], "A"),
+        ("与MHC-II类分子结合的是（）。", ["CD4", "CD8", "CD19"], "A"),
+        ("Which drug is first-line for type 2 diabetes?", ["Metformin", "Insulin", "Aspirin"], "A"),
+    ]
+    path = tmp_path / "exam.jsonl"
+    lines = [
+        {"question": q, "options": dict(zip("ABC", opts, strict=True)), "answer_idx": key}
+        for q, opts, key in items
+    ]
+    path.write_text("".join(json.dumps(x, ensure_ascii=False) + "\n" for x in lines), "utf-8")
+    reader = open_input(InputSpec(path, "medqa", {"to_sft": True}))
+    records = [r for n, unit in reader.units() for r in reader.parse(n, unit)]
+    reasons = [Quality(QualityParams()).apply(r, StepStats()) for r in records]
+    assert records[0]["answer"] == "答案：B. 0.3g"
+    assert reasons == [None, None, None, "low_cjk_ratio"]
