@@ -300,6 +300,9 @@ def main() -> None:
     )
     parser.add_argument("--only", nargs="*", choices=sorted(CANDIDATES))
     parser.add_argument(
+        "--misses", action="store_true", help="also list missed ids, false spans, broken negatives"
+    )
+    parser.add_argument(
         "--speed-against",
         metavar="COMMIT",
         help="instead: CPU-us per real record, this commit's engine vs the working tree's",
@@ -329,6 +332,14 @@ def main() -> None:
         result = score(cases, find)
         print(f"\n== {name}: {len(cases) / seconds:,.0f} texts/s, {chars / seconds:,.0f} chars/s")
         print(format_table(result))
+        if args.misses:
+            for label, rows in (
+                ("missed", result.misses),
+                ("false span", result.false_spans),
+                ("negative broken", result.broken_negatives),
+            ):
+                for row in rows:
+                    print(f"  {label}: {' | '.join(row)}")
 
 
 if __name__ == "__main__":
