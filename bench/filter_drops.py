@@ -3,6 +3,7 @@
     python bench/filter_drops.py                                  # drops per source and filter
     python bench/filter_drops.py --dump /tmp/drops.jsonl          # every drop, for reading
     python bench/filter_drops.py --sample 240 --seed 7 --out FILE # a random sample, no verdicts
+    python bench/filter_drops.py --sample 200 --exclude JUDGED.jsonl --out FILE  # not yet judged
 
 Runs the default recipe's per-record steps (normalize → deidentify → quality) over the real
 sources in ../shared/data/real (licensed: nothing here is committed data) exactly as ``medqa prep
@@ -85,6 +86,13 @@ def main() -> None:
     parser.add_argument("--sample", type=int, default=0, help="draw this many drops at random")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", type=Path, help="where the sample goes (JSONL, no verdicts)")
+    parser.add_argument(
+        "--exclude",
+        type=Path,
+        action="append",
+        default=[],
+        help="drops already judged (JSONL as --out writes): left out of the sample",
+    )
     args = parser.parse_args()
     if not REAL.is_dir():
         sys.exit(f"{REAL} is absent")
@@ -107,10 +115,34 @@ def main() -> None:
     if args.sample:
         if not args.out:
             sys.exit("--sample needs --out")
-        chosen = random.Random(args.seed).sample(every, min(args.sample, len(every)))
+        judged = excluded_keys(args.exclude)
+        pool = [d for d in every if drop_key(d) not in judged]
+        chosen = random.Random(args.seed).sample(pool, min(args.sample, len(pool)))
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text("".join(json.dumps(d, ensure_ascii=False) + "\n" for d in chosen))
-        print(f"{len(chosen)} drops drawn at random (seed {args.seed}) -> {args.out}")
+        left = f", {len(every) - len(pool)} excluded" if args.exclude else ""
+        print(f"{len(chosen)} of {len(pool)} drops drawn (seed {args.seed}{left}) -> {args.out}")
+
+
+def drop_key(drop: dict) -> tuple[str, str, str]:
+    """What identifies a drop: its id with its text (a source may reuse ids, e.g. the
+    liver-cancer JSON array gives 818 of its 1,000 records an id another record has)."""
+    return str(drop["id"]), drop["question"], drop["answer"]
+
+
+def excluded_keys(paths: list[Path]) -> set[tuple[str, str, str]]:
+    """The :func:`drop_key` of every drop in ``paths`` (JSONL as ``--out`` writes it); a
+    line without ``id``, ``question`` and ``answer`` is an error naming it."""
+    keys: set[tuple[str, str, str]] = set()
+    for path in paths:
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+            if not line.strip():
+                continue
+            record = json.loads(line)
+            if not isinstance(record, dict) or not {"id", "question", "answer"} <= set(record):
+                sys.exit(f"{path}:{number}: needs 'id', 'question' and 'answer'")
+            keys.add(drop_key(record))
+    return keys
 
 
 if __name__ == "__main__":
