@@ -129,6 +129,8 @@ ENGINE = Deidentifier()
         ("送检人 路晓明", "送检人 [姓名]", "person_name"),
         ("我的ID是 xiaoming_2008", "我的ID是 [社交账号]", "social_handle"),
         ("他出生在1962年腊月", "他出生在[出生日期]", "date_of_birth"),
+        ("民族路188号WFC环球金融中心", "[地址]", "address"),
+        ("住院流水号：LS-20231010-0032", "住院流水号：[病历号]", "medical_record"),
     ],
 )
 def test_each_kind_as_people_type_it(text: str, expected: str, kind: str) -> None:
