@@ -8,6 +8,7 @@ fine-tuned) → ``medqa eval run`` → ``medqa eval compare`` → a summary of e
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import sys
 import time
@@ -56,6 +57,11 @@ TINY_NOTE = (
     "this CPU budget it does not learn the 答案：X exam format, so its exam scores mean nothing."
 )
 EVAL_MAX_TOKENS = 48
+# The tiny model is far too small for parallel kernels: two OpenMP threads on two busy cores wait on
+# each other at every op (measured at load 4-6: 0.05 s per pretraining step with one thread, 0.4 to
+# 5.6 s with two; LoRA steps 3.5 s → 0.44 s). Every command of the chain runs single-threaded unless
+# the user sets OMP_NUM_THREADS.
+THREADS = {"OMP_NUM_THREADS": "1"}
 
 
 def _bin(name: str) -> str:
@@ -160,6 +166,10 @@ def crawl_sample_site(ctx: StageContext, feed: Path) -> None:
 
     seen = feed.with_suffix(".seen.sqlite")
     seen.unlink(missing_ok=True)  # a forced re-run crawls everything again
+    # The crawler never overwrites a feed (a second run writes name-1.jsonl): crawl into a fresh
+    # partial file and replace the old crawl with it whole, so that a re-run's prep reads it.
+    partial = feed.with_name(f"{feed.stem}.partial{feed.suffix}")
+    partial.unlink(missing_ok=True)
     feed.parent.mkdir(parents=True, exist_ok=True)
     site = serve(0, crawl_delay=0)
     try:
@@ -171,7 +181,7 @@ def crawl_sample_site(ctx: StageContext, feed: Path) -> None:
                 "-a",
                 f"base_url={site.url}",
                 "-s",
-                f"MEDQA_FEED={feed}",
+                f"MEDQA_FEED={partial}",
                 "-s",
                 f"MEDQA_SEEN_STORE={seen}",
                 "-s",
@@ -184,6 +194,7 @@ def crawl_sample_site(ctx: StageContext, feed: Path) -> None:
         )
     finally:
         site.stop()
+    os.replace(partial, feed)
 
 
 def exam_format_examples(layout: Layout) -> Path:
@@ -499,7 +510,7 @@ def quickstart(workdir: str, force: bool, train_overrides: tuple[str, ...], dpo:
     """Run the whole chain on CPU on the bundled sample site, with nothing from the internet."""
     layout = Layout(Path(workdir).resolve())
     console = Console()
-    runner = StageRunner(layout.root, force=force, console=console)
+    runner = StageRunner(layout.root, force=force, console=console, env={**THREADS, **os.environ})
     started = time.monotonic()
     stages = build_stages(layout, list(train_overrides))
     if dpo:

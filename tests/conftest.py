@@ -11,6 +11,9 @@ from pathlib import Path
 
 import pytest
 
+# One quickstart working directory per session for tests/test_quickstart*.py.
+from tests.quickstart_runs import quickstart_dpo, quickstart_plain  # noqa: F401
+
 # Offline, quiet and deterministic for this process and every subprocess it starts.
 os.environ.update(
     HF_HUB_OFFLINE="1",
@@ -21,6 +24,9 @@ os.environ.update(
     GRADIO_ANALYTICS_ENABLED="False",
     DO_NOT_TRACK="1",
 )
+# Tiny models on 2 shared cores: two OpenMP threads per process wait on each other at every op
+# (a tiny-model step took 0.05 s on one thread, 0.4-5.6 s on two at load 4-6).
+os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 CONFIGS_DIR = REPO_ROOT / "llamafactory_configs"

@@ -4,14 +4,11 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
-import time
 from pathlib import Path
 
 import pytest
 
 pytestmark = pytest.mark.slow
-MEDQA = str(Path(sys.executable).with_name("medqa"))
 REPO = Path(__file__).resolve().parents[1]
 
 
@@ -19,19 +16,10 @@ def jsonl(path: Path) -> list[dict]:
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
 
 
-@pytest.fixture(scope="module")
-def quickstart_run(tmp_path_factory):
-    workdir = tmp_path_factory.mktemp("quickstart")
-    started = time.monotonic()
-    result = subprocess.run(
-        [MEDQA, "quickstart", "--workdir", str(workdir)],
-        capture_output=True,
-        text=True,
-        timeout=1200,
-    )
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    print(f"medqa quickstart wall time: {time.monotonic() - started:.0f}s")
-    return workdir, result.stdout
+@pytest.fixture
+def quickstart_run(quickstart_plain):
+    """(workdir, stdout) of the session's quickstart (tests/quickstart_runs.py)."""
+    return quickstart_plain.workdir, quickstart_plain.stdout
 
 
 def test_raw_crawl_and_dataset(quickstart_run):
@@ -57,7 +45,7 @@ def test_model_artefacts_live_under_tiny_names(quickstart_run):
     assert json.loads((adapter / "adapter_config.json").read_text())["peft_type"] == "LORA"
     merged = workdir / "models/tiny-qwen2-medqa-lora"
     assert (merged / "model.safetensors").stat().st_size > 0
-    shipped = [REPO / "llamafactory_configs/qwen_lora.yaml"]
+    shipped = sorted((REPO / "llamafactory_configs").glob("*.yaml"))
     shipped += sorted((REPO / "llamafactory_configs").glob("*/*.yaml"))
     read = set()
     for config in shipped:
@@ -73,16 +61,15 @@ def test_model_artefacts_live_under_tiny_names(quickstart_run):
     assert read and not [path for path in read if path and (workdir / path).exists()]
 
 
-def test_eval_report_compares_base_and_lora(quickstart_run):
-    workdir, stdout = quickstart_run
-    summaries = [
-        json.loads(p.read_text()) for p in (workdir / "data/eval/quickstart").glob("*/summary.json")
-    ]
-    assert len(summaries) == 4
-    report = (workdir / "data/eval/quickstart/report/report.md").read_text(encoding="utf-8")
+def test_eval_report_compares_base_and_lora(quickstart_plain):
+    workdir, stdout = quickstart_plain.workdir, quickstart_plain.stdout
+    runs = workdir / "data/eval/quickstart"
+    for run in ("exam_sample-base", "exam_sample-lora", "open_qa-base", "open_qa-lora"):
+        assert json.loads((runs / run / "summary.json").read_text())["metrics"], run
+    report = (quickstart_plain.report / "report.md").read_text(encoding="utf-8")
     assert "| base |" in report and "| lora |" in report
     assert "exam_sample" in report and "open_qa" in report
-    assert (workdir / "data/eval/quickstart/report/report.html").is_file()
+    assert (quickstart_plain.report / "report.html").is_file()
     for where in (
         "data/raw/quickstart.jsonl",
         "models/tiny-qwen2-medqa-lora",
@@ -104,11 +91,11 @@ def test_fine_tuned_model_answers_differently_from_the_base(quickstart_run):
     assert answers["base"] != answers["lora"]
 
 
-def test_fine_tuned_beats_the_base_and_the_report_says_by_how_much(quickstart_run):
+def test_fine_tuned_beats_the_base_and_the_report_says_by_how_much(quickstart_plain):
     """On the held-out test split the fine-tuned model scores a higher ROUGE-L than the base. The
     summary prints both models' scores and where the report is; the report states the margin and
     what a tiny model cannot show, and names its runs by relative paths."""
-    workdir, stdout = quickstart_run
+    workdir, stdout = quickstart_plain.workdir, quickstart_plain.stdout
     runs = workdir / "data/eval/quickstart"
 
     def metrics(task: str, label: str) -> dict:
@@ -123,11 +110,10 @@ def test_fine_tuned_beats_the_base_and_the_report_says_by_how_much(quickstart_ru
     assert tuned_qa["rouge-l"] > base_qa["rouge-l"]
     assert "base vs fine-tuned" in stdout and "open QA ROUGE-L" in stdout
     assert "report: " in stdout and "cannot show medical knowledge" in stdout
-    report = runs / "report/report.md"
-    text = report.read_text(encoding="utf-8")
+    text = (quickstart_plain.report / "report.md").read_text(encoding="utf-8")
     assert "Fine-tuned vs base on the held-out test split and exam: " in text
     assert "cannot show medical knowledge" in text
-    for page in (text, (runs / "report/report.html").read_text(encoding="utf-8")):
+    for page in (text, (quickstart_plain.report / "report.html").read_text(encoding="utf-8")):
         assert str(workdir) not in page  # paths relative to the report
     assert "- lora · open_qa: ../open_qa-lora" in text
 
@@ -164,16 +150,10 @@ def test_a_changed_input_redoes_its_stage_and_the_ones_after(quickstart_run):
     assert set(pending().values()) == {None}
 
 
-def test_rerun_skips_complete_stages(quickstart_run):
-    workdir, _ = quickstart_run
-    result = subprocess.run(
-        [MEDQA, "quickstart", "--workdir", str(workdir)],
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
-    skipped = [line for line in result.stdout.splitlines() if "complete, skipped" in line]
+def test_rerun_skips_complete_stages(quickstart_plain):
+    skipped = [
+        line for line in quickstart_plain.rerun_stdout.splitlines() if "complete, skipped" in line
+    ]
     assert len(skipped) == 8
 
 
@@ -194,3 +174,21 @@ def test_run_from_the_repo_root_leaves_a_clean_checkout(quickstart_run):
     )
     ignored = set(result.stdout.splitlines())
     assert written and [p for p in written if p not in ignored] == []
+
+
+def test_a_re_crawl_replaces_the_old_crawl_whole(tmp_path):
+    """The crawler never overwrites a feed (a second run would write quickstart-1.jsonl and prep
+    would read the stale crawl): the crawl stage replaces the old file with the new crawl."""
+    from rich.console import Console
+
+    from medqa.quickstart import Layout, crawl_sample_site
+    from medqa.stages import StageContext
+
+    layout = Layout(tmp_path)
+    layout.raw.parent.mkdir(parents=True)
+    layout.raw.write_text('{"stale": true}\n', encoding="utf-8")
+    log = tmp_path / "crawl.log"
+    crawl_sample_site(StageContext(tmp_path, log, Console(quiet=True)), layout.raw)
+    records = jsonl(layout.raw)
+    assert len(records) >= 100 and all("stale" not in r for r in records)
+    assert sorted(p.name for p in layout.raw.parent.glob("*.jsonl")) == ["quickstart.jsonl"]

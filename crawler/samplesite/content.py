@@ -282,6 +282,7 @@ def build_corpus(seed: int = 20261122) -> Corpus:
             pii += planted
         if fault == "no_answers":
             answers = ()
+        answers += _brief_answers(n, answers, common)
         followups, planted = _followups(site, n, fault, answers, common)
         pii += planted
         questions.append(
@@ -309,6 +310,37 @@ def build_corpus(seed: int = 20261122) -> Corpus:
     questions.extend(_robots_list_questions(questions, rng))
     questions.sort(key=lambda q: (q.site, -q.asked.timestamp()))
     return Corpus(tuple(departments), tuple(questions))
+
+
+BRIEF_ANSWERS_PER_QUESTION = 2
+
+
+def _brief_answers(n: int, answers, common: dict) -> tuple[Answer, ...]:
+    """Other doctors' generic replies after the question's own answers (never accepted, 0-1
+    likes, the lowest title): a consultation's usual weaker answers, the rejected side of its
+    preference pairs. They come from their own random stream, so the rest of the corpus does
+    not change; a question's best answer (accepted, else by content, likes, title) stays its
+    own. Two per question give the held-out val split 30+ pairs."""
+    if not answers:
+        return ()
+    rng = random.Random(f"brief-{n}")
+    pool = common["brief_answers"]
+    if not any(answer.accepted for answer in answers):  # the best is then ranked by content
+        pool = [text for text in pool if len(text) < min(len(a.text) for a in answers)]
+    texts = rng.sample(pool, min(BRIEF_ANSWERS_PER_QUESTION, len(pool)))
+    last = answers[-1].time
+    return tuple(
+        Answer(
+            doctor_name=rng.choice(SURNAMES) + rng.choice(GIVEN),
+            doctor_title="医师",
+            hospital=rng.choice(HOSPITALS),
+            text=text,
+            time=last + timedelta(minutes=rng.randint(20, 600) * (k + 1)),
+            accepted=False,
+            likes=rng.randint(0, 1),
+        )
+        for k, text in enumerate(texts)
+    )
 
 
 def _followups(site: str, n: int, fault, answers, common: dict):
