@@ -4,6 +4,7 @@
     python bench/filter_drops.py --dump /tmp/drops.jsonl          # every drop, for reading
     python bench/filter_drops.py --sample 240 --seed 7 --out FILE # a random sample, no verdicts
     python bench/filter_drops.py --sample 200 --exclude JUDGED.jsonl --out FILE  # not yet judged
+    python bench/filter_drops.py --kept-short 200 --kept-out FILE # short answers it keeps
 
 Runs the default recipe's per-record steps (normalize → deidentify → quality) over the real
 sources in ../shared/data/real (licensed: nothing here is committed data) exactly as ``medqa prep
@@ -45,13 +46,16 @@ SOURCES = {  # name -> (path under ../shared/data/real, format or None to detect
 FILTER_STEPS = ("normalize", "deidentify", "quality")
 
 
-def drops(name: str, path: Path, fmt: str | None, steps) -> tuple[list[dict], Counter]:
-    """Every record of one source the steps drop, and the counts of kept and dropped."""
+def drops(name: str, path: Path, fmt: str | None, steps) -> tuple[list[dict], list[dict], Counter]:
+    """Every record of one source the steps drop; the kept records whose answer is under the
+    quality step's ``min_answer_chars`` (short answers judged complete; MCQ keys left out);
+    and the counts of kept and dropped."""
     options = {"source": name} if fmt == "generic" else {}
     options.update({"to_sft": True} if fmt in ("medqa", "cmmlu") else {})
     reader = open_input(InputSpec(path, fmt, options))
-    out, counts = [], Counter()
+    out, short, counts = [], [], Counter()
     stats = {step.name: StepStats() for step in steps}
+    floor = next(s.params.min_answer_chars for s in steps if s.name == "quality") or 0
     for line_no, payload in reader.units():
         for record in reader.parse(line_no, payload):
             if not isinstance(record, dict) or "question" not in record:
@@ -66,7 +70,9 @@ def drops(name: str, path: Path, fmt: str | None, steps) -> tuple[list[dict], Co
                     break
             else:
                 counts["kept"] += 1
-    return out, counts
+                if len(record["answer"]) < floor and "mcq_answer" not in record["meta"]:
+                    short.append({"id": record["id"], "source": name, **as_seen(record)})
+    return out, short, counts
 
 
 def as_seen(record: dict) -> dict:
@@ -87,6 +93,13 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", type=Path, help="where the sample goes (JSONL, no verdicts)")
     parser.add_argument(
+        "--kept-short",
+        type=int,
+        default=0,
+        help="also draw this many kept answers under min_answer_chars (to judge what is kept)",
+    )
+    parser.add_argument("--kept-out", type=Path, help="where the kept-short sample goes")
+    parser.add_argument(
         "--exclude",
         type=Path,
         action="append",
@@ -99,29 +112,39 @@ def main() -> None:
     recipe = load_recipe()
     steps = [STEP_CLASSES[n](p) for n, p in recipe.steps if n in FILTER_STEPS]
     every: list[dict] = []
+    kept_short: list[dict] = []
     for name, (rel, fmt) in SOURCES.items():
         path = REAL / rel
         if not path.exists():
             print(f"{name}: {path} absent, skipped")
             continue
-        found, counts = drops(name, path, fmt, steps)
+        found, short, counts = drops(name, path, fmt, steps)
         every += found
+        kept_short += short
         dropped = sum(v for k, v in counts.items() if k not in ("kept", "rejected_by_reader"))
         detail = ", ".join(f"{k} {v}" for k, v in counts.most_common() if k != "kept")
         print(f"{name}: kept {counts['kept']:,}, dropped {dropped:,} ({detail})")
     print(f"all: {len(every):,} drops; by filter {dict(Counter(d['filter'] for d in every))}")
+    print(f"kept with an answer under min_answer_chars (MCQ keys aside): {len(kept_short):,}")
     if args.dump:
         args.dump.write_text("".join(json.dumps(d, ensure_ascii=False) + "\n" for d in every))
-    if args.sample:
-        if not args.out:
-            sys.exit("--sample needs --out")
-        judged = excluded_keys(args.exclude)
-        pool = [d for d in every if drop_key(d) not in judged]
-        chosen = random.Random(args.seed).sample(pool, min(args.sample, len(pool)))
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text("".join(json.dumps(d, ensure_ascii=False) + "\n" for d in chosen))
-        left = f", {len(every) - len(pool)} excluded" if args.exclude else ""
-        print(f"{len(chosen)} of {len(pool)} drops drawn (seed {args.seed}{left}) -> {args.out}")
+    judged = excluded_keys(args.exclude)
+    for count, out, pool, what in (
+        (args.sample, args.out, every, "drops"),
+        (args.kept_short, args.kept_out, kept_short, "kept short answers"),
+    ):
+        if count:
+            draw(count, out, [d for d in pool if drop_key(d) not in judged], what, args.seed)
+
+
+def draw(count: int, out: Path | None, pool: list[dict], what: str, seed: int) -> None:
+    """Write ``count`` records of ``pool`` drawn at random (all if fewer) to ``out``."""
+    if not out:
+        sys.exit(f"drawing {what} needs its output file (--out / --kept-out)")
+    chosen = random.Random(seed).sample(pool, min(count, len(pool)))
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text("".join(json.dumps(d, ensure_ascii=False) + "\n" for d in chosen))
+    print(f"{len(chosen)} of {len(pool)} {what} not yet judged drawn (seed {seed}) -> {out}")
 
 
 def drop_key(drop: dict) -> tuple[str, str, str]:
