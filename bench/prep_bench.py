@@ -192,6 +192,7 @@ class PeakRss:
 
         self.process = psutil.Process(pid)
         self.peak_total = self.peak_pss = self.peak_main = self.peak_one = 0
+        self.peak_main_uss = 0  # the main process's private memory (RSS less shared pages)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._poll, daemon=True)
         self._thread.start()
@@ -209,6 +210,7 @@ class PeakRss:
                     break
                 continue
             self.peak_main = max(self.peak_main, infos[0].rss)
+            self.peak_main_uss = max(self.peak_main_uss, infos[0].uss)
             self.peak_one = max(self.peak_one, *(i.rss for i in infos))
             self.peak_total = max(self.peak_total, sum(i.rss for i in infos))
             self.peak_pss = max(self.peak_pss, sum(i.pss for i in infos))
@@ -280,6 +282,7 @@ def run_prep(
         "rss_total": rss.peak_total,
         "pss_total": rss.peak_pss,
         "rss_main": rss.peak_main,
+        "uss_main": rss.peak_main_uss,
         "rss_one": rss.peak_one,
         "stats": stats,
         "command": " ".join(cmd[1:]),
@@ -414,8 +417,9 @@ RESULT_BYTES = 4 * 1 + 6 * 8
 
 def ray_compare(sizes: list[int], workers: int, folder: Path) -> dict:
     """The local and Ray executors side by side on the same synthetic files: records/s, the
-    driver's peak RSS at each size, and its growth per record between the sizes. Ray runs as
-    a one-machine instance the driver starts (``--executor ray``, ``workers`` CPUs)."""
+    driver's peak private memory (USS) at each size, and its growth per record between the
+    sizes. Ray runs as a one-machine instance the driver starts (``--executor ray``,
+    ``workers`` CPUs)."""
     rows: dict[tuple[str, int], dict] = {}
     for size in sizes:
         path = synth_file(size, folder)
@@ -435,24 +439,27 @@ def ray_compare(sizes: list[int], workers: int, folder: Path) -> dict:
             print(
                 f"\n[ray] {executor:5} {size:>10,} records: {result['seconds']:.0f} s → "
                 f"{size / result['seconds']:,.0f} records/s (load at start {result['load']:.1f}); "
-                f"driver peak RSS {result['rss_main'] / 2**20:,.0f} MiB; {_memory(result)}{same}"
+                f"driver peak USS {result['uss_main'] / 2**20:,.0f} MiB (private; RSS "
+                f"{result['rss_main'] / 2**20:,.0f} MiB counts object-store pages it mapped); "
+                f"{_memory(result)}{same}"
             )
             print(f"  {result['timings']}")
             print(f"  command: python {result['command']}")
     mib = 2**20
     print(f"\n[ray] side by side, {workers} workers/CPUs, this machine ({os.cpu_count()} cores):")
     print(
-        f"  {'executor':8} " + " ".join(f"{f'{n:,} rec/s':>14} {'driver MiB':>10}" for n in sizes)
+        f"  {'executor':8} "
+        + " ".join(f"{f'{n:,} rec/s':>14} {'driver USS MiB':>14}" for n in sizes)
     )
     for executor in ("local", "ray"):
         cells = [
-            f"{n / rows[executor, n]['seconds']:>14,.0f} {rows[executor, n]['rss_main'] / mib:>10,.0f}"
+            f"{n / rows[executor, n]['seconds']:>14,.0f} {rows[executor, n]['uss_main'] / mib:>14,.0f}"
             for n in sizes
         ]
         line = f"  {executor:8} " + " ".join(cells)
         if len(sizes) > 1:
             low, high = sizes[0], sizes[-1]
-            grow = rows[executor, high]["rss_main"] - rows[executor, low]["rss_main"]
+            grow = rows[executor, high]["uss_main"] - rows[executor, low]["uss_main"]
             line += f"   driver growth {grow / (high - low):,.0f} bytes/record"
         print(line)
     return {f"{e}-{n}": {k: v for k, v in r.items() if k != "stats"} for (e, n), r in rows.items()}
@@ -698,7 +705,10 @@ if __name__ == "__main__":
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 2)
     parser.add_argument("--keep-data", default=None, help="folder to keep synthetic data in")
     parser.add_argument(
-        "--scale", type=int, default=4_000_000, help="ray: the second, larger size (records)"
+        "--scale",
+        type=int,
+        default=4_000_000,
+        help="ray: the second, larger size (records; 0: only --records)",
     )
     parser.add_argument(
         "--repeat", type=int, default=1, help="throughput: alternate prep and floor N times"
@@ -731,5 +741,6 @@ if __name__ == "__main__":
     if args.what in ("segment", "all"):
         segment()
     if args.what == "ray":  # not in "all": four runs of up to 4M records (an hour on 2 cores)
-        ray_compare([args.records or 1_000_000, args.scale], args.workers, folder)
+        sizes = [args.records or 1_000_000, *([args.scale] if args.scale else [])]
+        ray_compare(sizes, args.workers, folder)
     print(f"load average after: {os.getloadavg()[0]:.2f}")

@@ -64,7 +64,13 @@ def prep() -> None:
 )
 @click.option("--tokenizer", default=None, help="Local tokenizer path for token statistics.")
 @click.option("--seed", type=int, default=None, help="Override the recipe's seed.")
-@click.option("--workers", type=int, default=0, help="Worker processes (default: all cores).")
+@click.option(
+    "--workers",
+    type=int,
+    default=0,
+    help="Worker processes (default: all cores); with --executor ray, the CPUs of the Ray "
+    "started here (a joined cluster uses all of its CPUs).",
+)
 @click.option(
     "--executor",
     type=click.Choice(["local", "ray"]),

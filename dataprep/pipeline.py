@@ -23,7 +23,7 @@ from tqdm import tqdm
 
 from dataprep import globalsteps, outputs, parallel, preference, writepass
 from dataprep.classifier import CountTable
-from dataprep.columns import concat
+from dataprep.columns import PASS_ONE, concat
 from dataprep.dataset_info import check_repoint
 from dataprep.exams import ExamSet, collect_exams
 from dataprep.executors import make_executor
@@ -335,16 +335,9 @@ def _merge_chunk(state: RunState, parts, result: ChunkResult, rejects, limit: in
 
 
 def _empty_arrays() -> dict[str, np.ndarray]:
-    return {
-        "score": np.zeros(0, np.float32),
-        "code": np.zeros(0, np.int16),
-        "qhash": np.zeros(0, np.uint64),
-        "group": np.zeros(0, np.uint64),
-        "idhash": np.zeros(0, np.uint64),
-        "qlen": np.zeros(0, np.int32),
-        "alen": np.zeros(0, np.int32),
-        "exact": np.zeros(0, np.uint64),
-    }
+    """The columns of a run that spooled nothing (signatures and hold-out flags are optional)."""
+    optional = ("qsig", "dsig", "held")
+    return {n: np.zeros(0, c.dtype) for n, c in PASS_ONE.items() if n not in optional}
 
 
 def _input_counts(readers, qa_readers, state: RunState, exams: ExamSet) -> list[dict[str, Any]]:
