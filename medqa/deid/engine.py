@@ -108,8 +108,11 @@ def find_all(text: str, kinds: frozenset[str] = frozenset(KINDS)) -> list[Span]:
         if shifts:
             found[:] = [(_back(a, shifts), _back(b - 1, shifts) + 1, r, k) for a, b, r, k in found]
     _collect(_TEXT_SCANNER, text, found)
-    # a signature is looked for in the last characters only
-    _keep(SIGNATURE_AT_END, _tail_matches(SIGNATURE_AT_END, text, 16), text, found)
+    # a signature is looked for in the last characters only, and only where the text ends in a
+    # Chinese character (a name's last), as most answers end in a full stop
+    last = text[-1:] if not text[-1:].isspace() else text.rstrip()[-1:]
+    if "\u4e00" <= last <= "\u9fff":
+        _keep(SIGNATURE_AT_END, _tail_matches(SIGNATURE_AT_END, text, 16), text, found)
     if not found:
         return []
     _shield_placeholders(text, found)
