@@ -179,7 +179,11 @@ _HANDLED_AFTER = re.compile(
 )
 _FUTURE_AFTER = re.compile(
     r"下(?:周|星期|个?礼拜|个?月)|明年|过(?:几|两)天(?:要|就要|准备)|到时候|出发前|"
-    r"(?:要|准备|打算)(?:去)?(?:爬山|旅游|旅行|露营|徒步|出国|野外|登山|潜水|自驾)"
+    r"(?:要|准备|打算)?(?:去)(?:山里|野外|爬山|旅游|旅行|露营|徒步|出国|登山|潜水|自驾)"
+)
+# A remark later in the message that the whole thing was long ago ("…不过是好几年前的事了").
+_LONG_AGO_LATER = re.compile(
+    r"(?:是|都是|那是)(?:好几|几|很多|多|[\d一二三四五六七八九十两半]+)(?:个)?(?:多)?(?:年|月|星期|周)(?:以|之)?前的事|(?:是|都是|那是)以前的事"
 )
 _BACK_NOW = re.compile(
     r"此刻|正在|刚才|刚刚|这会|还在|还没醒|一直没醒|现在(?:又|还|正|突然|人)|(?:今天|今早|今晚|刚)又|"
@@ -245,6 +249,9 @@ def _displaced(text: str, start: int, end: int, habits_count: bool = False) -> b
         return True
     if not habits_count and _FUTURE_AFTER.search(text, end) and not _NOW.search(text):
         return True  # "蛇咬伤怎么处理，下周要去爬山": preparing for a trip, nothing happened
+    long_ago = _LONG_AGO_LATER.search(text, end)
+    if long_ago and not _BACK_NOW.search(text, long_ago.end()):
+        return True
     handled = _HANDLED_AFTER.search(text, start + 1)
     if handled and not _BACK_NOW.search(text, handled.end()):
         return True
@@ -314,12 +321,51 @@ def detect_red_flags(text: str, flags: tuple[RedFlag, ...] = RED_FLAGS) -> list[
     rules to apply, all of them unless a benchmark measures one layer)."""
     normalized = normalize(text)
     memo = _Memo(normalized)
+    general = _general_question(normalized)
     return [
         flag
         for flag in flags
-        if matches(flag, normalized, memo)
+        if not (general and not flag.habits_count)
+        and matches(flag, normalized, memo)
         and not (flag.unless and re.search(flag.unless, normalized))
     ]
+
+
+# A bare question about a symptom with no one it happens to and no time ("喘不上气是什么原因",
+# "安眠药吃多了会怎么样"): a topic, not an event. Self-harm flags are exempt: asking how to die
+# is a warning sign however it is put.
+_PERSON_OR_TIME = re.compile(
+    r"我|俺|咱|孩子|宝|娃|儿|女儿|闺女|老公|老婆|媳妇|爸|妈|爷|奶|姥|外公|外婆|老人|老伴|他|她|朋友|同事|同学|"
+    r"邻居|家里|全家|一家|家人|刚|现在|今天|昨天|今晚|昨晚|突然|已经|正在|还是|一直|又|还在|犯了|发作了|"
+    r"救命|快来|急|岁|周|个月|(?:吃|喝|吞|服)了"
+)
+_GENERAL_QUESTION = re.compile(
+    r"(?:是什么(?:原因|病|意思)?|什么原因|怎么回事|挂什么科|会怎么样|怎么(?:急救|预防)|"
+    r"有什么(?:症状|危害|后果)|是不是.{0,8}(?:病|原因|太深|正常|引起)|还能救(?:回来|活)吗)"
+    r"[?吗呢啊]?(?:,.{0,12})?$"
+)
+
+
+# "…我现在没有出血，就是问问": nothing is happening, the writer says so.
+_JUST_ASKING = re.compile(r"(?:就是|只是|随便|单纯|纯粹)(?:问问|问一下|了解一下)|(?:提前|先)了解一下")
+_NOTHING_NOW = re.compile(r"(?:现在|目前)(?:都)?(?:没有|没|不|都好|挺好|很好|一切正常|正常|没事)")
+
+
+_PROMPTED_BY_STORY = re.compile(r"(?:看|听)(?:了|到)?(?:新闻|电视|电影|视频|别人说).{0,4}(?:想到的|问问|的)$")
+
+
+def _general_question(text: str) -> bool:
+    """A topic, not an event: one short clause asking about a symptom with no one it happens to
+    and no time ("喘不上气是什么原因"), or a message that says nothing is happening."""
+    if _JUST_ASKING.search(text) and _NOTHING_NOW.search(text):
+        return True
+    question = _PROMPTED_BY_STORY.sub("", text).rstrip(",")
+    return (
+        len(question) <= 24
+        and "," not in question
+        and not _PERSON_OR_TIME.search(question)
+        and bool(_GENERAL_QUESTION.search(question))
+    )
 
 
 def needs_crisis_support(flags: list[RedFlag]) -> bool:

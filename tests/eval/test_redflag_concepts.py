@@ -142,7 +142,7 @@ REAL = Path(__file__).resolve().parents[3] / "shared" / "data" / "real"
 
 
 def test_the_authored_development_set_stays_caught():
-    # Written by the editor of these rules in seven batches, each scored once before it was
+    # Written by the editor of these rules in eight batches, each scored once before it was
     # used for tuning (see the commit messages): a development set, kept as a regression test.
     result = score(read_messages(DATA / "redflag_authored.jsonl"))
     assert result.urgent[1] >= 300 and result.routine[1] >= 150
@@ -250,3 +250,18 @@ def test_converging_signs_builds_pairs_and_anchored_triples():
     assert frozenset({hopeless, goodbye}) not in by_groups  # 1 + 1
     assert frozenset({hopeless, goodbye, means}) in by_groups  # anchored triple
     assert frozenset({hopeless, goodbye, preparing}) not in by_groups  # no anchor
+
+
+@pytest.mark.parametrize(
+    ("text", "flagged"),
+    [
+        ("喘不上气是什么原因", False),  # a topic: no one, no time
+        ("人没气了还能救回来吗 看新闻想到的", False),
+        ("孕晚期出血正常吗 我现在没有出血 就是问问", False),
+        ("喘不上气 嘴唇发紫 怎么办", True),  # several findings: an event
+        ("胸口压着疼出冷汗怎么办", True),  # "what do I do" is no topic question
+        ("吃了一瓶安眠药会怎么样", True),  # it happened
+    ],
+)
+def test_a_bare_topic_question_is_no_event(text, flagged):
+    assert bool(detect_red_flags(text)) is flagged, text
