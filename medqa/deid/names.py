@@ -63,6 +63,11 @@ _RELATIVE = (
     r"大伯|伯伯|大姨|二姨|小姨|大舅|表弟|表妹|表姐|表哥|堂哥|堂姐|堂弟|堂妹|前夫|前妻|姐夫|妹夫|嫂子|"
     r"弟媳|儿媳|女婿|二叔|三叔|小叔|病友|老爸|老妈|娘|爹|老伴儿|老伴|先生|太太|夫人|干妈|干爹|继父|继母|养父|养母)"
 )
+# What may stand between a cue and the name: 姓名叫, 写成了“, a relative (我是他女儿 张…).
+_CUE_TRAILER = (
+    r"(?:姓名|的名字)?(?:叫|名叫|是|为|写成了?|写的是|登记成了?|登记的是|填成了?|填的是)?"
+    r"[ :：（(，,]{0,2}(?:(?:表|堂)?" + _RELATIVE + r" ?)?[“\"「『]?"
+)
 _PERSON_CUE = (
     r"(?:我是|本人叫|本人是|本人|名叫|名字叫|名字是|名字(?=写|登记|填|打成|印|录)|中文名叫|中文名字叫|中文名|大名|"
     r"(?<=[我他她俺你名字儿子女孩妈爸爹娘爷奶公婆友事哥姐弟妹夫妻叔姨舅姑机人宝板主长，,\s])叫|姓名|"
@@ -72,10 +77,10 @@ _PERSON_CUE = (
     r"就诊人|联系人|收件人|收款人|收款户名|户名|开户人|开户名|持卡人|账户名|被保险人|投保人|参保人|伤者|"
     r"委托人|签字人|签字(?=[ :：])|(?<=[\u4e00-\u9fff])人(?=[ :：])|"
     r"(?:单|表|卡|证|本|条|牌|栏)上?(?:写的是|写着|填的是|签的是|印着|印的是)|记录人|登记人|填表人|报告人|录入人|负责人|代理人|担保人|对接人|家属|(?<![\u4e00-\u9fff])我(?=[:：])|(?:叫|喊|称呼)(?:他|她)|(?:管|称)(?:他|她)(?:叫|为)|"
-    r"(?<=[0-9０-９]床)|(?:我|他|她|俺|你|您)(?:的|家|和)?" + _RELATIVE + r")"
-    r"(?:姓名|的名字)?(?:叫|名叫|是|为|写成了?|写的是|登记成了?|登记的是|填成了?|填的是)?"
-    r"[ :：（(，,]{0,2}(?:(?:表|堂)?" + _RELATIVE + r" ?)?[“\"「『]?"
+    r"(?<=[0-9０-９]床))" + _CUE_TRAILER
 )
+# 我老公, 她的女儿, 您父亲, 我和老伴儿: a rule of its own, whose first character re can look for
+_RELATIVE_CUE = r"(?:我|他|她|俺|你|您)(?:的|家|和)?" + _RELATIVE + _CUE_TRAILER
 _HONORIFIC = (
     r"(?:先生|女士|小姐|阿姨|叔叔|大爷|大妈|大娘|大姐|大哥|奶奶|爷爷|婆婆|老师|师傅|同学|阿婆|伯伯|"
     r"老太太|老爷子|老先生|姐|哥)"
@@ -156,6 +161,11 @@ _WORDS_NO_NAME_HOLDS = ("可以", "可能", "可是", "天天", "天气", "可�
 # Characters that make "X医生" a word, not a surname + title: 主任医生, 多谢医生, 男医生.
 _NOT_BEFORE_TITLE = "主副男女好名该位当这那各每感多一二两三几备责"
 
+_CUED_NAME = (
+    rf"(?P<v>{FULL_NAME}|[小老]{_SURNAME}|(?<=叫)小{_GIVEN}"
+    rf"|{_SURNAME}老(?=[，。,.！!？?、；;\s”\"」』]|$)){_AFTER_NAME}"
+)
+
 _NAME_RULES = (
     # a doctor: 王主任, 李医生, 张伟教授, 刘建华 主治医师
     Rule(
@@ -187,15 +197,7 @@ _NAME_RULES = (
         _not_a_word,
     ),
     # a person introduced as one: 我叫王建国, 我老公叫李志强, 我儿子王小明, 患者：刘芳, 联系人：小周
-    Rule(
-        "person_name",
-        re.compile(
-            rf"{_PERSON_CUE}(?P<v>{FULL_NAME}|[小老]{_SURNAME}|(?<=叫)小{_GIVEN}"
-            rf"|{_SURNAME}老(?=[，。,.！!？?、；;\s”\"」』]|$)){_AFTER_NAME}"
-        ),
-        43,
-        _not_a_word,
-    ),
+    Rule("person_name", re.compile(_PERSON_CUE + _CUED_NAME), 43, _not_a_word),
     # a case header: 张三，男，45岁 / 患者李四（女，32岁）; after 患者 any name (阿依古丽，女，41岁)
     Rule(
         "person_name",
@@ -241,6 +243,8 @@ _NAME_RULES += (
         43,
         _not_a_word,
     ),
+    # a person introduced by a relative: 我老公叫李志强, 您父亲孟庆山
+    Rule("person_name", re.compile(_RELATIVE_CUE + _CUED_NAME), 43, _not_a_word),
 )
 
 _TITLE_ANCHOR = re.compile(_DOCTOR_TITLE)
@@ -293,6 +297,13 @@ _CUE_ANCHOR = re.compile(
     r"孩子父|孩子母|孩子家长|宝贝爸|宝贝妈|申请人|寄件人|被绑定人|预约人|监护人|受益人|经办人|陪护人|"
     r"群主|店主|全名|签字|人：|人:|人 |写的是|写着|填的是|签的是|印着|印的是|记录人|登记人|填表人|报告人|录入人|负责人|代理人|担保人|对接人|喊他|喊她|称他|称她|称呼|管他|管她|"
     + "|".join(f"{d}床" for d in "0123456789０１２３４５６７８９")  # 19床 郭凤英
+    + "|"
+    + "|".join(
+        f"{child}{link}{parent}"
+        for child in ("孩子", "宝宝", "宝贝")
+        for link in ("", "的")
+        for parent in ("爸", "妈", "父亲", "母亲", "家长")
+    )
 )
 # 我老公, 她的女儿, 我家孩子: a class first, so re still skips most positions fast
 _RELATIVE_ANCHOR = re.compile("[我他她俺你您](?:的|家|和)?(?:" + "|".join(_RELATIVES) + ")")
@@ -302,7 +313,7 @@ NAME_RULES = (
     anchored(_NAME_RULES[2], _HONORIFIC_ANCHOR, 3, 6),
     anchored(_NAME_RULES[3], _HONORIFIC_ANCHOR, 5, 6),
     anchored(_NAME_RULES[4], _CUE_ANCHOR, 3, 24),
-    anchored(_NAME_RULES[4], _RELATIVE_ANCHOR, 0, 24),
+    anchored(_NAME_RULES[10], _RELATIVE_ANCHOR, 0, 24),
     anchored(
         _NAME_RULES[5],
         re.compile("岁|住院号|门诊号|病历号|就诊卡|身份证|手机|电话|出生|生日"),
