@@ -313,7 +313,7 @@ SELF_HARM = RedFlag(
             ),
         ),
         (  # a large dose of a sedative or antidepressant: an overdose until shown otherwise
-            r"(?:吃|吞|服|喝)(?:了|下|掉)?[^,.!?]{0,6}" + MANY + r"(?:多)?(?:片|粒|颗)?[^,.!?]{0,8}"
+            r"(?:吃|吞|服|喝)(?!过)(?:了|下|掉)?[^,.!?]{0,6}" + MANY + r"(?:多)?(?:片|粒|颗)?[^,.!?]{0,8}"
             r"(?:安眠药|安定|舒乐安定|艾司唑仑|阿普唑仑|地西泮|佐匹克隆|唑吡坦|抗抑郁|药)",
         ),
         (
