@@ -330,7 +330,15 @@ NAME_RULES = (
     anchored(_NAME_RULES[6], _TITLE_THEN_NAME, 4, 10),
     anchored(_NAME_RULES[7], re.compile("你好|您好"), 4, 0),
     anchored(_NAME_RULES[8], re.compile("中文名|全名|真名|名字叫|名叫|的名字"), 0, 14),
-    anchored(_NAME_RULES[9], re.compile("患者|病人|病友|老人"), 0, 16),
+    # anchored on what follows the name (患者 itself is in most answers): 的家属, 的女儿, 家属
+    anchored(
+        _NAME_RULES[9],
+        re.compile(
+            "|".join(["家属", "家人", "陪护", "监护人"] + [f"的{rel}" for rel in _RELATIVES])
+        ),
+        8,
+        4,
+    ),
 )
 
 # An answer signed with a bare name at its very end: …下周四来复查。潘建军
