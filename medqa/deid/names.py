@@ -296,8 +296,6 @@ _CUE_ANCHOR = re.compile(
     r"账户名|被保险人|投保人|参保人|伤者|委托人|签字人|家属|孩子爸|孩子妈|孩子的爸|孩子的妈|宝宝爸|宝宝妈|宝宝的爸|宝宝的妈|"
     r"孩子父|孩子母|孩子家长|宝贝爸|宝贝妈|申请人|寄件人|被绑定人|预约人|监护人|受益人|经办人|陪护人|"
     r"群主|店主|全名|签字|人：|人:|人 |写的是|写着|填的是|签的是|印着|印的是|记录人|登记人|填表人|报告人|录入人|负责人|代理人|担保人|对接人|喊他|喊她|称他|称她|称呼|管他|管她|"
-    + "|".join(f"{d}床" for d in "0123456789０１２３４５６７８９")  # 19床 郭凤英
-    + "|"
     + "|".join(
         f"{child}{link}{parent}"
         for child in ("孩子", "宝宝", "宝贝")
@@ -313,6 +311,8 @@ NAME_RULES = (
     anchored(_NAME_RULES[2], _HONORIFIC_ANCHOR, 3, 6),
     anchored(_NAME_RULES[3], _HONORIFIC_ANCHOR, 5, 6),
     anchored(_NAME_RULES[4], _CUE_ANCHOR, 3, 24),
+    # 19床 郭凤英: a class first (digits are everywhere; a word list would try each one)
+    anchored(_NAME_RULES[4], re.compile("[0-9０-９]床"), 3, 24),
     anchored(_NAME_RULES[10], _RELATIVE_ANCHOR, 0, 24),
     anchored(
         _NAME_RULES[5],
@@ -321,12 +321,8 @@ NAME_RULES = (
         2,
     ),
     # the same rule before a mobile number, which its lookahead must see whole
-    anchored(
-        _NAME_RULES[5],
-        re.compile("|".join(f"{sep}1{d}" for sep in "，,、 " for d in "3456789")),
-        14,
-        18,
-    ),
+    # (anchored on the number, not on the comma before it, which every text is full of)
+    anchored(_NAME_RULES[5], re.compile(r"1[3-9][0-9][ \-]?[0-9]{4}[ \-]?[0-9]{4}"), 18, 2),
     anchored(_NAME_RULES[6], _TITLE_THEN_NAME, 4, 10),
     anchored(_NAME_RULES[7], re.compile("你好|您好"), 4, 0),
     anchored(_NAME_RULES[8], re.compile("中文名|全名|真名|名字叫|名叫|的名字"), 0, 14),
