@@ -327,8 +327,22 @@ def detect_red_flags(text: str, flags: tuple[RedFlag, ...] = RED_FLAGS) -> list[
         for flag in flags
         if not (general and not flag.habits_count)
         and matches(flag, normalized, memo)
-        and not (flag.unless and re.search(flag.unless, normalized))
+        and not _exempted(flag, normalized)
     ]
+
+
+# "不是说着玩的", "真没开玩笑": the writer denies the exemption, so it does not apply.
+_DENIED_BEFORE = re.compile(r"(?:不是|并不是|并非|绝不是|真不是|可不是|没(?:有|在)?)(?:在)?$")
+
+
+def _exempted(flag: RedFlag, text: str) -> bool:
+    """Does an ``unless`` phrase of ``flag`` apply (one that the writer does not deny)?"""
+    if not flag.unless:
+        return False
+    return any(
+        not _DENIED_BEFORE.search(text[max(0, found.start() - 4) : found.start()])
+        for found in re.finditer(flag.unless, text)
+    )
 
 
 # A bare question about a symptom with no one it happens to and no time ("喘不上气是什么原因",

@@ -172,6 +172,19 @@ def test_self_harm_gets_the_crisis_lines_first():
     assert not needs_crisis_support(detect_red_flags("突然胸痛，出冷汗"))
 
 
+@pytest.mark.parametrize(
+    ("text", "crisis"),
+    [
+        ("我想死 开玩笑的", False),
+        ("我想死，不是说着玩的", True),
+        ("我不想活了 并不是开玩笑的 药都在手边", True),
+    ],
+)
+def test_an_exemption_the_writer_denies_does_not_apply(text, crisis):
+    """"不是说着玩的" says the opposite of "说着玩的": the crisis banner must stay."""
+    assert needs_crisis_support(detect_red_flags(text)) is crisis
+
+
 def test_flags_carry_chinese_advice():
     flags = detect_red_flags("我妈嘴角歪了，右边手脚没劲")
     assert [f.key for f in flags] == ["stroke"]
