@@ -75,6 +75,7 @@ def run_grid(
             with changed:
                 statuses[cell.id] = status
                 free.extend(mine)
+                free.sort(key=devices.index)  # a multi-GPU cell gets them in the order given
                 changed.notify_all()
 
     threads = [threading.Thread(target=worker, daemon=True) for _ in range(slots)]
