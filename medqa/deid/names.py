@@ -330,7 +330,29 @@ NAME_RULES = (
     anchored(
         _NAME_RULES[9],
         re.compile(
-            "|".join(["家属", "家人", "陪护", "监护人"] + [f"的{rel}" for rel in _RELATIVES])
+            # the relatives that write for a patient: after every 的 of a text, the regex tries
+            # each word that starts with 的
+            "|".join(
+                ["家属", "家人", "陪护", "监护人"]
+                + [
+                    f"的{rel}"
+                    for rel in [
+                        "女儿",
+                        "儿子",
+                        "爱人",
+                        "老伴",
+                        "妻子",
+                        "丈夫",
+                        "父亲",
+                        "母亲",
+                        "孩子",
+                        "妈妈",
+                        "爸爸",
+                        "老公",
+                        "老婆",
+                    ]
+                ]
+            )
         ),
         8,
         4,
