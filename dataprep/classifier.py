@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from dataprep.textutil import codepoints
+from dataprep.textutil import codepoints, sorted_unique
 
 BUCKETS = 1 << 17
 
@@ -110,7 +110,7 @@ class NaiveBayes:
         order = np.argsort(owners, kind="stable")
         owners, buckets = owners[order], buckets[order]
         scores = np.tile(self.log_prior[:, None], (1, len(texts)))
-        present = np.unique(owners)
+        present = sorted_unique(owners)
         starts = np.searchsorted(owners, present)
         sums = np.add.reduceat(self.log_prob[:, buckets], starts, axis=1)
         scores[:, present] += sums

@@ -14,7 +14,7 @@ import re
 
 import numpy as np
 
-from dataprep.textutil import codepoints
+from dataprep.textutil import codepoints, sorted_isin
 
 _MULTIPLIER = np.uint64(0x100000001B3)
 _BITS = 18
@@ -53,7 +53,7 @@ class KeywordMatcher:
                 window = window[: len(codes) - length + 1] * _MULTIPLIER + codes[length - 1 :]
                 if length in self.bitmaps:
                     hit = np.flatnonzero(self.bitmaps[length][(window & _MASK).view(np.int64)])
-                    hit = hit[np.isin(window[hit], self.hashes[length])]
+                    hit = hit[sorted_isin(window[hit], self.hashes[length])]
                     starts.append(hit)
                     lengths.append(np.full(len(hit), length))
         if not starts:

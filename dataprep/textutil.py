@@ -36,6 +36,16 @@ def sorted_unique(values: np.ndarray) -> np.ndarray:
     return ordered[first]
 
 
+def sorted_isin(values: np.ndarray, table: np.ndarray) -> np.ndarray:
+    """``np.isin(values, table)`` for a sorted ``table``, by binary search (np.isin sorts or
+    hashes ``table`` on every call: 500 µs against 10 µs for 350 values in 3,000)."""
+    if len(table) == 0:
+        return np.zeros(len(values), dtype=bool)
+    at = np.searchsorted(table, values)
+    at[at == len(table)] = 0
+    return table[at] == values
+
+
 def mix64(values: np.ndarray) -> np.ndarray:
     """splitmix64 finaliser: spreads structured uint64 values over all 64 bits."""
     z = values.astype(np.uint64, copy=True)

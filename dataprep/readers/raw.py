@@ -100,16 +100,20 @@ class RawCrawlReader(JsonReader):
 
 
 def _question_fields(obj: dict) -> tuple[str, str, str] | Reject:
+    ids = []
     for key in ("source", "qid"):
-        if not isinstance(obj.get(key), str | int) or str(obj[key]).strip() == "":
+        value = obj.get(key)
+        text = str(value) if isinstance(value, (str, int)) else ""
+        if text.strip() == "":
             return Reject(f"missing or invalid field {key!r}")
+        ids.append(text)
     title, body = obj.get("title") or "", obj.get("question") or ""
     if not isinstance(title, str) or not isinstance(body, str):
         return Reject("fields 'title' and 'question' must be strings")
     question = join_title(title, body)
     if not question:
         return Reject("record has neither 'title' nor 'question' text")
-    return str(obj["source"]), str(obj["qid"]), question
+    return ids[0], ids[1], question
 
 
 _TURN_ROLES = {"patient": "user", "doctor": "assistant"}

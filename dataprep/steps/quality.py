@@ -273,7 +273,8 @@ def repetition(text: str, n: int) -> float:
     starts = range(0, len(text) - n + 1, n)
     if len(starts) < 2:
         return 0.0
-    return sum(1 for i in starts if text.count(text[i : i + n]) > 1) / len(starts)
+    counts = list(map(text.count, [text[i : i + n] for i in starts]))  # each at least 1
+    return (len(counts) - counts.count(1)) / len(starts)
 
 
 def content_chars(answer: str, letters: str | None = None) -> int:
