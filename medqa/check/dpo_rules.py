@@ -204,18 +204,22 @@ def is_preference_training(cfg: RunConfig) -> bool:
     return cfg.kind == TRAIN and stage_of(cfg) in (*PREFERENCE_STAGES, "kto")
 
 
-def _configs_beside(cfg: RunConfig) -> list[RunConfig]:
-    """The LLaMA-Factory configs in ``cfg``'s folder and below (unreadable files left out)."""
-    found = []
-    paths = sorted(Path(cfg.path).parent.rglob("*.yaml"))[:SIBLING_CONFIGS_MAX]
-    for path in paths:
+def _configs_beside(cfg: RunConfig) -> tuple[list[RunConfig], list[str]]:
+    """The LLaMA-Factory configs in ``cfg``'s folder and below, and the YAML files there that
+    were not read (unparsable, or past :data:`SIBLING_CONFIGS_MAX`)."""
+    found, unread = [], []
+    paths = sorted(Path(cfg.path).parent.rglob("*.yaml"))
+    for index, path in enumerate(paths):
         if path.resolve() == Path(cfg.path).resolve():
+            continue
+        if index >= SIBLING_CONFIGS_MAX:
+            unread.append(str(path))
             continue
         try:
             found.append(load_config(path))
         except ConfigError:
-            continue
-    return found
+            unread.append(str(path))
+    return found, unread
 
 
 def check_dpo_base_run(cfg: RunConfig, given: list[RunConfig], feeds) -> list[Finding]:
@@ -228,7 +232,7 @@ def check_dpo_base_run(cfg: RunConfig, given: list[RunConfig], feeds) -> list[Fi
         return []
     if any(feeds(other, cfg) for other in given if other is not cfg):
         return []  # the SFT run is among the configs checked: the run rules compare them
-    beside = _configs_beside(cfg)
+    beside, unread = _configs_beside(cfg)
     upstream = [c for c in beside if feeds(c, cfg)]
     trains = [t for u in upstream for t in beside if t.kind == TRAIN and feeds(t, u)]
     reference = (trains or upstream or [None])[0]
@@ -243,7 +247,12 @@ def check_dpo_base_run(cfg: RunConfig, given: list[RunConfig], feeds) -> list[Fi
                 "model_name_or_path",
                 f"no config beside {cfg.path} writes the local model "
                 f"{cfg.get('model_name_or_path')}, so the template and enable_thinking of the SFT "
-                "run it builds on were not compared",
+                "run it builds on were not compared"
+                + (
+                    f" ({len(unread)} YAML file(s) beside it not read: {', '.join(unread[:3])})"
+                    if unread
+                    else ""
+                ),
                 "check it together with the SFT configs: medqa check SFT.yaml MERGE.yaml "
                 f"{cfg.path}",
             )

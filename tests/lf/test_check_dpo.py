@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -119,3 +120,19 @@ def test_a_local_model_no_config_beside_writes_is_said_to_be_unchecked(workspace
         if f.code == "dpo-sft-run"
     ]
     assert found and found[0].level == Level.SKIPPED and "not compared" in found[0].message
+
+
+def test_an_unreadable_config_beside_is_named_when_the_sft_run_is_not_found(
+    workspace, tiny_qwen2, tmp_path
+):
+    dpo = tmp_path / "qwen_lora_dpo.yaml"
+    shutil.copy("llamafactory_configs/qwen_lora_dpo.yaml", dpo)
+    (tmp_path / "broken_sft.yaml").write_text("model_name_or_path: [unclosed\n", encoding="utf-8")
+    found = [
+        f
+        for f in check_configs([str(dpo)], (f"model_name_or_path={tiny_qwen2}",))
+        if f.code == "dpo-sft-run"
+    ]
+    assert found and found[0].level == Level.SKIPPED, found
+    assert "1 YAML file(s) beside it not read" in found[0].message
+    assert "broken_sft.yaml" in found[0].message
