@@ -142,7 +142,7 @@ REAL = Path(__file__).resolve().parents[3] / "shared" / "data" / "real"
 
 
 def test_the_authored_development_set_stays_caught():
-    # Written by the editor of these rules in twelve batches, each scored once before it was
+    # Written by the editor of these rules in thirteen batches, each scored once before it was
     # used for tuning (see the commit messages): a development set, kept as a regression test.
     result = score(read_messages(DATA / "redflag_authored.jsonl"))
     assert result.urgent[1] >= 300 and result.routine[1] >= 150
@@ -265,3 +265,54 @@ def test_converging_signs_builds_pairs_and_anchored_triples():
 )
 def test_a_bare_topic_question_is_no_event(text, flagged):
     assert bool(detect_red_flags(text)) is flagged, text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "安眠药全倒在手心里了 一大把 我太累了",  # pills in the hand + hopelessness
+        "把皮带挂在门框上试了试 挺结实",  # a ligature on an anchor, tested
+        "我拿围巾缠在脖子上勒了好一会 憋得眼前发黑",  # a ligature on the neck
+        "她前阵子说过活够了 现在把自己锁在卫生间里 敲门也不应",  # a wish said before + locked in
+        "一个人坐在江堤上 风很大 不想回去了",  # a lethal place
+        "我爸老说要跟我妈去 今天把氧气管拔了 还问阳台有多高",  # euphemism + behaviour + method
+    ],
+)
+def test_acts_with_means_and_said_wishes_raise_the_crisis_banner(text):
+    assert needs_crisis_support(detect_red_flags(text)), text
+
+
+@pytest.mark.parametrize(
+    ("text", "flag"),
+    [
+        ("我爸吃饭勺子从手里掉了 说话也呜呜啦啦的", "stroke"),  # arm + speech
+        ("奶奶让她笑一下 只有一边嘴角能动 走路老往左边倒", "stroke"),  # face + balance
+        ("在烈日下搬了一天砖 现在不出汗了 人迷迷糊糊", "heat_cold"),
+        ("练了三个小时动感单车 尿是酱油色的", "heat_cold"),  # dark urine after exertion
+        ("冬天在外面楼道里睡了一夜 人冰凉 叫了也只哼一声", "heat_cold"),
+        ("滑雪回来脚趾发紫发硬 没知觉", "heat_cold"),
+        ("工厂里手上溅了氢氟酸 当时不疼 现在越来越疼", "poisoning"),
+        ("低血糖 喝了一瓶果汁还是手抖心慌", "diabetic"),
+        ("宝宝五十天 喘得特别快 鼻翼一扇一扇", "infant_fever"),
+        ("他说邻居在害他 拎着菜刀在门口站着", "danger_to_others"),
+    ],
+)
+def test_fast_signs_exposures_and_failed_first_remedies_raise_their_flag(text, flag):
+    assert flag in {f.key for f in detect_red_flags(text)}, text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "我在桥上拍了张夜景 风景很美",  # a bridge, no sign
+        "把一周的药倒进分药盒里了 会受潮吗",  # a pill organiser
+        "打呼噜像要断气一样 哈哈 我老公说的",  # laughter
+        "单位组织消防演练 心肺复苏按压多深合适",  # a drill
+        "孩子舔了一下洗发水 吐掉了 现在挺好",  # a low-toxicity lick
+        "冬天手指一遇冷就发白 是雷诺吗",  # habitual, a known condition
+        "低血糖的时候吃糖还是吃饼干好",  # a general question
+        "醉了说话含糊 走路也往一边歪 第二天就好了",  # drunk, over
+    ],
+)
+def test_look_alikes_of_the_new_signs_raise_no_flag(text):
+    assert detect_red_flags(text) == [], [f.key for f in detect_red_flags(text)]
