@@ -15,13 +15,15 @@ from dataclasses import dataclass
 from medqa.deid.address import ADDRESS_RULES
 from medqa.deid.echo import corrections
 from medqa.deid.fold import fold
+from medqa.deid.namemodel import MODEL_RULES_TEXT, find_names
 from medqa.deid.names import NAME_RULES, SIGNATURE_AT_END
-from medqa.deid.rules import ALL_RULES, ENCLOSED_RUN, Rule
+from medqa.deid.rules import ALL_RULES, ENCLOSED_RUN, Rule, trie_pattern
 from medqa.deid.vocabulary import KINDS, PLACEHOLDER_RE, PLACEHOLDERS, canonical_kind
 
 FOLDED_RULES: tuple[Rule, ...] = (*ALL_RULES, *ADDRESS_RULES)  # run on the folded view
 TEXT_RULES: tuple[Rule, ...] = (
     *NAME_RULES,
+    *MODEL_RULES_TEXT,
     ENCLOSED_RUN,
 )  # run on the text as written (一 is a name character)
 # Every folded rule needs one of these in the text as written; texts without any skip them
@@ -36,6 +38,7 @@ _FOLDED_GATES = (  # each a plain class or word list, which re scans fast
     re.compile(r"[〇零一二三四五六七八九壹贰叁肆伍陆柒捌玖幺]{4}"),
 )
 _GATE_CHARS, _GATE_WORDS, _GATE_NUMERALS = (gate.search for gate in _FOLDED_GATES)
+MODEL_RANK = 44  # the name model's spans yield to every rule's (a doctor's name stays a doctor's)
 _SPACE_BETWEEN = re.compile(r"[0-9A-Za-z@._:#\-] [0-9A-Za-z@._:#\-]")
 # Overlaps are merged; the merged span takes the kind of its best-ranked part, so "微信
 # 13812345678" is one WeChat id, not a WeChat id and a phone number.
@@ -107,12 +110,15 @@ def find_all(text: str, kinds: frozenset[str] = frozenset(KINDS)) -> list[Span]:
         _collect(_FOLDED_SCANNER, compact, found)
         if shifts:
             found[:] = [(_back(a, shifts), _back(b - 1, shifts) + 1, r, k) for a, b, r, k in found]
-    _collect(_TEXT_SCANNER, text, found)
+    # the name rules see an ideographic space as a space (——头颈外科\u3000主任医师\u3000陆承泽)
+    spaced = text.replace("\u3000", " ") if "\u3000" in text else text
+    _collect(_TEXT_SCANNER, spaced, found)
+    found.extend((a, b, MODEL_RANK, "person_name") for a, b in find_names(spaced))
     # a signature is looked for in the last characters only, and only where the text ends in a
     # Chinese character (a name's last), as most answers end in a full stop
     last = text[-1:] if not text[-1:].isspace() else text.rstrip()[-1:]
     if "\u4e00" <= last <= "\u9fff":
-        _keep(SIGNATURE_AT_END, _tail_matches(SIGNATURE_AT_END, text, 16), text, found)
+        _keep(SIGNATURE_AT_END, _tail_matches(SIGNATURE_AT_END, spaced, 16), spaced, found)
     if not found:
         return []
     _shield_placeholders(text, found)
@@ -184,28 +190,6 @@ def _literal_words(pattern: str) -> list[str] | None:
     return words
 
 
-def _trie_pattern(words: Iterable[str]) -> str:
-    """One regex for a list of words, shared prefixes factored out (医生(?:：|是|叫)…): re
-    then tries one branch per character instead of every word, and still takes the longest."""
-    trie: dict = {}
-    for word in words:
-        node = trie
-        for char in word:
-            node = node.setdefault(char, {})
-        node[""] = {}
-
-    def build(node: dict) -> str:
-        branches = [re.escape(c) + build(child) for c, child in node.items() if c]
-        if not branches:
-            return ""
-        group = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
-        if "" in node:
-            return f"(?:{group})?"
-        return group
-
-    return build(trie)
-
-
 class _Scanner:
     """Finds the anchors of a rule set: every anchor that is a list of words in one pass of
     one regex (longest word first), the others (runs of digits, a year) one pass each."""
@@ -222,7 +206,7 @@ class _Scanner:
         self.others = [p for p in patterns if literal[p] is None]
         # sorted: the regex (its branch order) is the same in every process, whatever the hash seed
         words = sorted({w for ws in literal.values() if ws for w in ws}, key=lambda w: (-len(w), w))
-        self.words = re.compile(_trie_pattern(words)) if words else None
+        self.words = re.compile(trie_pattern(words)) if words else None
         # a word found stands for every anchor one of whose words it contains
         self.owners = {
             word: [p for p, ws in literal.items() if ws and any(w in word for w in ws)]

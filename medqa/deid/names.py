@@ -97,7 +97,7 @@ _DOCTOR_LEAD = (
 )
 # What may follow a name in a case header or a list of particulars: 张三，男，45岁; 何海燕，住院号
 _PARTICULARS = (
-    r"(?=[，,、 （(]{1,2}[男女](?:性)?[，,、 ]{0,2}\d{1,3} ?(?:岁|周岁)| \d{1,3} ?(?:岁|周岁)"
+    r"(?=[，,、 （(]{1,2}[男女](?:性)?(?:[，,、 ]{0,2}\d{1,3} ?(?:岁|周岁)|[，,、 ]{1,2}(?:出生|生日|身份证|住院号|门诊号|病历号|籍贯|民族|年龄|职业|婚姻|现住))|[，,、 ]{1,2}\d{1,3} ?(?:岁|周岁)"
     r"|[，,、 （(]{1,2}(?:住院号|门诊号|病历号|"
     r"就诊卡|身份证|手机|电话|联系电话|出生|生日)"
     r"|[，,、 ]{1,2}(?:\+?86[ \-]?)?1[3-9][0-9][ \-]?[0-9]{4}[ \-]?[0-9]{4}(?![0-9]))"
@@ -126,7 +126,7 @@ _NOT_NAME_WORDS = (
     "车辆 车祸 车上 车里 车费 关系 关于 关注 关节 关心 关键 关闭 "
     "解决 解释 解除 解剖 解毒 解热 解痉 解放 解开 解压 解酒 计划 计算 计量 计数 计时 "
     "高中 初中 高大 庞大 盛大 居中 文中 车中 房中 林中 江中 池中 宫中 路中 丛中 田中 "
-    "任何 祝健 母亲 钟爱 羊癫 羊角 沙棘 高危 高度 高发 高于 低于 常态 严禁 单纯 单独 单位 单次 "
+    "银行 安哥 任何 祝健 母亲 钟爱 羊癫 羊角 沙棘 高危 高度 高发 高于 低于 常态 严禁 单纯 单独 单位 单次 "
 )
 NOT_NAMES = frozenset(_NOT_NAME_WORDS.split())
 
@@ -138,7 +138,8 @@ _WORDS_ENDING_IN_SURNAME_TEXT = (
     "正在 帮助 保持 坚持 主要 需要 重要 一定 肯定 稳定 决定 规定 以后 然后 之后 最后 饭后 "
     "胆红 血管 黄金 人民 农民 居民 东方 西方 南方 北方 地方 对方 处方 配方 药方 双方 上周 本周 下周 每周 谢谢 感谢 多谢 任何 如何 为何 几何 "
     "明白 空白 蛋白 坦白 黑白 清白 平安 治安 公安 晚安 早安 保安 "
-    "了解 缓解 溶解 分解 见解 讲解 误解 统计 设计 估计 总计 合计 会计 伙计 累计"
+    "了解 缓解 溶解 分解 见解 讲解 误解 统计 设计 估计 总计 合计 会计 伙计 累计 "
+    "病房 药房 产房 机房 厨房 住房 库房 心房 乳房 书房 新房 门房"
 )
 _WORDS_ENDING_IN_SURNAME = frozenset(_WORDS_ENDING_IN_SURNAME_TEXT.split())
 
@@ -247,6 +248,18 @@ _NAME_RULES += (
     Rule("person_name", re.compile(_RELATIVE_CUE + _CUED_NAME), 43, _not_a_word),
 )
 
+_NAME_RULES += (
+    # an elder by surname and one kin word, the word standing alone: 8床的胡伯, 王叔，
+    Rule(
+        "person_name",
+        re.compile(
+            rf"(?:^|(?<=[^\u4e00-\u9fff]|[的是叫和跟找给问]))(?P<v>{_SURNAME}[伯叔婶嫂姨])(?![\u4e00-\u9fff])"
+        ),
+        42,
+        _not_a_word,
+    ),
+)
+
 _TITLE_ANCHOR = re.compile(_DOCTOR_TITLE)
 _SIGNATURE_ANCHOR = re.compile(
     "|".join(
@@ -314,6 +327,7 @@ NAME_RULES = (
     # 19床 郭凤英: a class first (digits are everywhere; a word list would try each one)
     anchored(_NAME_RULES[4], re.compile("[0-9０-９]床"), 3, 24),
     anchored(_NAME_RULES[10], _RELATIVE_ANCHOR, 0, 24),
+    anchored(_NAME_RULES[11], re.compile("[伯叔婶嫂姨]"), 2, 1),
     anchored(
         _NAME_RULES[5],
         re.compile("岁|住院号|门诊号|病历号|就诊卡|身份证|手机|电话|出生|生日"),

@@ -9,7 +9,7 @@ sees the value and may refuse it (a Luhn sum, a date inside an ID number).
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 
 
@@ -38,6 +38,28 @@ class Rule:
 def anchored(rule: Rule, pattern: re.Pattern, before: int, after: int) -> Rule:
     """``rule`` tried only near the matches of ``pattern`` (see :class:`Anchor`)."""
     return replace(rule, anchor=Anchor(pattern, before, after))
+
+
+def trie_pattern(words: Iterable[str]) -> str:
+    """One regex for a list of words, shared prefixes factored out (医生(?:：|是|叫)…): re
+    then tries one branch per character instead of every word, and still takes the longest."""
+    trie: dict = {}
+    for word in words:
+        node = trie
+        for char in word:
+            node = node.setdefault(char, {})
+        node[""] = {}
+
+    def build(node: dict) -> str:
+        branches = [re.escape(c) + build(child) for c, child in node.items() if c]
+        if not branches:
+            return ""
+        group = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
+        if "" in node:
+            return f"(?:{group})?"
+        return group
+
+    return build(trie)
 
 
 # Anchors shared by several rules.

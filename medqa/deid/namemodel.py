@@ -1,0 +1,303 @@
+"""Names written with no word around them that says so: 罗丽萍您好, 恩施的，向丽，1996年…,
+（戚建军）, 老周：…, 小蒋（替父亲）, 艾力·买买提, ZHANG YUTONG.
+
+The cue rules of :mod:`.names` find a name where the text introduces one (我叫, 患者：, 张先生).
+This model finds the rest by how Chinese names are formed and where they stand:
+
+- **where**: a name stands alone — nothing written in Chinese right before it (start of the
+  text, punctuation, a space, a digit) or a word for a person (患者, 博士生, 护士), and nothing
+  right after it (punctuation, space, digits that are no dose, or 您好);
+- **what**: a surname (single, double, or one the cue rules leave out as a function word:
+  于, 应, 向) and one or two given-name characters, each scored by how much more often it is
+  written in given names than in running text (:mod:`.nametables`); a nickname 老 + surname,
+  小 / 阿 + a surname or a name character; a name with a middle dot (艾力·买买提); a surname
+  and given name in pinyin capitals or title case (ZHANG YUTONG, Zhang Yutong);
+- **not a word**: a candidate that starts with a dictionary word (周期, 方案, 白细胞, 黄疸, 毛巾)
+  or one of the clinical and place words of :data:`medqa.deid.names.NOT_NAMES` is that word.
+
+Only characters that can start a name are looked at, and only where no Chinese character
+stands before them, which keeps the cost to a few microseconds per record.
+"""
+
+from __future__ import annotations
+
+import re
+
+from medqa.deid.names import (
+    _RELATIVE_ANCHOR,
+    _RELATIVES,
+    DOUBLE_SURNAMES,
+    NOT_IN_GIVEN_NAME,
+    NOT_NAMES,
+    SINGLE_SURNAMES,
+)
+from medqa.deid.nametables import MODEL_ONLY_SURNAMES, load
+from medqa.deid.rules import Rule, anchored, trie_pattern
+
+SCORES, WORDS = load()
+# 祝 starts greetings (祝康！) far more often than it is written as a surname without a cue
+_SINGLES = SINGLE_SURNAMES.replace("祝", "") + MODEL_ONLY_SURNAMES
+_DOUBLES = frozenset(DOUBLE_SURNAMES.split("|"))
+# Yi clan names, written before a given name like a double surname (吉克阿依, 沙马拉毅)
+_CLAN_NAMES_TEXT = "吉克 阿苏 沙马 吉木 俄木 海来 曲比 阿西 阿的 马海 吉伍 阿尔 俄底 瓦扎 勒格 阿力"
+_CLAN_NAMES = frozenset(_CLAN_NAMES_TEXT.split(" "))
+_RARE_FROM = 150  # surnames past this rank in SINGLE_SURNAMES (most frequent first) lose a little
+_SURNAME_RANK = {char: rank for rank, char in enumerate(_SINGLES)}
+# a name of surname + two given characters needs this score, of one given character THRESHOLD_2
+THRESHOLD_3 = 1.0
+THRESHOLD_2 = 0.5
+NICKNAME_THRESHOLD = 2.0
+# the score a name gains from a word for a person before it (我丈夫应海) or a person's
+# particulars after it (陶静，1992年8月11日出生 / ，女，/ ，身份证)
+CONTEXT_BONUS = 1.0
+_PARTICULARS_FOLLOW = re.compile(
+    r"[，,、 ]{1,2}(?:(?:19|20)\d\d|\d{1,3} ?岁|[男女](?![\u4e00-\u9fff])|身份证|电话|手机|生日|出生)"
+)
+_HAN = "\u4e00-\u9fff"
+_FIRST = "".join(sorted(set(_SINGLES) | {w[0] for w in _DOUBLES | _CLAN_NAMES} | set("老小阿")))
+# a run of two to four Chinese characters standing alone (or before a greeting) whose first
+# can start a name: the class first, so re skips the other characters fast
+_STANDING_ALONE = re.compile(
+    f"[{_FIRST}](?<![{_HAN}].)[{_HAN}]{{1,3}}(?:(?![{_HAN}])|(?=您好|你好))"
+)
+# words for a person that a name may follow directly (博士生张涛, 护士小何), and 叫 (孩子叫吉克阿依,
+# 患者叫邓永强, 叫我老秦就行): after them a name may also end before 的, 就, 是 … (not 患者 or a
+# relative alone: the cue rules of .names take those, and 患者 is in most answers)
+_PERSON_WORDS = (
+    "叫 叫我 名叫 博士生 研究生 大学生 学生 同学 同事 护士 护工 护理员 老师 师傅 司机 "
+    "队友 室友 网友 邻居 村民 员工 志愿者 病友 工友 战友"
+)
+_LOOSE_END = "的就是在也说吧呢啊呀了"
+_PERSON_WORD_LIST = sorted(set(_PERSON_WORDS.split()), key=lambda w: (-len(w), w))
+# 老/小 + a surname that is a word, not a nickname (小米, 老花眼); 于 and 应 never follow 小
+_NOT_NICKNAMES_TEXT = (
+    "小米 小麦 小满 小寒 小暑 老花 老成 小康 小包 小车 小计 小方 小吉 小于 小应 小向"
+)
+_NOT_NICKNAMES = frozenset(_NOT_NICKNAMES_TEXT.split(" "))
+_DOSE = re.compile(
+    r"\s?\d+(?:\.\d+)?\s?(?:mg|g|ml|mL|μg|ug|µg|IU|U|片|粒|支|袋|丸|克|毫克|毫升|单位|滴|次|%)"
+)
+# function words and clinical words, which no transliterated name holds (热, 次, 多 it may:
+# 热依拉, 次仁, 多吉)
+_NOT_IN_DOTTED_NAME = frozenset(
+    "的了是在和与或及就都也还又再很太更最不没无未别已被把让给对从向往到于为以因所而且但却吗呢吧啊呀"
+    "哦嘛么着过去说讲问答看查做要想会能该得找请叫我你他她它们这那哪谁什怎今昨谢每各第"
+    "病症痛疼炎癌瘤肿药医院科室诊检验测治疗术输床护记录顶帖群"
+)
+_DOTTED = re.compile(f"(?<![{_HAN}·])[{_HAN}]{{2,6}}[·•・][{_HAN}]{{2,8}}(?![{_HAN}·])")
+_PINYIN_SURNAMES = (
+    "WANG LI ZHANG LIU CHEN YANG HUANG ZHAO WU ZHOU XU SUN MA ZHU HU GUO HE GAO LIN LUO ZHENG "
+    "LIANG XIE SONG TANG HAN FENG DENG CAO PENG ZENG XIAO TIAN DONG YUAN PAN JIANG CAI YU DU YE "
+    "CHENG SU WEI LV LU DING REN SHEN YAO CUI ZHONG TAN JIA FAN FANG SHI QIN QIU XIA KONG BAI "
+    "MENG XIONG HOU LONG DUAN LEI SHAO MAO HAO GU GONG WAN QIAN YAN YIN DAI MO KANG QI NIU JIN "
+    "OUYANG SIMA SHANGGUAN ZHUGE"
+)
+# one pinyin syllable (initial + final), so that English words rarely pass
+_SYLLABLE = (
+    r"(?:[bpmfdtnlgkhjqxrzcsyw]|zh|ch|sh)?"
+    r"(?:iang|iong|uang|ang|eng|ing|ong|uan|ian|iao|uai|ai|ei|ao|ou|an|en|in|un|ia|ie|iu|ua|uo|"
+    r"ue|ui|er|a|o|e|i|u|v)"
+)
+_PINYIN_NAME = re.compile(
+    r"(?<![A-Za-z] )(?<![A-Za-z])(?:(?:" + _PINYIN_SURNAMES.replace(" ", "|") + r") "
+    r"[A-Z]{2,12}(?: [A-Z]{2,6})?|(?:"
+    + "|".join(s.title() for s in _PINYIN_SURNAMES.split())
+    + r") [A-Z][a-z]{1,11})(?![A-Za-z]| [A-Za-z])"
+)
+
+
+def _given_score(given: str) -> float | None:
+    """Summed score of the given-name characters, None if one is never in a name."""
+    total = 0.0
+    for char in given:
+        score = SCORES.get(char)
+        if score is None:
+            return None
+        total += score
+    return total
+
+
+def _is_word(text: str, start: int, length: int) -> bool:
+    """A dictionary or clinical word starts at ``start`` within ``length`` characters."""
+    if text[start : start + 2] in NOT_NAMES:
+        return True
+    return any(text[start : start + k] in WORDS for k in range(2, length + 1))
+
+
+def _ends_name(text: str, end: int, loose: bool = False) -> bool:
+    """Nothing written in Chinese right after ``end`` (and no dose), or a greeting; ``loose``:
+    also a particle or verb of :data:`_LOOSE_END` (after a word for a person)."""
+    if end >= len(text):
+        return True
+    char = text[end]
+    if "\u4e00" <= char <= "\u9fff":
+        return text.startswith(("您好", "你好"), end) or (loose and char in _LOOSE_END)
+    if char == "-" and text[end + 1 : end + 2].isalpha():
+        return False  # one part of a hyphenated term: 伏格特-小柳-原田病
+    return _DOSE.match(text, end) is None
+
+
+def _full_name(text: str, start: int, loose: bool = False) -> int:
+    """End of a surname + given name starting at ``start`` that the model accepts, else 0."""
+    two = text[start : start + 2]
+    clan = two in _CLAN_NAMES
+    if two in _DOUBLES or clan:
+        surname_len, penalty = 2, 0.0
+    elif text[start] in _SURNAME_RANK:
+        surname_len = 1
+        penalty = -0.5 if _SURNAME_RANK[text[start]] >= _RARE_FROM else 0.0
+    else:
+        return 0
+    for given_len in (2, 1):
+        end = start + surname_len + given_len
+        if end > len(text) or not _ends_name(text, end, loose):
+            continue
+        if given_len == 1 and text[end : end + 1].isdigit():
+            continue  # a lab name and its value: 谷炳58
+        given = text[start + surname_len : end]
+        if not all("\u4e00" <= c <= "\u9fff" for c in given):
+            continue
+        if clan:  # a Yi clan name (itself a word) and a transliterated given name: 吉克阿依
+            return end if not any(c in _NOT_IN_DOTTED_NAME for c in given) else 0
+        if _is_word(text, start, end - start):
+            return 0
+        score = _given_score(given)
+        if score is None:
+            return 0
+        threshold = THRESHOLD_3 if given_len == 2 else THRESHOLD_2
+        if loose or _PARTICULARS_FOLLOW.match(text, end):
+            penalty += CONTEXT_BONUS
+        if score + penalty - (0 if given_len == 2 else 1.0) >= threshold:
+            return end
+        return 0
+    return 0
+
+
+def _nickname(text: str, start: int, loose: bool = False) -> int:
+    """End of 老周 / 小敏 / 阿梅 at ``start``: 老 or 小 + a surname (小张 is a dictionary word
+    and a nickname alike), or 小 / 阿 + a name character that starts no dictionary word."""
+    lead, end = text[start], start + 2
+    if end > len(text) or not _ends_name(text, end, loose) or text[end : end + 1].isdigit():
+        return 0
+    if start and text[start - 1].isdigit():  # a measure: 2小勺
+        return 0
+    char, two = text[start + 1], text[start : start + 2]
+    if lead != "阿" and char in SINGLE_SURNAMES and two not in _NOT_NICKNAMES:
+        return end
+    if (
+        lead != "老"
+        and SCORES.get(char, -99.0) >= NICKNAME_THRESHOLD
+        and not _is_word(text, start, 2)
+    ):
+        return end
+    return 0
+
+
+def find_names(text: str) -> list[tuple[int, int]]:
+    """(start, end) of every standing-alone name the model accepts in ``text`` (the names
+    after a word for a person and in pinyin are :data:`MODEL_RULES`, tried by the engine)."""
+    spans: list[tuple[int, int]] = []
+    for match in _STANDING_ALONE.finditer(text):
+        start = match.start()
+        end = _name_at(text, start, False)
+        if end and not _lone_list_item(text, start, end):
+            spans.append((start, end))
+    if "·" in text or "•" in text or "・" in text:
+        spans += [m.span() for m in _DOTTED.finditer(text) if _dotted_name(text, *m.span())]
+    if _PINYIN_GATE(text):
+        spans += [m.span() for m in _PINYIN_NAME.finditer(text) if _pinyin_name(m.group())]
+    return spans
+
+
+def _name_at(text: str, start: int, loose: bool) -> int:
+    """End of the name the model accepts at ``start``, else 0."""
+    if text[start] in "老小阿":
+        return _nickname(text, start, loose) or _full_name(text, start, loose)
+    return _full_name(text, start, loose)
+
+
+def _after_person_word(value: str, text: str, start: int) -> bool:
+    return _name_at(text, start, True) == start + len(value)
+
+
+def _pinyin_name(value: str) -> bool:
+    """The given name is one to three pinyin syllables (ZHANG YUTONG, not ZHANG AND)."""
+    given = value.split(" ", 1)[1].replace(" ", "").lower()
+    return _SYLLABLES.fullmatch(given) is not None
+
+
+_LIST_MARKS = "、；;"
+
+
+def _lone_list_item(text: str, start: int, end: int) -> bool:
+    """An item of a list (、 or ；) whose neighbours are no names: 卷心菜、胡罗卜、洋葱,
+    阿司匹林、潘生丁、丹参片 (a list of names has a name beside each one: 张伟、李娜)."""
+    before = text[start - 1] in _LIST_MARKS if start else False
+    after = end < len(text) and text[end] in _LIST_MARKS
+    if not (before or after):
+        return False
+    neighbours = []
+    if before:
+        neighbours.append(_segment_before(text, start - 1))
+    if after:
+        neighbours.append(end + 1)
+    return not any(_full_name(text, pos) or _nickname(text, pos) for pos in neighbours if pos >= 0)
+
+
+def _segment_before(text: str, mark: int) -> int:
+    """Start of the list item that ends at ``mark`` (at most four characters back), or -1."""
+    pos = mark
+    while pos > 0 and mark - pos < 4 and "\u4e00" <= text[pos - 1] <= "\u9fff":
+        pos -= 1
+    return pos if pos < mark else -1
+
+
+def _dotted_name(text: str, start: int, end: int) -> bool:
+    """艾力·买买提, not a heading (【病友圈·置顶】) or words around a dot (问诊记录·多轮)."""
+    opened = start > 0 and text[start - 1] in '【[（(《“"'
+    closed = end < len(text) and text[end] in '】]）)》”"'
+    if opened or closed:
+        return False
+    return not any(c in _NOT_IN_DOTTED_NAME for c in text[start:end])
+
+
+# a space before a capital: the literal space first, which re looks for fast
+_PINYIN_GATE = re.compile(" [A-Z]").search
+_SYLLABLES = re.compile(f"(?:{_SYLLABLE}){{1,3}}")
+
+
+MODEL_RULES_TEXT = (
+    # a name right after a relative: 户名是我老公应伟 (the cue rule's surnames lack 应); the
+    # relative cue's own anchor, so that the engine finds both in one pass
+    anchored(
+        Rule(
+            "person_name",
+            re.compile(
+                "[我他她俺你您](?:的|家|和)?(?:"
+                + trie_pattern(_RELATIVES)
+                + f")(?:叫|是)?(?P<v>[{_FIRST}][{_HAN}]{{1,3}}?)"
+                f"(?:(?![{_HAN}])|(?=您好|你好|[{_LOOSE_END}]))"
+            ),
+            44,
+            _after_person_word,
+        ),
+        _RELATIVE_ANCHOR,
+        0,
+        8,
+    ),
+    # a name right after a word for a person: 患者詹秋云, 博士生张涛, 护士小何, 叫我老秦就行
+    anchored(
+        Rule(
+            "person_name",
+            re.compile(
+                "(?:" + trie_pattern(_PERSON_WORD_LIST) + f")(?P<v>[{_FIRST}][{_HAN}]{{1,3}}?)"
+                f"(?:(?![{_HAN}])|(?=您好|你好|[{_LOOSE_END}]))"
+            ),
+            44,
+            _after_person_word,
+        ),
+        re.compile("|".join(_PERSON_WORD_LIST)),
+        0,
+        5,
+    ),
+)
