@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from medqa.deid.address import ADDRESS_RULES
+from medqa.deid.birth import births_from_ids
 from medqa.deid.echo import corrections
 from medqa.deid.fold import fold
 from medqa.deid.namemodel import MODEL_RULES_TEXT, find_names
@@ -126,9 +127,10 @@ def find_all(text: str, kinds: frozenset[str] = frozenset(KINDS)) -> list[Span]:
     if not found:
         return []
     spans = _merge(found)
-    second = corrections(
-        view if view is not None else text, [(s.kind, s.start, s.end) for s in spans]
-    )
+    triples = [(s.kind, s.start, s.end) for s in spans]
+    second = corrections(view if view is not None else text, triples)
+    if view is not None:  # an ID card number has digits: the view was folded
+        second += births_from_ids(view, triples + second)
     if second:
         spans = sorted(spans + [Span(k, a, b) for k, a, b in second], key=lambda s: s.start)
     return [s for s in _repeat_names(text, spans) if s.kind in kinds]
@@ -257,10 +259,12 @@ def _keep(
 _FOLDED_SCANNER = _Scanner(FOLDED_RULES)
 _TEXT_SCANNER = _Scanner(TEXT_RULES)
 # A space next to a lone Latin letter, digit or sign is spelling-out ("Q Q 2 7 7 6", "z h a o
-# @ 1 6 3 . c o m", "w x : abc"): the view the folded rules see drops it.
+# @ 1 6 3 . c o m", "w x : abc"): the view the folded rules see drops it, except between a
+# spelt-out number and a word after it ("QQ 1 0 3 9 2 8 4 7 5 6 ABA训练中", "… 7 5 B站").
 _SPELLED_GAP = re.compile(
-    r"(?:(?<=^[0-9A-Za-z@._:#\-])|(?<=[^0-9A-Za-z@._:#\-][0-9A-Za-z@._:#\-])) (?=[0-9A-Za-z@._:#\-])"
-    r"|(?<=[0-9A-Za-z@._:#\-]) (?=[0-9A-Za-z@._:#\-](?:$|[^0-9A-Za-z@._:#\-]))"
+    r"(?:(?:(?<=^[0-9A-Za-z@._:#\-])|(?<=[^0-9A-Za-z@._:#\-][0-9A-Za-z@._:#\-])) (?=[0-9A-Za-z@._:#\-])"
+    r"|(?<=[0-9A-Za-z@._:#\-]) (?=[0-9A-Za-z@._:#\-](?:$|[^0-9A-Za-z@._:#\-])))"
+    r"(?!(?<=[0-9] )[A-Za-z](?:[A-Za-z]|[^\x00-\x7f]))"
 )
 
 

@@ -23,7 +23,8 @@ _DIGIT_FORMS = {
     "8": "８⑧⑻⒏❽➇➑⁸₈𝟖𝟠𝟪𝟴𝟾",
     "9": "９⑨⑼⒐❾➈➒⁹₉𝟗𝟡𝟫𝟵𝟿",
 }
-# Chinese numerals are digits only in a run of three or more of them (一三八 六六八二, 二〇二四):
+# Chinese numerals are digits only in a run of three or more of them (一三八 六六八二, 二〇二四)
+# or mixed with digits (1八6 0二1三):
 # alone they are words (四川, 一天, 三月) and stay, or "。四川" would end a phone number with a 4.
 _CHINESE_DIGITS = {
     "0": "〇零",
@@ -92,6 +93,9 @@ _ASTRAL = re.compile("[\U00010000-\U0010ffff]")
 _CHINESE = {c: digit for digit, forms in _CHINESE_DIGITS.items() for c in forms}
 _CN = "".join(_CHINESE)
 _CHINESE_RUN = re.compile(f"[{_CN}](?:[ .\\-]?[{_CN}]){{2,}}")
+# Chinese numerals mixed one by one with digits (1八6 0二1三 3四5七): a run of five or more,
+# spaces or dashes between, two of each at least (not 028-85422114。四川: a full stop ends it)
+_MIXED_RUN = re.compile(f"[0-9{_CN}](?:[ \\-]?[0-9{_CN}]){{4,}}")
 _CHINESE_TABLE = str.maketrans(_CHINESE)
 
 
@@ -104,4 +108,20 @@ def fold(text: str) -> str:
     text = _TO_FOLD.sub(_folded_char, text)
     if _ASTRAL.search(text):
         text = _TO_FOLD_ASTRAL.sub(_folded_char, text)
-    return _CHINESE_RUN.sub(lambda match: match.group().translate(_CHINESE_TABLE), text)
+    text = _CHINESE_RUN.sub(_to_digits, text)
+    if _MIXED_RUN.search(text) is None:
+        return text
+    return _MIXED_RUN.sub(_mixed_to_digits, text)
+
+
+def _to_digits(match: re.Match) -> str:
+    return match.group().translate(_CHINESE_TABLE)
+
+
+def _mixed_to_digits(match: re.Match) -> str:
+    """Digits for the Chinese numerals of a run that holds two digits and two numerals at
+    least (三十五 alone stays words unless :data:`_CHINESE_RUN` took it)."""
+    run = match.group()
+    digits = sum(c.isdigit() for c in run)
+    numerals = sum(c in _CHINESE for c in run)
+    return run.translate(_CHINESE_TABLE) if digits >= 2 and numerals >= 2 else run

@@ -27,7 +27,6 @@ from medqa.deid.names import (
     _RELATIVE_ANCHOR,
     _RELATIVES,
     DOUBLE_SURNAMES,
-    NOT_IN_GIVEN_NAME,
     NOT_NAMES,
     SINGLE_SURNAMES,
 )

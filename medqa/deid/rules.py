@@ -226,6 +226,7 @@ RECORD_RULES = (
             + r"(?:(?:(?!电话|手机|微信|QQ|qq)[^0-9A-Za-z\n。]){0,12}?(?:号码|卡号|编号)|好像|应该|大概|可能"
             r"|(?:(?!电话|手机|微信|QQ|qq|是多少)[^0-9A-Za-z\n。，,；;！!？?]){1,8}?)?"
             + _LINK
+            + r"(?:(?:No|NO|no)\.? ?|#)?"  # 住院号 No.0034729
             + r"(?P<v>(?=[A-Za-z0-9\- ]*\d{3})[A-Za-z0-9](?:[ \-]?[A-Za-z0-9]){3,28})"
             + _NOT_ALNUM_AFTER
         ),
@@ -255,11 +256,22 @@ RECORD_RULES = (
         "licence_plate",
         re.compile(
             r"[京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼][A-HJ-NP-Za-hj-np-z]"
-            r"[ .\-]?(?:[A-HJ-NP-Za-hj-np-z0-9]{4,5}挂|[A-HJ-NP-Za-hj-np-z0-9]{5,6}(?![0-9A-Za-z]))"
+            # one separator may stand anywhere in the five or six characters: 沪AD 37591
+            r"[ .\-]?(?:[A-HJ-NP-Za-hj-np-z0-9]{4,5}挂"
+            r"|[A-HJ-NP-Za-hj-np-z0-9]{1,6}(?:[ .\-][A-HJ-NP-Za-hj-np-z0-9]{1,5})?(?![0-9A-Za-z]))"
         ),
         12,
+        lambda value, folded, start: _plate_body(value),
     ),
 )
+
+
+def _plate_body(value: str) -> bool:
+    """Five or six letters and digits after the province and the city letter (or a trailer's
+    four or five and 挂)."""
+    body = re.sub(r"[ .\-]", "", value[2:])
+    return body.endswith("挂") or 5 <= len(body) <= 6
+
 
 _DAY = r"(?:[0-3]?\d|[一二三]?十[一二三四五六七八九]?|[一二三四五六七八九])"
 _MONTH = r"(?:[01]?\d|十[一二]?|[一二三四五六七八九])"
@@ -450,6 +462,7 @@ _SOCIAL_SITES = (
     r"b23\.tv|zhihu\.com|kuaishou\.com|douban\.com|instagram\.com|twitter\.com|x\.com|tiktok\.com"
 )
 _SOCIAL_SITE = re.compile(_SOCIAL_SITES, re.I)
+_SOCIAL_BEFORE = re.compile(_SOCIAL_WORDS + "|" + _SOCIAL_SITES)
 _URL_CHARS = r"[A-Za-z0-9\-._~:/?#\[\]@!$&'*+,;=%]"
 # Public posts and videos on social sites name no one: only profiles and personal links count.
 _PUBLIC_CONTENT = re.compile(r"/(?:video|BV[0-9A-Za-z]|zvideo|topic|search)", re.I)
@@ -544,6 +557,28 @@ URL_RULES = (
         ),
         9,
     ),
+    # an id with letters and four digits or more a few words after a platform word:
+    # 快手号也有：ks8827361094
+    Rule(
+        "social_handle",
+        re.compile(
+            _SOCIAL_WORDS + r"(?:号|账号|ID|id)?[^A-Za-z0-9\n。]{0,8}?(?<![A-Za-z0-9_\-])"
+            r"(?P<v>[A-Za-z][A-Za-z_\-.]*\d{4,}[A-Za-z0-9_\-]*)(?![A-Za-z0-9_\-@]|\.[A-Za-z0-9])"
+        ),
+        9,
+    ),
+    # a name in quotes after 名字叫 where a platform was named shortly before: 小红书号 …，
+    # 名字叫“栀子花开的秋天”
+    Rule(
+        "social_handle",
+        re.compile(
+            r"(?:名字叫|名字是|名叫|叫做)[ :：]?[“\"「『](?P<v>[^”\"」』\n]{2,20})[”\"」』]"
+        ),
+        9,
+        lambda value, folded, start: (
+            _SOCIAL_BEFORE.search(folded, max(0, start - 60), start) is not None
+        ),
+    ),
     # a numeric user id: UID 482751093
     Rule("social_handle", re.compile(r"(?:UID|uid|Uid)[ :：]{0,2}(?P<v>\d{5,12})(?!\d)"), 6),
     # the code that opens a share link: 提取码 7g2k, 密码 tj88
@@ -606,8 +641,10 @@ ALL_RULES: tuple[Rule, ...] = (
         30,
     ),
     anchored(URL_RULES[7], re.compile("ID:|ID：|id:|id：|Id:|Id：|ID是|id是|ID号|id号"), 0, 36),
-    anchored(URL_RULES[8], re.compile("UID|uid|Uid"), 0, 20),
-    anchored(URL_RULES[9], re.compile("提取码|访问码|分享码|取件码|密码"), 0, 16),
+    anchored(URL_RULES[8], _SOCIAL_ANCHOR, 0, 40),
+    anchored(URL_RULES[9], re.compile("名字叫|名字是|名叫|叫做"), 0, 30),
+    anchored(URL_RULES[10], re.compile("UID|uid|Uid"), 0, 20),
+    anchored(URL_RULES[11], re.compile("提取码|访问码|分享码|取件码|密码"), 0, 16),
     anchored(RECORD_RULES[0], _RECORD_ANCHOR, 0, 40),
     anchored(RECORD_RULES[1], _RECORD_ANCHOR, 40, 0),
     anchored(RECORD_RULES[2], _BED_ANCHOR, 16, 8),

@@ -78,6 +78,20 @@ ENGINE = Deidentifier()
         ("我姐在星河明居2栋18B。", "我姐在[地址]。", "address"),
         ("微信昵称：快乐小猪，", "微信昵称：[微信号]，", "wechat"),
         ("威芯：abc_123456", "威芯：[微信号]", "wechat"),
+        # Chinese numerals mixed one by one with digits
+        ("回电请拨1三9 五2七0 8六1四，谢谢", "回电请拨[电话]，谢谢", "phone"),
+        # a spelt-out QQ number with a word right after it
+        ("群里：QQ 2 8 1 0 4 7 3 9 6 5 PT训练", "群里：QQ [QQ号] PT训练", "qq"),
+        ("扣扣 3 1 0 9 4 7 2 8 6 B站也有", "扣扣 [QQ号] B站也有", "qq"),
+        # a plate with a space inside
+        ("我的车浙AF 26718停在", "我的车[车牌号]停在", "licence_plate"),
+        ("住院号 No.0051234，", "住院号 No.[病历号]，", "medical_record"),
+        ("快手号也是：kz20391847。", "快手号也是：[社交账号]。", "social_handle"),
+        (
+            "我的抖音，名字叫“跑步的胖橘”，",
+            "我的抖音，名字叫“[社交账号]”，",
+            "social_handle",
+        ),
         ("链接 bit.ly/3xYz 看", "链接 [网址] 看", "url"),
         ("感谢孙护士，备皮护士", "感谢[医生姓名]，备皮护士", "doctor_name"),
         ("我在海淀区学院路38号北医三院旁边", "我在海淀区[地址]北医三院旁边", "address"),
@@ -200,6 +214,13 @@ def test_doctor_names_kept_on_request_are_not_taken_for_patients() -> None:
     text = "王建国医生：多喝水。我叫李志强"
     assert ENGINE.redact(text) == "[医生姓名]：多喝水。我叫[姓名]"
     assert Deidentifier(keep_doctor_names=True).redact(text) == "王建国医生：多喝水。我叫[姓名]"
+
+
+def test_a_date_an_id_card_in_the_text_encodes_is_a_birth_date() -> None:
+    text = "温州的，1984年2月7日，身份证330302198402071234，复诊2024年3月5日"
+    assert ENGINE.redact(text) == "温州的，[出生日期]，身份证[身份证号]，复诊2024年3月5日"
+    # without the ID card, a bare date is a visit date and stays
+    assert ENGINE.redact("温州的，1984年2月7日来过") == "温州的，1984年2月7日来过"
 
 
 def test_a_second_run_changes_nothing() -> None:
