@@ -65,6 +65,9 @@ SOURCES = {  # name -> (path under ../shared/data/real, format or None to detect
     "covid_dialogue": ("covid_dialogue_zh/conversations.jsonl", None),
     "mie_cardiology": ("mie_cardiology/conversations.jsonl", None),
     "remedi_dev": ("remedi_base/conversations.jsonl", None),
+    "bianque_example": ("bianque_cmedialog_example/qa_pairs.jsonl", "generic"),
+    "meddialog100": ("huatuogpt_meddialog100/qa_pairs.jsonl", "generic"),
+    "chatmed_test": ("chatmed_consult_test/qa_pairs.jsonl", "generic"),
     "mcmle_test_sft": ("medqa_mcmle/test.jsonl", "medqa"),
     **{
         f"cmmlu_{subject}_sft": (f"cmmlu_medical/test_{subject}.csv", "cmmlu")
