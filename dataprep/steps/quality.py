@@ -73,7 +73,9 @@ class QualityParams:
     back to its last complete sentence, and dropped only when too little of it is left.
     ``short_factual_answers``: an answer under ``min_answer_chars`` that states a fact asked
     for by a knowledge question is kept (see :mod:`dataprep.steps.short_answers`); false
-    holds every answer to the floor."""
+    holds every answer to the floor. ``whole_dialogue_floors``: a multi-turn dialogue meets
+    the minimum lengths when some user turn and some doctor turn do (a closing "好的"/"可以"
+    is a conversation's turn, not a bad record); false holds its last exchange to them."""
 
     min_question_chars: int | None = 4
     max_question_chars: int | None = 2000
@@ -88,6 +90,7 @@ class QualityParams:
     min_relevance: float | None = None
     truncated: bool = True
     short_factual_answers: bool = True
+    whole_dialogue_floors: bool = True
 
 
 class Quality(RecordStep):
@@ -104,16 +107,19 @@ class Quality(RecordStep):
         leaves the scores of a kept record to :meth:`score_records`, unless a filter needs
         them (``min_relevance``): ``meta.relevance`` and ``meta.quality`` are then reserved
         (None, in the same key order)."""
-        if trim_closing_exchange(record):
+        if trim_closing_exchange(record, self.params.min_content_chars):
             stats.counts["trimmed_closing_exchange"] += 1
         question, answer = record["question"], record["answer"]
         dialogue = len(record.get("turns") or ()) > 2
         exam = record["meta"].get("mcq_answer") is not None
-        reason = self._length_reason(question, answer, dialogue, exam)
+        if dialogue and self.params.whole_dialogue_floors:
+            reason = self._dialogue_length_reason(record["turns"])
+        else:
+            reason = self._length_reason(question, answer, dialogue, exam)
         reason = reason or self._content_reason(question, answer, exam)
         reason = reason or self._earlier_turns_reason(record)
         if reason is None and self.params.truncated and is_truncated(answer):
-            reason = self._repair_truncated(record, stats)
+            reason = self._repair_truncated(record, stats, dialogue)
             answer = record["answer"]
         if reason:
             return reason
@@ -159,6 +165,32 @@ class Quality(RecordStep):
             if high is not None and len(text) > high:
                 return f"{label}_too_long"
         return None
+
+    def _dialogue_length_reason(self, turns: list[dict]) -> str | None:
+        """A dialogue's last exchange is held to the length caps (earlier turns are, in
+        :meth:`_earlier_turns_reason`); the minimum lengths hold for the dialogue: its longest
+        user turn and its longest doctor turn must reach them (a doctor turn may instead name
+        the department its question asks for)."""
+        p = self.params
+        for turn in turns[-2:]:
+            user = turn["role"] == "user"
+            high = p.max_question_chars if user else p.max_answer_chars
+            if high is not None and len(turn["content"]) > high:
+                return "question_too_long" if user else "answer_too_long"
+        users = [t["content"] for t in turns if t["role"] == "user"]
+        low = p.min_question_chars
+        if low is not None and max(map(len, users), default=0) < low:
+            return "question_too_short"
+        low = p.min_answer_chars
+        if low is None:
+            return None
+        asked = ""
+        for turn in turns:
+            if turn["role"] == "user":
+                asked = turn["content"]
+            elif len(turn["content"]) >= low or names_asked_department(asked, turn["content"]):
+                return None
+        return "answer_too_short"
 
     def _short_answer_suffices(self, question: str, answer: str, dialogue: bool) -> bool:
         """Whether an answer under ``min_answer_chars`` is still complete: it names the
@@ -213,14 +245,19 @@ class Quality(RecordStep):
                 return reason
         return None
 
-    def _repair_truncated(self, record: dict, stats: StepStats) -> str | None:
+    def _repair_truncated(
+        self, record: dict, stats: StepStats, dialogue: bool = False
+    ) -> str | None:
         """Cut a truncated answer back to its last complete sentence (counted as
         ``repaired_truncation``); a trailing comma that cannot be cut back becomes 。;
         otherwise "truncated" when less than half of it, or fewer than ``min_answer_chars``
-        characters, would be left."""
+        characters, would be left (a dialogue's last turn judged with ``whole_dialogue_floors``
+        needs only the half: the floor is the dialogue's)."""
         answer = record["answer"]
         repaired = complete_sentences(answer)
-        least = max(self.params.min_answer_chars or 0, len(answer) // 2)
+        whole = dialogue and self.params.whole_dialogue_floors
+        floor = 0 if whole else self.params.min_answer_chars or 0
+        least = max(floor, len(answer) // 2)
         if (repaired is None or len(repaired) < least) and answer.endswith(("，", ",")):
             # Comma-spliced answers (common in real crawls, e.g. CMD) end on a comma after a
             # finished clause far more often than mid-thought (31 of 34 read by hand).
@@ -311,27 +348,45 @@ def names_asked_department(question: str, answer: str) -> bool:
 _SENTENCE_END_RE = re.compile(r"[。！？!?；;]")
 _THANKS_RE = re.compile(r"谢谢|感谢|多谢|谢了")
 CLOSING_ANSWER_CHARS = 60
+ACK_CHARS = 6  # a user turn this short that asks nothing acknowledges ("好的", "知道了")
+ACK_REPLY_LETTERS = 20  # a reply to an acknowledgement shorter than this closes the dialogue
 
 
-def trim_closing_exchange(record: dict) -> bool:
-    """Drop the last exchange of a multi-turn dialogue when it is only a closing courtesy
-    (the user thanks without asking anything, the doctor answers in a short reply such as
-    "不客气，祝您早日康复！"), so the medical turns before it are judged and kept."""
+def trim_closing_exchange(record: dict, least: int = 10) -> bool:
+    """Drop the last exchanges of a multi-turn dialogue while they are only a closing (see
+    :func:`is_closing_exchange`), so the medical turns before them are judged and kept; at
+    least one exchange stays. ``least``: ``min_content_chars`` of a template-only reply."""
     turns = record.get("turns")
-    if not turns or len(turns) < 4 or turns[-1]["role"] != "assistant":
+    trimmed = False
+    while (
+        turns
+        and len(turns) >= 4
+        and turns[-1]["role"] == "assistant"
+        and turns[-2]["role"] == "user"
+        and is_closing_exchange(turns[-2]["content"], turns[-1]["content"], least)
+    ):
+        del turns[-2:]
+        trimmed = True
+    if trimmed:
+        sync_from_turns(record)
+    return trimmed
+
+
+def is_closing_exchange(user: str, reply: str, least: int) -> bool:
+    """True if a dialogue's exchange only closes it: the user thanks without asking anything
+    and the doctor answers in under :data:`CLOSING_ANSWER_CHARS` characters ("不客气，祝您早日
+    康复！"), or the user only acknowledges ("好的", "嗯嗯知道了": at most :data:`ACK_CHARS`
+    letters, no question) and the reply has under :data:`ACK_REPLY_LETTERS` letters ("嗯，按时
+    吃药。"); or the doctor's reply is nothing but greetings and courtesies (see
+    :func:`is_template_only`), whatever the user said."""
+    letters = _NON_CONTENT_RE.sub("", reply)
+    if is_template_only(reply, letters, least):
+        return True
+    if any(mark in user for mark in "？?吗呢"):
         return False
-    user, reply = turns[-2]["content"], turns[-1]["content"]
-    closing = (
-        turns[-2]["role"] == "user"
-        and _THANKS_RE.search(user) is not None
-        and not any(mark in user for mark in "？?吗呢")
-        and len(reply) < CLOSING_ANSWER_CHARS
-    )
-    if not closing:
-        return False
-    del turns[-2:]
-    sync_from_turns(record)
-    return True
+    if _THANKS_RE.search(user) is not None:
+        return len(reply) < CLOSING_ANSWER_CHARS
+    return len(_NON_CONTENT_RE.sub("", user)) <= ACK_CHARS and len(letters) < ACK_REPLY_LETTERS
 
 
 def complete_sentences(answer: str) -> str | None:

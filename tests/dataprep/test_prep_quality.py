@@ -239,16 +239,68 @@ def test_latin_terms_and_numbers_are_not_low_cjk_but_english_prose_is() -> None:
     assert judge(GOOD_Q, readings) == "low_cjk_ratio"
 
 
-def test_a_dialogue_s_last_answer_is_held_to_the_length_floor() -> None:
-    turns = [
-        {"role": "user", "content": GOOD_Q},
-        {"role": "assistant", "content": GOOD_A},
-        {"role": "user", "content": "党参每天泡多少克？"},
-        {"role": "assistant", "content": "5克"},
-    ]
-    record = {"question": turns[2]["content"], "answer": "5克", "meta": {}, "turns": turns}
-    assert Quality(QualityParams()).apply(record, StepStats()) == "answer_too_short"
-    assert judge("党参每天泡多少克？", "5克") is None  # the same exchange on its own
+def dialogue(*contents: str) -> dict:
+    """A multi-turn record, user and assistant turns alternating from ``contents``."""
+    roles = ("user", "assistant")
+    turns = [{"role": roles[i % 2], "content": text} for i, text in enumerate(contents)]
+    return {
+        "question": turns[-2]["content"],
+        "answer": turns[-1]["content"],
+        "meta": {},
+        "turns": turns,
+    }
+
+
+def test_a_dialogue_meets_the_length_floors_as_a_whole() -> None:
+    # a short follow-up reply is a turn of the conversation, not a bad record
+    short_reply = dialogue(GOOD_Q, GOOD_A, "党参每天泡多少克？", "5克左右")
+    assert Quality(QualityParams()).apply(short_reply, StepStats()) is None
+    assert short_reply["answer"] == "5克左右" and len(short_reply["turns"]) == 4
+    short_ask = dialogue(GOOD_Q, GOOD_A, "饭后？", "饭前饭后都可以，泡水代茶饮就行。")
+    assert Quality(QualityParams()).apply(short_ask, StepStats()) is None
+    # a dialogue in which the doctor never says more than a few words is still too short
+    curt = dialogue(GOOD_Q, "可以", "每天泡多少克？", "5克")
+    assert Quality(QualityParams()).apply(curt, StepStats()) == "answer_too_short"
+    mute = dialogue("头晕", "量一下血压，超过140/90就要去心内科看看。", "好", "嗯，记得复测。")
+    assert Quality(QualityParams()).apply(mute, StepStats()) == "question_too_short"
+    # the former rule holds the last exchange to the floors
+    old = QualityParams(whole_dialogue_floors=False)
+    again = dialogue(GOOD_Q, GOOD_A, "党参每天泡多少克？", "5克左右")
+    assert Quality(old).apply(again, StepStats()) == "answer_too_short"
+
+
+def test_a_dialogue_s_short_last_turn_cut_on_a_comma_is_repaired_not_dropped() -> None:
+    record = dialogue(GOOD_Q, GOOD_A, "党参要泡多久？", "十分钟左右，")
+    stats = StepStats()
+    assert Quality(QualityParams()).apply(record, stats) is None
+    assert record["answer"] == "十分钟左右。" and record["turns"][-1]["content"] == "十分钟左右。"
+    assert stats.counts["repaired_truncation"] == 1
+
+
+@pytest.mark.parametrize(
+    ("closing", "kept_turns"),
+    [
+        (("好的", "嗯，按时吃药。"), 2),  # an acknowledgement and a short reply
+        (("明白了谢谢", "不客气"), 2),
+        (("那我下周再去复查一次肝功能，顺便问问医生要不要减药？", "您好，祝您早日康复！"), 2),
+        (("好的", "嗯", "知道了", "不客气，祝您早日康复！"), 2),  # two closing exchanges
+        (("好的", "嗯，按时吃药。复查时把之前的化验单都带上，医生要对比转氨酶和病毒量的变化。"), 4),
+        (("那我还要吃多久？", "至少三个月"), 4),  # a question: not a closing
+    ],
+)
+def test_closing_exchanges_are_trimmed_not_the_dialogue(closing, kept_turns) -> None:
+    record = dialogue(GOOD_Q, GOOD_A, *closing)
+    stats = StepStats()
+    assert Quality(QualityParams()).apply(record, stats) is None
+    assert len(record["turns"]) == kept_turns
+    assert stats.counts["trimmed_closing_exchange"] == (kept_turns < 2 + len(closing))
+    if kept_turns == 2:
+        assert (record["question"], record["answer"]) == (GOOD_Q, GOOD_A)
+
+
+def test_a_courtesy_only_dialogue_keeps_its_one_exchange_and_is_judged() -> None:
+    record = dialogue(GOOD_Q, "您好，祝您早日康复！")
+    assert Quality(QualityParams()).apply(record, StepStats()) == "template_only_answer"
 
 
 def test_exam_questions_read_as_sft_keep_their_short_keys(tmp_path) -> None:
