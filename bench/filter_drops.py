@@ -68,6 +68,7 @@ SOURCES = {  # name -> (path under ../shared/data/real, format or None to detect
     "bianque_example": ("bianque_cmedialog_example/qa_pairs.jsonl", "generic"),
     "meddialog100": ("huatuogpt_meddialog100/qa_pairs.jsonl", "generic"),
     "chatmed_test": ("chatmed_consult_test/qa_pairs.jsonl", "generic"),
+    "disc_cmd_samples": ("disc_cmd_samples/qa_pairs.jsonl", "generic"),
     "mcmle_test_sft": ("medqa_mcmle/test.jsonl", "medqa"),
     **{
         f"cmmlu_{subject}_sft": (f"cmmlu_medical/test_{subject}.csv", "cmmlu")
@@ -168,15 +169,15 @@ def main() -> None:
     if args.dump:
         write_jsonl(args.dump, every)
     judged = excluded_keys(args.exclude)
-    fresh = [d for d in every if drop_key(d) not in judged]
+    fresh = [d for d in every if not judged_before(d, judged)]
     taken: set[str] = set()  # ids written so far: one id names one record across the files
     chosen = draw(args.sample, args.out, fresh, "drops", args.seed, taken) if args.sample else []
     if args.kept_short:
-        pool = [k for k in kept_short if drop_key(k) not in judged]
+        pool = [k for k in kept_short if not judged_before(k, judged)]
         draw(args.kept_short, args.kept_out, pool, "kept short answers", args.seed, taken)
     if args.kept:
         shares = Counter(d["source"] for d in (chosen or fresh))
-        pool = [k for k in kept if drop_key(k) not in judged]
+        pool = [k for k in kept if not judged_before(k, judged)]
         draw_like(args.kept, args.kept_sample_out, pool, shares, args.seed, taken)
 
 
@@ -248,19 +249,30 @@ def unique_ids(records: list[dict], taken: set[str]) -> list[dict]:
     return out
 
 
-def excluded_keys(paths: list[Path]) -> set[tuple[str, str, str]]:
-    """The :func:`drop_key` of every drop in ``paths`` (JSONL as ``--out`` writes it); a
-    line without ``source``, ``question`` and ``answer`` is an error naming it."""
-    keys: set[tuple[str, str, str]] = set()
+def excluded_keys(paths: list[Path]) -> set[tuple[str, ...]]:
+    """What names the records in ``paths`` (JSONL as ``--out`` writes it): each one's
+    :func:`drop_key` and its ``(source, id)`` without a ``#N`` suffix, so that a record judged
+    before and changed since (a dialogue trimmed by a later rule) is still left out; a line
+    without ``id``, ``source``, ``question`` and ``answer`` is an error naming it."""
+    keys: set[tuple[str, ...]] = set()
     for path in paths:
         for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
             if not line.strip():
                 continue
             record = json.loads(line)
-            if not isinstance(record, dict) or not {"source", "question", "answer"} <= set(record):
-                sys.exit(f"{path}:{number}: needs 'source', 'question' and 'answer'")
+            if not isinstance(record, dict) or not set(record) >= NAMING_FIELDS:
+                sys.exit(f"{path}:{number}: needs 'id', 'source', 'question' and 'answer'")
             keys.add(drop_key(record))
+            keys.add((str(record["source"]), str(record["id"]).split("#", 1)[0]))
     return keys
+
+
+def judged_before(record: dict, judged: set[tuple[str, ...]]) -> bool:
+    """Whether ``record`` is named in ``judged`` (see :func:`excluded_keys`)."""
+    return drop_key(record) in judged or (str(record["source"]), str(record["id"])) in judged
+
+
+NAMING_FIELDS = {"id", "source", "question", "answer"}
 
 
 if __name__ == "__main__":
