@@ -133,6 +133,8 @@ def _ends_name(text: str, end: int, loose: bool = False) -> bool:
         return text.startswith(("您好", "你好"), end) or (loose and char in _LOOSE_END)
     if char == "-" and text[end + 1 : end + 2].isalpha():
         return False  # one part of a hyphenated term: 伏格特-小柳-原田病
+    if char.isascii() and char.isalpha():
+        return False  # a brand and its letter: 甘舒林R
     return _DOSE.match(text, end) is None
 
 
@@ -156,6 +158,8 @@ def _full_name(text: str, start: int, loose: bool = False) -> int:
         given = text[start + surname_len : end]
         if not all("\u4e00" <= c <= "\u9fff" for c in given):
             continue
+        if given[-1] in _REMEDY_LAST:
+            return 0
         if clan:  # a Yi clan name (itself a word) and a transliterated given name: 吉克阿依
             return end if not any(c in _NOT_IN_DOTTED_NAME for c in given) else 0
         if _is_word(text, start, end - start):
@@ -226,21 +230,67 @@ def _pinyin_name(value: str) -> bool:
 
 
 _LIST_MARKS = "、；;"
+_COMMAS = "，,"
+# what drug, food and remedy names end in: the items of a list beside one are no names
+# (快胃片，斯达舒，胃康灵; 清肝利胆胶囊,甘利欣; 没特效药,贺普丁)
+_REMEDY_END = re.compile(
+    "(?:片|胶囊|颗粒|丸|注射液|口服液|针|素|灵|药|酸|钠|钾|膏|剂|汤|散|茶|粉|糖浆|冲剂|贴|林|唑|肼|醇|"
+    "松|霉|胺|酮|平|星)(?:等等|等)?$"
+)
+# characters that end a drug, a chemical or a herb, and rarely a given name (谷维素, 龙戟草)
+_REMEDY_LAST = frozenset("素酸钠钾膏剂汤散片丸粉草霉胺唑酮醇肼")
 
 
 def _lone_list_item(text: str, start: int, end: int) -> bool:
-    """An item of a list (、 or ；) whose neighbours are no names: 卷心菜、胡罗卜、洋葱,
-    阿司匹林、潘生丁、丹参片 (a list of names has a name beside each one: 张伟、李娜)."""
-    before = text[start - 1] in _LIST_MARKS if start else False
-    after = end < len(text) and text[end] in _LIST_MARKS
+    """An item of a list (、 or ；) whose neighbours are no names (卷心菜、胡罗卜、洋葱,
+    阿司匹林、潘生丁、丹参片: a list of names has a name beside each one, 张伟、李娜), or of a
+    list with commas beside a remedy (快胃片，斯达舒，胃康灵)."""
+    before = start > 0 and text[start - 1] in _LIST_MARKS + _COMMAS + "（("
+    after = end < len(text) and text[end] in _LIST_MARKS + _COMMAS
     if not (before or after):
+        return False
+    if before:  # 盐酸舍曲林片（左洛复）, 阿莫西林，利福平
+        item = _item_before(text, start - 1)
+        if _REMEDY_END.search(item) and not _names_an_item(text, start - 1 - len(item)):
+            return True
+    if after:
+        item = _item_after(text, end + 1)
+        if _REMEDY_END.search(item) and not _names_an_item(text, end + 1):
+            return True
+    if text[start - 1 : start] in "（(":
+        return False
+    listed = (before and text[start - 1] in _LIST_MARKS) or (after and text[end] in _LIST_MARKS)
+    if not listed:
         return False
     neighbours = []
     if before:
         neighbours.append(_segment_before(text, start - 1))
     if after:
         neighbours.append(end + 1)
-    return not any(_full_name(text, pos) or _nickname(text, pos) for pos in neighbours if pos >= 0)
+    return not any(_names_an_item(text, pos) for pos in neighbours if pos >= 0)
+
+
+def _names_an_item(text: str, pos: int) -> bool:
+    """The list item at ``pos`` is a name itself (a list of names: 王林，张伟)."""
+    return bool(_full_name(text, pos) or _nickname(text, pos))
+
+
+def _item_before(text: str, mark: int) -> str:
+    """The list item that ends at ``mark``: back to the previous mark, at most eight characters."""
+    item = text[max(0, mark - 8) : mark]
+    for i in range(len(item) - 1, -1, -1):
+        if item[i] in _LIST_MARKS + _COMMAS + "。！？!?（(：:":
+            return item[i + 1 :]
+    return item
+
+
+def _item_after(text: str, pos: int) -> str:
+    """The list item starting at ``pos``: up to the next comma or mark, at most eight characters."""
+    item = text[pos : pos + 8]
+    for i, char in enumerate(item):
+        if char in _LIST_MARKS + _COMMAS + "。！？!?（(":
+            return item[:i]
+    return item
 
 
 def _segment_before(text: str, mark: int) -> int:

@@ -67,6 +67,11 @@ def test_names_without_a_cue_are_replaced(text: str, expected: str) -> None:
         "【病友圈·置顶】请先看公告",
         "THE ZHANG AND LI TEST",
         "吃了利福平，0.45g，每天一次",
+        "可以用奥美拉唑，阿莫西林，甘利欣，都行",
+        "盐酸舍曲林片（左洛复）每天一片",
+        "维生素B1，谷维素，安定片等",
+        "中药麻黄，防风，龙胆草，荆芥",
+        "胰岛素（甘舒林R）一天两次",
     ],
 )
 def test_words_drug_lists_masked_names_and_titles_stay(text: str) -> None:
