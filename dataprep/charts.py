@@ -10,6 +10,7 @@ character; otherwise its English name is used, so a chart never shows tofu boxes
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,7 @@ from matplotlib import font_manager
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
+from dataprep import parallel
 from dataprep.taxonomy import Taxonomy
 from medqa.io import atomic_write
 
@@ -87,22 +89,37 @@ def _save(figure: Figure, path: Path) -> Path:
     return path
 
 
-def render_all(stats: dict[str, Any], written, folder: Path) -> list[Path]:
+def render_all(stats: dict[str, Any], written, folder: Path, workers: int = 1) -> list[Path]:
     """Every chart the stats support; returns the PNG paths in a fixed order."""
-    font = chart_font()
+    jobs: list[tuple[Callable[..., Path], tuple]] = []
+    if stats.get("department", {}).get("by_split"):
+        jobs.append((_departments, (stats["department"], folder / "departments.png")))
+    jobs.append((_lengths, (written.chars, stats["length"]["chars"], "chars", folder)))
+    if written.tokens is not None:
+        jobs.append((_lengths, (written.tokens, stats["length"]["tokens"], "tokens", folder)))
+    jobs.append((_funnel, (stats["funnel"], folder / "funnel.png")))
+    return render_jobs(jobs, workers)
+
+
+def render_jobs(jobs: list[tuple[Callable[..., Path], tuple]], workers: int = 1) -> list[Path]:
+    """Run chart functions ``func(*args) -> path`` with the chart font, on up to ``workers``
+    processes of this machine (each PNG is drawn whole by one process, so the bytes do not
+    depend on ``workers``); the paths come back in job order."""
+    chart_font()  # found once, before the workers fork
+    if not parallel.forking_is_safe():
+        workers = 1
+    return list(parallel.process_map(_render_job, jobs, min(workers, len(jobs))))
+
+
+def _render_job(job: tuple[Callable[..., Path], tuple]) -> Path:
     import matplotlib
 
+    func, args = job
+    font = chart_font()
     with matplotlib.rc_context(
         {"font.family": [font.family, "DejaVu Sans"], "axes.unicode_minus": False}
     ):
-        paths = []
-        if stats.get("department", {}).get("by_split"):
-            paths.append(_departments(stats["department"], folder / "departments.png"))
-        paths.append(_lengths(written.chars, stats["length"]["chars"], "chars", folder))
-        if written.tokens is not None:
-            paths.append(_lengths(written.tokens, stats["length"]["tokens"], "tokens", folder))
-        paths.append(_funnel(stats["funnel"], folder / "funnel.png"))
-    return paths
+        return func(*args)
 
 
 def _department_label(name: str) -> str:

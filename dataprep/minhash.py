@@ -22,6 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from dataprep.parallel import process_map
 from dataprep.textutil import MAX_NGRAM, batch_ngram_hashes, mix64, sorted_unique
 
 _BLOCK = 16  # permutations per vectorised block
@@ -166,12 +167,15 @@ def similar_pairs(
     members: np.ndarray | None = None,
     verify: Verify | None = None,
     margin: float = 0.15,
+    workers: int = 1,
 ) -> SimilarPairs:
     """Pairs of records (positions in ``members``, default all rows of ``sig``) whose Jaccard
     similarity is at least ``threshold``: estimated from the signatures, or, with ``verify``
     (called with row indices of ``sig``), exact for every candidate whose estimate is at least
     ``threshold - margin``. Each band's candidates are screened at once, so memory holds one
-    band's candidates plus the screened pairs, never all candidates."""
+    band's candidates plus the screened pairs, never all candidates. ``workers`` processes of
+    this machine (forked: they share ``sig``) band in parallel; the result does not depend on
+    how many."""
     num_perm = sig.shape[1]
     if bands is None:
         bands, rows = optimal_bands(threshold, num_perm)
@@ -179,13 +183,17 @@ def similar_pairs(
         rows = num_perm // bands
     members = np.arange(len(sig)) if members is None else members
     screen = threshold - margin if verify is not None else threshold
+    banding = (sig, members, rows, screen)
     verified, checked = [], 0
-    for band in range(bands):
-        pairs = band_candidates(_band_keys(sig, band * rows, rows, members))
-        checked += len(pairs)
-        if len(pairs):
-            similar = estimate_jaccard(sig, members[pairs[:, 0]], members[pairs[:, 1]])
-            verified.append(pairs[similar >= screen])
+    try:
+        for pairs, candidates in process_map(
+            _screened_band, range(bands), min(workers, bands), _set_banding, (banding,)
+        ):
+            checked += candidates
+            if candidates:
+                verified.append(pairs)
+    finally:
+        _set_banding(None)
     if not verified:
         return SimilarPairs(np.zeros((0, 2), dtype=np.int64), checked, bands, rows)
     flat = sorted_unique(np.concatenate([p[:, 0] * len(members) + p[:, 1] for p in verified]))
@@ -194,6 +202,25 @@ def similar_pairs(
         return SimilarPairs(pairs, checked, bands, rows)
     exact = verify(members[pairs[:, 0]], members[pairs[:, 1]])
     return SimilarPairs(pairs[exact >= threshold], checked, bands, rows, len(pairs))
+
+
+_BANDING: tuple | None = None  # (sig, members, rows, screen) of the similar_pairs call running
+
+
+def _set_banding(banding: tuple | None) -> None:
+    global _BANDING
+    _BANDING = banding
+
+
+def _screened_band(band: int) -> tuple[np.ndarray, int]:
+    """One band's candidate pairs whose estimated similarity passes the screen, and how many
+    candidates it had."""
+    sig, members, rows, screen = _BANDING
+    pairs = band_candidates(_band_keys(sig, band * rows, rows, members))
+    if not len(pairs):
+        return pairs, 0
+    similar = estimate_jaccard(sig, members[pairs[:, 0]], members[pairs[:, 1]])
+    return pairs[similar >= screen], len(pairs)
 
 
 def shingle_sets(texts: list[str], ngram: int) -> list[np.ndarray]:

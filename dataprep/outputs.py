@@ -146,8 +146,11 @@ def current_umask() -> int:
     return mask
 
 
-def finish(recipe, name, state, result, written: Written, exams, root: Path) -> dict[str, Any]:
-    """Write exam files, examples, stats.json, charts and the HTML report; return the stats."""
+def finish(
+    recipe, name, state, result, written: Written, exams, root: Path, workers: int = 1
+) -> dict[str, Any]:
+    """Write exam files, examples, stats.json, charts (drawn by up to ``workers`` processes)
+    and the HTML report; return the stats."""
     for exam_name, records in exams.outputs.items():
         write_jsonl(root / "exam" / f"{exam_name}.jsonl", records)
         written.files[f"exam/{exam_name}.jsonl"] = len(records)
@@ -155,7 +158,7 @@ def finish(recipe, name, state, result, written: Written, exams, root: Path) -> 
     write_jsonl(root / "examples.jsonl", examples)
     write_marker(root, name)
     stats = build_stats(recipe, name, state, result, written, exams)
-    chart_files = charts.render_all(stats, written, root / "charts")
+    chart_files = charts.render_all(stats, written, root / "charts", workers)
     stats["charts"] = [f"charts/{path.name}" for path in chart_files]
     write_json(root / "stats.json", stats)
     report.write_report(stats, chart_files, examples, root / "report.html")

@@ -35,6 +35,12 @@ def using(executor: Any) -> Iterator[None]:
         _ACTIVE.remove(executor)
 
 
+def forking_is_safe() -> bool:
+    """Whether this process may fork worker pools of its own: not while a distributed
+    executor is active (its client threads, e.g. Ray's gRPC, do not survive a fork)."""
+    return not _ACTIVE
+
+
 def ordered_map(
     func: Callable[[Any], Any],
     tasks: Iterable[Any],

@@ -222,8 +222,8 @@ def _run_steps(recipe, readers, options, name, staging, timer, executor, workers
     pairs = preference.run_step(recipe, state, result, steps, config, staging, workers, candidates)
     timer.lap("pairs")
     shutil.rmtree(staging / ".work")
-    stats = outputs.finish(recipe, name, state, result, written, exams, staging)
-    preference.add_to_stats(pairs, stats, staging)
+    stats = outputs.finish(recipe, name, state, result, written, exams, staging, workers)
+    preference.add_to_stats(pairs, stats, staging, workers)
     return stats
 
 

@@ -5,7 +5,7 @@ cuts the nested train subsets from the finished train files."""
 
 from __future__ import annotations
 
-import shutil
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,6 +22,8 @@ from dataprep.textutil import clip
 from dataprep.tokens import TokenCounter
 from dataprep.writers import EXAMPLE_BUILDERS, alpaca_question
 from medqa.io import atomic_write
+
+_BLOCK_BYTES = 8 << 20  # subsets are copied from train.jsonl in blocks of this size
 
 
 @dataclass
@@ -211,16 +213,11 @@ def _join_pieces(formats: list[str], shards: list[Shard], pieces: Path, root: Pa
                 for shard in shards:
                     piece = _piece(pieces, fmt, split_code, shard)
                     if piece.exists():
-                        with open(piece, "rb") as handle:
-                            shutil.copyfileobj(handle, out)
-                        lines += _count_lines(piece)
+                        data = piece.read_bytes()  # one shard's lines
+                        out.write(data)
+                        lines += data.count(b"\n")
             files[f"{fmt}/{split}.jsonl"] = lines
     return files
-
-
-def _count_lines(path: Path) -> int:
-    with open(path, "rb") as handle:
-        return sum(chunk.count(b"\n") for chunk in iter(lambda: handle.read(1 << 20), b""))
 
 
 def _drop_overlap(result: GlobalResult, index: int, related: int, text: dict, examples) -> None:
@@ -242,13 +239,44 @@ def _write_subsets(recipe, result: GlobalResult, root: Path) -> dict[str, int]:
     result.subsets = subset_sizes(params.subsets if params else [], len(train))
     counts = {}
     for fmt in recipe.output.formats:
-        source = root / fmt / "train.jsonl"
-        for suffix, size in result.subsets:
-            target = root / fmt / f"train_{suffix}.jsonl"
-            with open(source, "rb") as lines, atomic_write(target, "wb") as out:
-                out.writelines(line for line, rank in zip(lines, ranks, strict=True) if rank < size)
-            counts[f"{fmt}/train_{suffix}.jsonl"] = size
+        targets = {suffix: root / fmt / f"train_{suffix}.jsonl" for suffix, _ in result.subsets}
+        with ExitStack() as stack:
+            outs = [
+                (stack.enter_context(atomic_write(targets[suffix], "wb")), size)
+                for suffix, size in result.subsets
+            ]
+            _copy_ranked_lines(root / fmt / "train.jsonl", ranks, outs)
+        counts.update({f"{fmt}/train_{suffix}.jsonl": size for suffix, size in result.subsets})
     return counts
+
+
+def _copy_ranked_lines(source: Path, ranks: np.ndarray, outs: list[tuple[Any, int]]) -> None:
+    """One streaming pass over ``source``: line k goes, in order, to every ``(out, size)``
+    with ``ranks[k] < size`` (runs of consecutive chosen lines are written as one slice)."""
+    first, rest = 0, b""
+    with open(source, "rb") as handle:
+        for block in iter(lambda: handle.read(_BLOCK_BYTES), b""):
+            data = rest + block
+            ends = np.flatnonzero(np.frombuffer(data, dtype=np.uint8) == 10) + 1
+            if not len(ends):
+                rest = data
+                continue
+            starts = np.r_[0, ends[:-1]]
+            block_ranks = ranks[first : first + len(ends)]
+            view = memoryview(data)
+            for out, size in outs:
+                chosen = np.flatnonzero(block_ranks < size)
+                if not len(chosen):
+                    continue
+                gaps = np.flatnonzero(np.diff(chosen) != 1)
+                run_first = chosen[np.r_[0, gaps + 1]]
+                run_last = chosen[np.r_[gaps, len(chosen) - 1]]
+                for a, b in zip(starts[run_first].tolist(), ends[run_last].tolist(), strict=True):
+                    out.write(view[a:b])
+            first += len(ends)
+            rest = data[int(ends[-1]) :]
+    if rest or first != len(ranks):
+        raise RuntimeError(f"{source}: {first} complete lines, expected {len(ranks)}")
 
 
 class _ExampleCollector:

@@ -41,7 +41,7 @@ class LocalExecutor:
     def similar_pairs(
         self, sig, threshold: float, bands: int | None, members, verify: Verify | None = None
     ) -> SimilarPairs:
-        return similar_pairs(sig, threshold, bands, members, verify)
+        return similar_pairs(sig, threshold, bands, members, verify, workers=self.workers)
 
     def close(self) -> None:
         pass

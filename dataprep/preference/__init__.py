@@ -41,11 +41,14 @@ def run_step(
     return build_pairs(recipe, state, result, steps, exam, field, root, workers, candidates)
 
 
-def add_to_stats(output: PairsOutput | None, stats: dict[str, Any], root: Path) -> None:
-    """Put the pairs' files, statistics and charts into the run's ``stats.json``."""
+def add_to_stats(
+    output: PairsOutput | None, stats: dict[str, Any], root: Path, workers: int = 1
+) -> None:
+    """Put the pairs' files, statistics and charts (drawn by up to ``workers`` processes)
+    into the run's ``stats.json``."""
     if output is None:
         return
-    charts = render(output.stats, output.ratios, root / "charts")
+    charts = render(output.stats, output.ratios, root / "charts", workers)
     stats["files"].update(output.files)
     stats["preference"] = {**output.stats, "charts": [f"charts/{p.name}" for p in charts]}
     stats["charts"] = [*stats.get("charts", []), *stats["preference"]["charts"]]

@@ -15,6 +15,7 @@ Memory: pair records are spooled to a temp file; per pair, three numbers are hel
 from __future__ import annotations
 
 from collections import Counter
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -218,9 +219,17 @@ def _clean_answers(record, setup: _Setup, tally: _Tally, scorer) -> list[tuple[d
     tally.questions["multi_answer"] += 1
     kept: list[tuple[dict, dict]] = []
     questions: dict[tuple[int, str], str] = {}
-    for candidate in candidates:
+    # The record's own answer went through these steps in pass 1 and was kept: its cleaned
+    # text is reused (scores are recomputed by ``scorer`` with the others).
+    own = record["meta"].get("answer_candidate") if scorer is not None else None
+    for k, candidate in enumerate(candidates):
         tally.candidates["seen"] += 1
         probe = _probe(record, candidate)
+        if k == own:
+            probe["question"] = _mapped_question(setup.steps, probe["question"], questions)
+            probe["answer"] = record["answer"]
+            kept.append((candidate, probe))
+            continue
         reason = _run(setup.steps, probe, questions, scorer)
         if reason:
             tally.candidates[reason] += 1
@@ -277,6 +286,18 @@ def _run(steps, probe: dict, questions: dict[tuple[int, str], str], scorer=None)
     return None
 
 
+def _mapped_question(steps, question: str, questions: dict[tuple[int, str], str]) -> str:
+    """The question as :func:`_run` leaves it on a probe: every text step in turn (memoised
+    in ``questions``, shared with the question's other candidates)."""
+    for k, step in enumerate(steps):
+        if isinstance(step, _TEXT_MAPS):
+            key = (k, question)
+            if key not in questions:
+                questions[key] = step.text(question)
+            question = questions[key]
+    return question
+
+
 def _department(record: dict, paths, code: int) -> str:
     if paths is None:
         return "/".join(record["department"])
@@ -296,18 +317,23 @@ def _pair_record(record, pair: Pair, k: int, department: str, system_prompt) -> 
 
 
 def _write_files(spooled: Path, keep, splits, formats, root: Path) -> dict[str, int]:
-    files = {}
-    for fmt in formats:
-        build = PAIR_BUILDERS[fmt]
-        for code, split in enumerate(SPLITS):
-            lines = 0
-            with (
-                open(spooled, "rb") as source,
-                atomic_write(root / file_key(fmt, split), "wb") as out,
-            ):
-                for k, line in enumerate(source):
-                    if splits[k] == code and keep[k]:
-                        out.write(orjson.dumps(build(orjson.loads(line))) + b"\n")
-                        lines += 1
-            files[file_key(fmt, split)] = lines
+    """Every (format, split) ranking file in one pass over the spooled pairs: each pair is
+    parsed once and written, in spool order, to the files of its split."""
+    files = {file_key(fmt, split): 0 for fmt in formats for split in SPLITS}
+    with ExitStack() as stack:
+        outs = {
+            (fmt, code): stack.enter_context(atomic_write(root / file_key(fmt, split), "wb"))
+            for fmt in formats
+            for code, split in enumerate(SPLITS)
+        }
+        builders = [(fmt, PAIR_BUILDERS[fmt]) for fmt in formats]
+        with open(spooled, "rb") as source:
+            for k, line in enumerate(source):
+                code = int(splits[k])
+                if not keep[k] or code >= len(SPLITS):
+                    continue
+                pair = orjson.loads(line)
+                for fmt, build in builders:
+                    outs[fmt, code].write(orjson.dumps(build(pair)) + b"\n")
+                    files[file_key(fmt, SPLITS[code])] += 1
     return files

@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from dataprep.charts import _figure, _save, chart_font, label
+from dataprep.charts import _figure, _save, label, render_jobs
 from dataprep.preference.params import PairsParams
 
 
@@ -96,21 +96,18 @@ def warnings(stats: dict[str, Any], params: PairsParams) -> list[str]:
     return out
 
 
-def render(stats: dict[str, Any], ratios: np.ndarray, folder: Path) -> list[Path]:
+def render(stats: dict[str, Any], ratios: np.ndarray, folder: Path, workers: int = 1) -> list[Path]:
     """The three preference charts (none when there are no pairs)."""
     if not len(ratios):
         return []
-    import matplotlib
-
-    font = chart_font()
-    with matplotlib.rc_context(
-        {"font.family": [font.family, "DejaVu Sans"], "axes.unicode_minus": False}
-    ):
-        return [
-            _per_question(stats["pairs_per_question"], folder / "dpo_pairs_per_question.png"),
-            _margins(stats["margin_counts"], folder / "dpo_margins.png"),
-            _ratios(ratios, folder / "dpo_length_ratio.png"),
-        ]
+    return render_jobs(
+        [
+            (_per_question, (stats["pairs_per_question"], folder / "dpo_pairs_per_question.png")),
+            (_margins, (stats["margin_counts"], folder / "dpo_margins.png")),
+            (_ratios, (ratios, folder / "dpo_length_ratio.png")),
+        ],
+        workers,
+    )
 
 
 def _bars(path: Path, keys: list[str], counts: list[int], title: str, xlabel: str) -> Path:

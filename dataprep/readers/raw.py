@@ -66,6 +66,7 @@ class RawCrawlReader(JsonReader):
         else:
             ranked = ranked[:1]
         meta = _question_meta(obj, group, len(usable))
+        position: dict[int, int] = {}
         if self.options["candidates"] and len(usable) > 1:  # for preference pairs
             meta["candidates"] = [
                 {
@@ -75,6 +76,7 @@ class RawCrawlReader(JsonReader):
                 }
                 for a in usable
             ]
+            position = {id(a): k for k, a in enumerate(usable)}
         return [
             qa_record(
                 group if self.options["answers"] == "best" else f"{group}-a{k}",
@@ -82,18 +84,22 @@ class RawCrawlReader(JsonReader):
                 question,
                 answer["text"],
                 _labels(obj.get("department")),
-                {**meta, **self._answer_meta(answer)},
+                {**meta, **self._answer_meta(answer, position.get(id(answer)))},
             )
             for k, answer in enumerate(ranked)
         ]
 
-    def _answer_meta(self, answer: dict) -> dict[str, Any]:
+    def _answer_meta(self, answer: dict, candidate: int | None = None) -> dict[str, Any]:
+        """The answer's own meta; ``candidate``: its index in ``meta.candidates``, if any
+        (the pairs step then reuses what the per-record steps made of it)."""
         meta = {
             "doctor_title": answer.get("doctor_title"),
             "accepted": bool(answer.get("accepted")),
             "likes": _int(answer.get("likes")),
             "answer_time": answer.get("time"),
         }
+        if candidate is not None:
+            meta["answer_candidate"] = candidate
         if self.options["keep_doctor"] and answer.get("doctor_name"):
             meta["doctor_name"] = answer["doctor_name"]
         return meta

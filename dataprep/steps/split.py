@@ -88,18 +88,36 @@ def assign_splits(
     labels, first, sizes = np.unique(groups, return_index=True, return_counts=True)
     group_stratum = strata[first]
     group_order = order_key[first]
-    chosen = np.zeros(len(labels), dtype=np.int8)
     sequence = np.lexsort((group_order, group_stratum))
-    counts, placed, current = [0, 0, 0], 0, None
-    for g in sequence.tolist():
-        if group_stratum[g] != current:
-            counts, placed, current = [0, 0, 0], 0, group_stratum[g]
-        placed += int(sizes[g])
-        deficits = [targets[s] * placed - counts[s] for s in range(3)]
-        best = max(range(3), key=lambda s: (deficits[s], -s))
-        counts[best] += int(sizes[g])
-        chosen[g] = best
+    picks = _deal(targets, sizes[sequence].tolist(), group_stratum[sequence].tolist())
+    chosen = np.zeros(len(labels), dtype=np.int8)
+    chosen[sequence] = picks
     return chosen[np.searchsorted(labels, groups)]
+
+
+def _deal(targets: list[float], sizes: list[int], strata: list) -> list[int]:
+    """Greedy dealing of groups (in order) within each stratum: each group goes to the split
+    furthest below its target share of what has been placed (ties: the earlier split)."""
+    t0, t1, t2 = targets
+    picks = []
+    c0 = c1 = c2 = placed = 0
+    current = object()
+    for size, stratum in zip(sizes, strata, strict=True):
+        if stratum != current:
+            c0 = c1 = c2 = placed = 0
+            current = stratum
+        placed += size
+        d0, d1, d2 = t0 * placed - c0, t1 * placed - c1, t2 * placed - c2
+        if d0 >= d1 and d0 >= d2:
+            c0 += size
+            picks.append(0)
+        elif d1 >= d2:
+            c1 += size
+            picks.append(1)
+        else:
+            c2 += size
+            picks.append(2)
+    return picks
 
 
 def subset_order(strata: np.ndarray, order_key: np.ndarray) -> np.ndarray:

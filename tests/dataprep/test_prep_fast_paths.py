@@ -3,6 +3,7 @@ per-record definitions give (outputs must not change when the hot path does)."""
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import random
 
@@ -181,3 +182,130 @@ def test_pairs_probes_memoised_question_equal_the_steps_applied_in_full() -> Non
         assert probe == plain
     assert reasons[0] is None and all(reasons[1:])
     assert len(memo) == 2  # the question went through each text step once
+
+
+def _raw_with_answers(tmp_path) -> dict:
+    """A raw crawl record whose best answer carries identifiers and a cut-off tail, so that
+    normalisation, de-identification and the truncation repair all change it."""
+    return {
+        "source": "s",
+        "qid": "7",
+        "title": "头痛三天",
+        "question": "我叫张伟，电话13812345678，ＡＢＣ头 痛三天了怎么办？",
+        "answers": [
+            {"text": "加我微信abc123详聊", "likes": 9},
+            {
+                "text": "张伟你好，头痛可能是紧张性头痛，建议休息。ＣＴ正常的话，必要时口服布洛芬，",
+                "accepted": True,
+                "likes": 3,
+            },
+            {"text": "多喝热水，注意休息，观察两天。", "likes": 1},
+        ],
+    }
+
+
+def test_pairs_reuse_the_records_own_cleaned_answer(tmp_path) -> None:
+    from dataprep.preference.build import _clean_answers, _Setup, _Tally
+    from dataprep.preference.params import PairsParams
+    from dataprep.readers.raw import RawCrawlReader
+
+    reader = RawCrawlReader(tmp_path / "raw.jsonl", {"candidates": True})
+    (record,) = reader.convert(_raw_with_answers(tmp_path), 1)
+    assert record["meta"]["answer_candidate"] == 1  # the accepted answer is the record's
+    steps = _steps()
+    assert _apply_all(steps, record) is None  # pass 1 keeps it
+    setup = _Setup(PairsParams(), steps, None, "question", None, None)
+    found = {}
+    for own in (True, False):
+        probe_record = copy.deepcopy(record)
+        if not own:
+            del probe_record["meta"]["answer_candidate"]
+        scorer = deferred_scorer(steps)
+        kept = _clean_answers(probe_record, setup, _Tally(), scorer)
+        scorer.score_records([probe for _, probe in kept])
+        found[own] = kept
+    assert found[True] == found[False]
+    assert len(found[True]) == 2  # the advertisement is dropped either way
+    raw_answer = _raw_with_answers(tmp_path)["answers"][1]["text"]
+    assert found[True][0][1]["answer"] == record["answer"] != raw_answer
+
+
+def test_lsh_banding_on_several_workers_equals_one(monkeypatch) -> None:
+    from dataprep import minhash
+
+    rng = np.random.default_rng(3)
+    sig = rng.integers(0, 40, (2500, 128)).astype(np.uint32)
+    sig[:300] = sig[0]  # a bucket bigger than the pairing span
+    sig[400:410] = sig[900]
+    members = np.arange(0, 2500, 3)
+    for kwargs in ({}, {"members": members}, {"verify": lambda a, b: np.ones(len(a))}):
+        one = minhash.similar_pairs(sig, 0.6, workers=1, **kwargs)
+        two = minhash.similar_pairs(sig, 0.6, workers=2, **kwargs)
+        assert np.array_equal(one.pairs, two.pairs) and len(one.pairs) > 0
+        assert (one.candidates, one.exact_checks) == (two.candidates, two.exact_checks)
+    assert minhash._BANDING is None  # the signatures are not held after the call
+
+
+def _deal_by_definition(groups, strata, order_key, ratios) -> np.ndarray:
+    weights = [float(ratios.get(name, 0.0)) for name in ("train", "val", "test")]
+    targets = [w / sum(weights) for w in weights]
+    labels, first, sizes = np.unique(groups, return_index=True, return_counts=True)
+    chosen = np.zeros(len(labels), dtype=np.int8)
+    counts, placed, current = [0, 0, 0], 0, None
+    for g in np.lexsort((order_key[first], strata[first])).tolist():
+        if strata[first][g] != current:
+            counts, placed, current = [0, 0, 0], 0, strata[first][g]
+        placed += int(sizes[g])
+        deficits = [targets[s] * placed - counts[s] for s in range(3)]
+        best = max(range(3), key=lambda s: (deficits[s], -s))  # most behind; ties: earlier
+        counts[best] += int(sizes[g])
+        chosen[g] = best
+    return chosen[np.searchsorted(labels, groups)]
+
+
+def test_split_dealing_follows_the_deficit_rule() -> None:
+    from dataprep.steps.split import assign_splits
+
+    rng = np.random.default_rng(5)
+    cases = [{"train": 1, "val": 1, "test": 1}, {"train": 0.8, "val": 0.1, "test": 0.1}]
+    cases += [{"train": 1, "val": 0, "test": 0}, {"train": 0.9, "test": 0.1}]
+    for n in (1, 2, 50, 5000):
+        for ratios in cases:
+            groups = rng.integers(0, n // 2 + 1, n)
+            strata, order = rng.integers(-1, 4, n), rng.integers(0, 2**62, n)
+            found = assign_splits(groups, strata, order, ratios)
+            assert np.array_equal(found, _deal_by_definition(groups, strata, order, ratios))
+
+
+def test_subsets_copied_in_blocks_equal_a_line_by_line_copy(tmp_path, monkeypatch) -> None:
+    from dataprep import writepass
+
+    rng = random.Random(2)
+    lines = [f"记录{k}{'x' * rng.randint(0, 40)}\n".encode() for k in range(500)]
+    source = tmp_path / "train.jsonl"
+    source.write_bytes(b"".join(lines))
+    ranks = np.array(rng.sample(range(500), 500))
+    monkeypatch.setattr(writepass, "_BLOCK_BYTES", 37)  # lines straddle every block edge
+    for sizes in ([1, 10, 250, 499], [500]):
+        with contextlib.ExitStack() as stack:
+            outs = [(stack.enter_context(open(tmp_path / f"{s}.jsonl", "wb")), s) for s in sizes]
+            writepass._copy_ranked_lines(source, ranks, outs)
+        for size in sizes:
+            expected = b"".join(line for line, r in zip(lines, ranks, strict=True) if r < size)
+            assert (tmp_path / f"{size}.jsonl").read_bytes() == expected
+    with pytest.raises(RuntimeError, match="499 complete lines, expected 500"):
+        source.write_bytes(b"".join(lines)[:-1])
+        writepass._copy_ranked_lines(source, ranks, [])
+
+
+def test_charts_drawn_on_several_processes_are_byte_identical(tmp_path) -> None:
+    from dataprep import charts
+
+    funnel = [
+        {"step": "read", "kept": 90, "dropped": {"bad_json": 10}},
+        {"step": "quality", "kept": 70, "dropped": {"answer_too_short": 20}},
+    ]
+    jobs = [(charts._funnel, (funnel, tmp_path / f"{k}.png")) for k in ("a", "b")]
+    one = [path.read_bytes() for path in charts.render_jobs(jobs, workers=1)]
+    two = [path.read_bytes() for path in charts.render_jobs(jobs, workers=2)]
+    assert one == two and one[0] == one[1] and one[0].startswith(b"\x89PNG")
