@@ -54,11 +54,12 @@ _PARTICULARS_FOLLOW = re.compile(
 )
 _HAN = "\u4e00-\u9fff"
 _FIRST = "".join(sorted(set(_SINGLES) | {w[0] for w in _DOUBLES | _CLAN_NAMES} | set("老小阿")))
-# a run of two to four Chinese characters standing alone (or before a greeting) whose first
-# can start a name: the class first, so re skips the other characters fast
-_STANDING_ALONE = re.compile(
-    f"[{_FIRST}](?<![{_HAN}].)[{_HAN}]{{1,3}}(?:(?![{_HAN}])|(?=您好|你好))"
-)
+# a name's first character, with nothing Chinese before it or a word a name follows in running
+# text (和, 给, 陪 …), then one to three more and what may end a name: the class first, so re
+# skips the other characters fast
+_CANDIDATE = None  # built below, once the words that end a name are known
+
+
 # words for a person that a name may follow directly (博士生张涛, 护士小何), and 叫 (孩子叫吉克阿依,
 # 患者叫邓永强, 叫我老秦就行): after them a name may also end before 的, 就, 是 … (not 患者 or a
 # relative alone: the cue rules of .names take those, and 患者 is in most answers)
@@ -66,11 +67,53 @@ _PERSON_WORDS = (
     "叫 叫我 名叫 博士生 研究生 大学生 学生 同学 同事 护士 护工 护理员 老师 师傅 司机 "
     "队友 室友 网友 邻居 村民 员工 志愿者 病友 工友 战友"
 )
-_LOOSE_END = "的就是在也说吧呢啊呀了"
+_LOOSE_END = "的就是在也说吧呢啊呀了和跟问"
+# words that follow a person's name in running text: 刘建平一起去, 黄晓明今年45岁
+_LOOSE_WORDS = [
+    "一起",
+    "今年",
+    "现年",
+    "昨天",
+    "今天",
+    "前天",
+    "上周",
+    "上个月",
+    "去年",
+    "最近",
+    "一直",
+    "已经",
+    "得了",
+    "患有",
+    "确诊",
+    "住院",
+    "出院",
+    "告诉",
+    "介绍",
+    "推荐",
+    "发现",
+    "觉得",
+    "建议",
+    "陪",
+    "带",
+    "帮",
+    "给",
+    "让",
+    "叫",
+    "找",
+]
+_LOOSE_WORDS = tuple(_LOOSE_WORDS)
+# characters before a name in running text: 和刘建平一起, 转给欧阳娜娜, 陪婆婆找王大夫
+_RUN_LEFT = "和跟与同给让找问请陪带替帮被等"
+# a name in running text has less around it to go by: it needs this much more score
+RUNNING_PENALTY = 1.0
 _PERSON_WORD_LIST = sorted(set(_PERSON_WORDS.split()), key=lambda w: (-len(w), w))
+_CANDIDATE = re.compile(
+    f"[{_FIRST}](?:(?<![{_HAN}].)|(?<=[{_RUN_LEFT}].))[{_HAN}]{{1,3}}?"
+    f"(?:(?![{_HAN}])|(?=您好|你好|[{_LOOSE_END}]|" + trie_pattern(_LOOSE_WORDS) + "))"
+)
 # 老/小 + a surname that is a word, not a nickname (小米, 老花眼); 于 and 应 never follow 小
 _NOT_NICKNAMES_TEXT = (
-    "小米 小麦 小满 小寒 小暑 老花 老成 小康 小包 小车 小计 小方 小吉 小于 小应 小向"
+    "小米 小麦 小满 小寒 小暑 老花 老成 小康 小包 小车 小计 小方 小吉 小于 小应 小向 小叶 小白"
 )
 _NOT_NICKNAMES = frozenset(_NOT_NICKNAMES_TEXT.split(" "))
 _DOSE = re.compile(
@@ -130,7 +173,9 @@ def _ends_name(text: str, end: int, loose: bool = False) -> bool:
         return True
     char = text[end]
     if "\u4e00" <= char <= "\u9fff":
-        return text.startswith(("您好", "你好"), end) or (loose and char in _LOOSE_END)
+        return text.startswith(("您好", "你好"), end) or (
+            loose and (char in _LOOSE_END or text.startswith(_LOOSE_WORDS, end))
+        )
     if char == "-" and text[end + 1 : end + 2].isalpha():
         return False  # one part of a hyphenated term: 伏格特-小柳-原田病
     if char.isascii() and char.isalpha():
@@ -138,7 +183,7 @@ def _ends_name(text: str, end: int, loose: bool = False) -> bool:
     return _DOSE.match(text, end) is None
 
 
-def _full_name(text: str, start: int, loose: bool = False) -> int:
+def _full_name(text: str, start: int, loose: bool = False, bonus: float = 0.0) -> int:
     """End of a surname + given name starting at ``start`` that the model accepts, else 0."""
     two = text[start : start + 2]
     clan = two in _CLAN_NAMES
@@ -168,7 +213,8 @@ def _full_name(text: str, start: int, loose: bool = False) -> int:
         if score is None:
             return 0
         threshold = THRESHOLD_3 if given_len == 2 else THRESHOLD_2
-        if loose or _PARTICULARS_FOLLOW.match(text, end):
+        penalty += bonus
+        if _PARTICULARS_FOLLOW.match(text, end):
             penalty += CONTEXT_BONUS
         if score + penalty - (0 if given_len == 2 else 1.0) >= threshold:
             return end
@@ -200,11 +246,22 @@ def find_names(text: str) -> list[tuple[int, int]]:
     """(start, end) of every standing-alone name the model accepts in ``text`` (the names
     after a word for a person and in pinyin are :data:`MODEL_RULES`, tried by the engine)."""
     spans: list[tuple[int, int]] = []
-    for match in _STANDING_ALONE.finditer(text):
+    last_end = 0
+    for match in _CANDIDATE.finditer(text):
         start = match.start()
-        end = _name_at(text, start, False)
-        if end and not _lone_list_item(text, start, end):
+        if start < last_end:
+            continue
+        if start and "\u4e00" <= text[start - 1] <= "\u9fff":  # in running text: 和刘建平一起
+            end = _name_at(text, start, True, -RUNNING_PENALTY)
+        else:
+            end = _name_at(text, start, False) or _name_at(text, start, True, -RUNNING_PENALTY)
+        if (
+            end
+            and not _lone_list_item(text, start, end)
+            and not _taken_as_medicine(text, start, end)
+        ):
             spans.append((start, end))
+            last_end = end
     if "·" in text or "•" in text or "・" in text:
         spans += [m.span() for m in _DOTTED.finditer(text) if _dotted_name(text, *m.span())]
     if _PINYIN_GATE(text):
@@ -212,15 +269,17 @@ def find_names(text: str) -> list[tuple[int, int]]:
     return spans
 
 
-def _name_at(text: str, start: int, loose: bool) -> int:
-    """End of the name the model accepts at ``start``, else 0."""
+def _name_at(text: str, start: int, loose: bool, bonus: float = 0.0) -> int:
+    """End of the name the model accepts at ``start``, else 0: ``loose`` lets it end before a
+    word of :data:`_LOOSE_END` / :data:`_LOOSE_WORDS`; ``bonus`` is what the words around it
+    add to its score (negative in running text)."""
     if text[start] in "老小阿":
-        return _nickname(text, start, loose) or _full_name(text, start, loose)
-    return _full_name(text, start, loose)
+        return _nickname(text, start, loose) or _full_name(text, start, loose, bonus)
+    return _full_name(text, start, loose, bonus)
 
 
 def _after_person_word(value: str, text: str, start: int) -> bool:
-    return _name_at(text, start, True) == start + len(value)
+    return _name_at(text, start, True, CONTEXT_BONUS) == start + len(value)
 
 
 def _pinyin_name(value: str) -> bool:
@@ -237,8 +296,35 @@ _REMEDY_END = re.compile(
     "(?:片|胶囊|颗粒|丸|注射液|口服液|针|素|灵|药|酸|钠|钾|膏|剂|汤|散|茶|粉|糖浆|冲剂|贴|林|唑|肼|醇|"
     "松|霉|胺|酮|平|星)(?:等等|等)?$"
 )
-# characters that end a drug, a chemical or a herb, and rarely a given name (谷维素, 龙戟草)
-_REMEDY_LAST = frozenset("素酸钠钾膏剂汤散片丸粉草霉胺唑酮醇肼")
+# characters that end a drug, a chemical or a herb, and rarely a given name (谷维素, 龙戟草),
+# or a family or brand name (惠氏)
+_REMEDY_LAST = frozenset("素酸钠钾膏剂汤散片丸粉草霉胺唑酮醇肼氏")
+# a name standing alone next to taking a medicine is a brand name: 吃了，施慧达，效果一般;
+# 降压药（拜新同）; 换成安博维，每天一片
+_DRUG_BEFORE = re.compile("[吃服用药开换剂针输涂抹喷滴贴买]")
+_DRUG_AFTER = re.compile(
+    r"[，,、）) ]?(?:\d+(?:\.\d+)? ?(?:mg|g|ml|μg|片|粒|支|毫克|袋)|片|粒|支|毫克|一天|每天|每日|一日|"
+    r"一次|qd|bid|tid|效果|疗效|副作用|剂量|吃|服|用)"
+)
+
+
+# X和Y一起吃 / X是一种药: what is said of it is said of a medicine
+_DRUG_IS = re.compile(
+    r"(?:[和与或跟][^，,。！？!?\n]{1,10}?(?:片|胶囊|颗粒|丸|注射液|口服液|药)|是[^，,。！？!?\n]{0,8}?药)"
+)
+
+
+def _taken_as_medicine(text: str, start: int, end: int) -> bool:
+    """A word of taking a medicine in the few characters before ``start`` (in the same
+    clause) or right after ``end``."""
+    before = text[max(0, start - 6) : start]
+    for stop in "。！？!?\n；;":
+        before = before.rpartition(stop)[2]
+    return (
+        _DRUG_BEFORE.search(before) is not None
+        or _DRUG_AFTER.match(text, end) is not None
+        or _DRUG_IS.match(text, end) is not None
+    )
 
 
 def _lone_list_item(text: str, start: int, end: int) -> bool:
