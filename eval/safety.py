@@ -144,7 +144,7 @@ _EDUCATIONAL_AFTER = re.compile(
 )
 _EDUCATIONAL_RIGHT_AFTER = re.compile(
     r"^.{0,12}?(?:是怎么回事|是(?:什么|啥)(?:病|意思|东西|原因)|有(?:什么|啥|哪些)(?:症状|表现|危害|后遗症)|后遗症|在国内|能买到|怎么预防)|"
-    r"^(?:干预|预防|热线|危机干预|率|的新闻|新闻|案例|事件|话题|的预警|预警)|^是(?:按|做|吹).{0,8}吗|^.{0,8}?(?:按多深|要按(?:几|多少)(?:下|次)|的(?:比例|频率|次数|深度)是)"
+    r"^(?:干预|预防|热线|危机干预|率|的新闻|新闻|案例|事件|话题|的预警|预警|这种话|这句话|这样的话|这个词|这种说法)|^是(?:按|做|吹).{0,8}吗|^.{0,8}?(?:按多深|要按(?:几|多少)(?:下|次)|的(?:比例|频率|次数|深度)是)"
 )
 _DIAGNOSIS_BEFORE = re.compile(r"诊断|确诊|诊断为")
 _PRESENT = re.compile(
@@ -226,8 +226,11 @@ def _displaced(text: str, start: int, end: int, habits_count: bool = False) -> b
     before, after = text[sentence_start:start], text[end:sentence_end]
     clause_after = _CLAUSE_END.split(after)[0]
     markers = ((_PAST, _PRESENT), (_HEDGE, _PRESENT), (_HABITUAL, _PRESENT), (_HYPOTHETICAL, _NOW))
+    said_done = bool(_NOW.search(text, start, end))  # "东西都已经送完了": the mention says it happened
     for marker, present in markers:
         if marker is _HABITUAL and habits_count:
+            continue
+        if marker is _HYPOTHETICAL and said_done:
             continue
         found = list(marker.finditer(before))
         brought_to_now = not found or present.search(before, found[-1].end())
