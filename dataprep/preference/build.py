@@ -218,15 +218,16 @@ def _clean_answers(record, setup: _Setup, tally: _Tally, scorer) -> list[tuple[d
         return []
     tally.questions["multi_answer"] += 1
     kept: list[tuple[dict, dict]] = []
-    questions: dict[tuple[int, str], str] = {}
-    # The record's own answer went through these steps in pass 1 and was kept: its cleaned
-    # text is reused (scores are recomputed by ``scorer`` with the others).
+    # The record went through these steps in pass 1 and was kept: its question is already
+    # what the text steps make of it (so they leave it), and its own answer's cleaned text
+    # is reused (scores are recomputed by ``scorer`` with the others').
+    done = record["question"]
+    questions = {(k, done): done for k, s in enumerate(setup.steps) if isinstance(s, _TEXT_MAPS)}
     own = record["meta"].get("answer_candidate") if scorer is not None else None
     for k, candidate in enumerate(candidates):
         tally.candidates["seen"] += 1
         probe = _probe(record, candidate)
         if k == own:
-            probe["question"] = _mapped_question(setup.steps, probe["question"], questions)
             probe["answer"] = record["answer"]
             kept.append((candidate, probe))
             continue
@@ -284,18 +285,6 @@ def _run(steps, probe: dict, questions: dict[tuple[int, str], str], scorer=None)
         if reason:
             return f"{step.name}:{reason}"
     return None
-
-
-def _mapped_question(steps, question: str, questions: dict[tuple[int, str], str]) -> str:
-    """The question as :func:`_run` leaves it on a probe: every text step in turn (memoised
-    in ``questions``, shared with the question's other candidates)."""
-    for k, step in enumerate(steps):
-        if isinstance(step, _TEXT_MAPS):
-            key = (k, question)
-            if key not in questions:
-                questions[key] = step.text(question)
-            question = questions[key]
-    return question
 
 
 def _department(record: dict, paths, code: int) -> str:

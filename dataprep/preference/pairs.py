@@ -11,7 +11,15 @@ import numpy as np
 
 from dataprep.preference.params import PairsParams
 from dataprep.steps.quality import content_chars
-from dataprep.textutil import codepoints, ngram_hashes
+from dataprep.textutil import (
+    batch_ngram_hashes,
+    codepoints,
+    ngram_hashes,
+    sorted_isin,
+    sorted_unique,
+)
+
+_EMPTY = np.zeros(0, dtype=np.uint64)
 
 
 @dataclass(frozen=True)
@@ -52,12 +60,33 @@ def answer_score(answer: Answer, params: PairsParams) -> float:
 
 
 def jaccard(left: str, right: str, n: int) -> float:
-    """Jaccard similarity of the character ``n``-gram sets of two texts."""
-    a = set(ngram_hashes(codepoints(left), n, short_whole=True).tolist())
-    b = set(ngram_hashes(codepoints(right), n, short_whole=True).tolist())
-    if not a and not b:
+    """Jaccard similarity of the character ``n``-gram sets of two texts (a text shorter than
+    ``n`` is one gram: itself)."""
+    a, b = gram_sets([left, right], n)
+    return set_jaccard(a, b)
+
+
+def gram_sets(texts: list[str], n: int) -> list[np.ndarray]:
+    """Each text's distinct character ``n``-gram hashes, sorted (texts of ``n`` characters or
+    more hashed in one vectorised pass; a shorter one is one gram of its whole length)."""
+    out: list[np.ndarray] = [_EMPTY] * len(texts)
+    long = [k for k, text in enumerate(texts) if len(text) >= n]
+    if long:
+        hashes, starts, counts = batch_ngram_hashes([texts[k] for k in long], n)
+        for k, start, count in zip(long, starts.tolist(), counts.tolist(), strict=True):
+            out[k] = sorted_unique(hashes[start : start + count])
+    for k, text in enumerate(texts):
+        if 0 < len(text) < n:
+            out[k] = ngram_hashes(codepoints(text), len(text))
+    return out
+
+
+def set_jaccard(a: np.ndarray, b: np.ndarray) -> float:
+    """|a ∩ b| / |a ∪ b| of two sorted distinct arrays (1.0 when both are empty)."""
+    if not len(a) and not len(b):
         return 1.0
-    return len(a & b) / len(a | b)
+    inter = int(sorted_isin(a, b).sum())
+    return inter / (len(a) + len(b) - inter)
 
 
 def question_pairs(answers: list[Answer], params: PairsParams, drops: Counter) -> list[Pair]:
@@ -66,13 +95,17 @@ def question_pairs(answers: list[Answer], params: PairsParams, drops: Counter) -
     (``tie``, ``near_duplicate``, ``over_cap``)."""
     scores = [answer_score(a, params) for a in answers]
     found: list[tuple[float, int, int]] = []
+    grams: list[np.ndarray] = []  # computed for all answers at the first pair that needs them
     for i, j in combinations(range(len(answers)), 2):
         if scores[i] < scores[j]:
             i, j = j, i
         margin = scores[i] - scores[j]
         if margin < params.min_margin - 1e-9:
             drops["tie"] += 1
-        elif jaccard(answers[i].text, answers[j].text, params.ngram) >= params.near_duplicate:
+            continue
+        if not grams:
+            grams = gram_sets([a.text for a in answers], params.ngram)
+        if set_jaccard(grams[i], grams[j]) >= params.near_duplicate:
             drops["near_duplicate"] += 1
         else:
             found.append((margin, i, j))

@@ -226,6 +226,8 @@ def test_pairs_reuse_the_records_own_cleaned_answer(tmp_path) -> None:
         found[own] = kept
     assert found[True] == found[False]
     assert len(found[True]) == 2  # the advertisement is dropped either way
+    assert all(probe["question"] == record["question"] for _, probe in found[True])
+    assert "[电话]" in record["question"]  # cleaned once, in pass 1
     raw_answer = _raw_with_answers(tmp_path)["answers"][1]["text"]
     assert found[True][0][1]["answer"] == record["answer"] != raw_answer
 
@@ -309,3 +311,28 @@ def test_charts_drawn_on_several_processes_are_byte_identical(tmp_path) -> None:
     one = [path.read_bytes() for path in charts.render_jobs(jobs, workers=1)]
     two = [path.read_bytes() for path in charts.render_jobs(jobs, workers=2)]
     assert one == two and one[0] == one[1] and one[0].startswith(b"\x89PNG")
+
+
+def _set_jaccard_by_definition(left: str, right: str, n: int) -> float:
+    def grams(text: str) -> set[int]:
+        codes = codepoints(text)
+        if 0 < len(codes) < n:
+            return set(ngram_hashes(codes, len(codes)).tolist())
+        return set(ngram_hashes(codes, n).tolist())
+
+    a, b = grams(left), grams(right)
+    return 1.0 if not a and not b else len(a & b) / len(a | b)
+
+
+def test_answer_jaccard_equals_the_set_definition() -> None:
+    from dataprep.preference.pairs import gram_sets, jaccard, set_jaccard
+
+    texts = _random_texts(400, 30, 7) + ["", "头", "头痛", "头痛头痛头痛头痛", "😀😀😀😀😀😀"]
+    rng = random.Random(8)
+    for n in (1, 3, 5):
+        sets = gram_sets(texts, n)
+        for _ in range(600):
+            i, j = rng.randrange(len(texts)), rng.randrange(len(texts))
+            expected = _set_jaccard_by_definition(texts[i], texts[j], n)
+            assert jaccard(texts[i], texts[j], n) == expected
+            assert set_jaccard(sets[i], sets[j]) == expected
