@@ -96,6 +96,7 @@ _CHINESE_RUN = re.compile(f"[{_CN}](?:[ .\\-]?[{_CN}]){{2,}}")
 # Chinese numerals mixed one by one with digits (1八6 0二1三 3四5七): a run of five or more,
 # spaces or dashes between, two of each at least (not 028-85422114。四川: a full stop ends it)
 _MIXED_RUN = re.compile(f"[0-9{_CN}](?:[ \\-]?[0-9{_CN}]){{4,}}")
+_MIXED_GATE = re.compile(f"[{_CN}][0-9]")  # a numeral right before a digit: 1八6, 0二1三
 _CHINESE_TABLE = str.maketrans(_CHINESE)
 
 
@@ -109,7 +110,7 @@ def fold(text: str) -> str:
     if _ASTRAL.search(text):
         text = _TO_FOLD_ASTRAL.sub(_folded_char, text)
     text = _CHINESE_RUN.sub(_to_digits, text)
-    if _MIXED_RUN.search(text) is None:
+    if _MIXED_GATE.search(text) is None:
         return text
     return _MIXED_RUN.sub(_mixed_to_digits, text)
 

@@ -46,6 +46,7 @@ _SURNAME_RANK = {char: rank for rank, char in enumerate(_SINGLES)}
 THRESHOLD_3 = 1.0
 THRESHOLD_2 = 0.5
 NICKNAME_THRESHOLD = 2.0
+A_NICKNAME_THRESHOLD = 0.0  # 阿 + a name character (阿强, 阿明) is a nickname unless it is a word
 # the score a name gains from a word for a person before it (我丈夫应海) or a person's
 # particulars after it (陶静，1992年8月11日出生 / ，女，/ ，身份证)
 CONTEXT_BONUS = 1.0
@@ -65,9 +66,9 @@ _CANDIDATE = None  # built below, once the words that end a name are known
 # relative alone: the cue rules of .names take those, and 患者 is in most answers)
 _PERSON_WORDS = (
     "叫 叫我 名叫 博士生 研究生 大学生 学生 同学 同事 护士 护工 护理员 老师 师傅 司机 "
-    "队友 室友 网友 邻居 村民 员工 志愿者 病友 工友 战友"
+    "队友 室友 网友 邻居 村民 员工 志愿者 病友 工友 战友 助理 联系 转告 告诉"
 )
-_LOOSE_END = "的就是在也说吧呢啊呀了和跟问"
+_LOOSE_END = "的就是在也说吧呢啊呀了和跟问会"
 # words that follow a person's name in running text: 刘建平一起去, 黄晓明今年45岁
 _LOOSE_WORDS = [
     "一起",
@@ -103,7 +104,7 @@ _LOOSE_WORDS = [
 ]
 _LOOSE_WORDS = tuple(_LOOSE_WORDS)
 # characters before a name in running text: 和刘建平一起, 转给欧阳娜娜, 陪婆婆找王大夫
-_RUN_LEFT = "和跟与同给让找问请陪带替帮被等"
+_RUN_LEFT = "和跟与同给让找问请陪带替帮被等告诉天"
 # a name in running text has less around it to go by: it needs this much more score
 RUNNING_PENALTY = 1.0
 _PERSON_WORD_LIST = sorted(set(_PERSON_WORDS.split()), key=lambda w: (-len(w), w))
@@ -233,11 +234,8 @@ def _nickname(text: str, start: int, loose: bool = False) -> int:
     char, two = text[start + 1], text[start : start + 2]
     if lead != "阿" and char in SINGLE_SURNAMES and two not in _NOT_NICKNAMES:
         return end
-    if (
-        lead != "老"
-        and SCORES.get(char, -99.0) >= NICKNAME_THRESHOLD
-        and not _is_word(text, start, 2)
-    ):
+    threshold = NICKNAME_THRESHOLD if lead == "小" else A_NICKNAME_THRESHOLD
+    if lead != "老" and SCORES.get(char, -99.0) >= threshold and not _is_word(text, start, 2):
         return end
     return 0
 
@@ -249,7 +247,7 @@ def find_names(text: str) -> list[tuple[int, int]]:
     last_end = 0
     for match in _CANDIDATE.finditer(text):
         start = match.start()
-        if start < last_end:
+        if start < last_end or not _may_start_name(text, start):
             continue
         if start and "\u4e00" <= text[start - 1] <= "\u9fff":  # in running text: 和刘建平一起
             end = _name_at(text, start, True, -RUNNING_PENALTY)
@@ -267,6 +265,15 @@ def find_names(text: str) -> list[tuple[int, int]]:
     if _PINYIN_GATE(text):
         spans += [m.span() for m in _PINYIN_NAME.finditer(text) if _pinyin_name(m.group())]
     return spans
+
+
+def _may_start_name(text: str, start: int) -> bool:
+    """A quick look before the model's: no dictionary word starts here, and the character
+    after a single surname is one given names hold (most candidates end here)."""
+    two = text[start : start + 2]
+    if two in _DOUBLES or two in _CLAN_NAMES or text[start] in "老小阿":
+        return True
+    return two not in WORDS and two[1:] in SCORES
 
 
 def _name_at(text: str, start: int, loose: bool, bonus: float = 0.0) -> int:
@@ -298,7 +305,7 @@ _REMEDY_END = re.compile(
 )
 # characters that end a drug, a chemical or a herb, and rarely a given name (谷维素, 龙戟草),
 # or a family or brand name (惠氏)
-_REMEDY_LAST = frozenset("素酸钠钾膏剂汤散片丸粉草霉胺唑酮醇肼氏")
+_REMEDY_LAST = frozenset("素酸钠钾膏剂汤散片丸粉草霉胺唑酮醇肼氏蛇")
 # a name standing alone next to taking a medicine is a brand name: 吃了，施慧达，效果一般;
 # 降压药（拜新同）; 换成安博维，每天一片
 _DRUG_BEFORE = re.compile("[吃服用药开换剂针输涂抹喷滴贴买]")
@@ -401,6 +408,82 @@ _PINYIN_GATE = re.compile(" [A-Z]").search
 _SYLLABLES = re.compile(f"(?:{_SYLLABLE}){{1,3}}")
 
 
+# Tibetan and Uyghur names are written as two or three common name parts with no surname:
+# 卓玛拉姆, 次仁多吉, 阿依古丽, 买买提江 (a part alone is too often a word to go by)
+_MINORITY_PARTS = [
+    "卓玛",
+    "拉姆",
+    "次仁",
+    "多吉",
+    "扎西",
+    "格桑",
+    "央金",
+    "德吉",
+    "旺姆",
+    "平措",
+    "索朗",
+    "尼玛",
+    "达瓦",
+    "巴桑",
+    "顿珠",
+    "白玛",
+    "曲珍",
+    "益西",
+    "丹增",
+    "洛桑",
+    "边巴",
+    "措姆",
+    "普布",
+    "仁青",
+    "琼达",
+    "买买提",
+    "艾力",
+    "古丽",
+    "阿依",
+    "热依拉",
+    "努尔",
+    "阿不都",
+    "艾尔肯",
+    "迪丽",
+    "吐尔逊",
+    "依明",
+    "帕丽",
+    "阿里木",
+    "热合曼",
+    "阿布",
+    "玉苏甫",
+    "麦麦提",
+    "阿孜",
+    "吾斯曼",
+    "塔依尔",
+    "热娜",
+    "米娜",
+    "阿迪力",
+    "艾合买提",
+    "依力",
+    "努尔兰",
+    "加娜",
+    "巴图",
+]
+_PART = f"(?:{trie_pattern(_MINORITY_PARTS)})"
+_MINORITY_NAME = re.compile(f"{_PART}{{2,3}}[江汗]?|{_PART}[江汗]")
+# what stands right before a name written without a surname: a word for a person, a relative
+_BEFORE_BARE_NAME = re.compile(
+    "(?:" + trie_pattern(_PERSON_WORD_LIST + list(_RELATIVES) + ["患者", "病人", "家属"]) + ")$"
+)
+
+
+def _minority_name(value: str, text: str, start: int) -> bool:
+    """Two or three name parts, standing alone or after a word for a person or a relative,
+    and ending where a name ends."""
+    end = start + len(value)
+    if end < len(text) and "\u4e00" <= text[end] <= "\u9fff" and text[end] not in _LOOSE_END:
+        return False
+    if start == 0 or not "\u4e00" <= text[start - 1] <= "\u9fff":
+        return True
+    return _BEFORE_BARE_NAME.search(text[max(0, start - 4) : start]) is not None
+
+
 MODEL_RULES_TEXT = (
     # a name right after a relative: 户名是我老公应伟 (the cue rule's surnames lack 应); the
     # relative cue's own anchor, so that the engine finds both in one pass
@@ -419,6 +502,12 @@ MODEL_RULES_TEXT = (
         _RELATIVE_ANCHOR,
         0,
         8,
+    ),
+    anchored(
+        Rule("person_name", _MINORITY_NAME, 44, _minority_name),
+        re.compile("|".join(_MINORITY_PARTS)),
+        0,
+        12,
     ),
     # a name right after a word for a person: 患者詹秋云, 博士生张涛, 护士小何, 叫我老秦就行
     anchored(

@@ -1,9 +1,10 @@
 """Person and doctor names in free text: a surname list, the words around a name, and the
 characters a given name never holds.
 
-A name is found only where the text says it is one: after ``我叫`` / ``我老公叫`` / ``患者``,
-before an honorific (``张先生``, ``陈阿姨``), before or after a doctor's title (``王主任``,
-``——刘建华 主治医师``). A bare surname with nothing around it is left alone (``我姓陈``).
+These cue rules find a name where the text says it is one: after ``我叫`` / ``我老公叫`` /
+``患者``, before an honorific (``张先生``, ``陈阿姨``, ``胡伯``), before or after a doctor's title
+(``王主任``, ``——刘建华 主治医师``). A bare surname with nothing around it is left alone
+(``我姓陈``). Names with no cue word are the name model's (:mod:`.namemodel`).
 """
 
 from __future__ import annotations
@@ -91,7 +92,7 @@ _DOCTOR_TITLE = (
 )
 _DOCTOR_LEAD = (
     r"(?:(?:主治医生|主管医生|主刀医生|主治医师|主任医师|副主任医师|值班医生|管床医生|经治医生|"
-    r"接诊医生|首诊医生)(?:叫|是|姓名)?"
+    r"接诊医生|首诊医生)(?:叫|是|姓名)?|(?:主刀|主治|主管|管床)的?(?:是|叫)"
     r"|(?:(?:接诊|责任|值班|主管)?(?:医生|医师|大夫|护士长|护士|护师|主任|教授|院长)|主诊|接诊|签名|回复人|答复人)"
     r"(?:叫|是|姓名|(?=[ :：])))"
 )
@@ -286,6 +287,12 @@ _SIGNATURE_ANCHOR = re.compile(
             "主任医师",
             "主诊",
             "接诊",
+            "主刀是",
+            "主刀的是",
+            "主治是",
+            "主治的是",
+            "主管是",
+            "管床的是",
             "签名",
             "回复人",
             "答复人",

@@ -35,6 +35,12 @@ ENGINE = Deidentifier()
         ("1. 老孙 二型糖尿病\n2. 小芳 甲亢", "1. [姓名] 二型糖尿病\n2. [姓名] 甲亢"),
         ("阿珍：我也是这样", "[姓名]：我也是这样"),
         ("住在5床的郑伯，今天", "住在[床号]的[姓名]，今天"),
+        ("阿旺最近老是咳嗽", "[姓名]最近老是咳嗽"),
+        # Tibetan and Uyghur names of common parts, with no surname
+        ("我外婆央金卓玛在日喀则", "我外婆[姓名]在日喀则"),
+        ("患者家属 艾力江", "患者家属 [姓名]"),
+        # a doctor after 主刀是
+        ("主刀是孔令辉，很顺利", "主刀是[医生姓名]，很顺利"),
         # a Yi clan name, a name with a middle dot, pinyin
         ("邻居家孩子叫沙马阿果，6岁", "邻居家孩子叫[姓名]，6岁"),
         ("喀什的，热依拉·买买提，想咨询", "喀什的，[姓名]，想咨询"),
@@ -81,6 +87,8 @@ def test_names_without_a_cue_are_replaced(text: str, expected: str) -> None:
         "病变在乳腺导管和小叶。",
         "和高血压一起出现",
         "等黄疸退了再说",
+        "阿胶可以天天吃吗",
+        "扎西德勒！新年好",
     ],
 )
 def test_words_drug_lists_masked_names_and_titles_stay(text: str) -> None:
