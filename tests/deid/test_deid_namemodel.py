@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from medqa.deid import Deidentifier
-from medqa.deid.nametables import TABLE_PATH, build, load, write
+from medqa.deid.nametables import TABLE_PATH, build, build_places, load, load_places, write
 
 ENGINE = Deidentifier()
 
@@ -89,6 +89,10 @@ def test_names_without_a_cue_are_replaced(text: str, expected: str) -> None:
         "等黄疸退了再说",
         "阿胶可以天天吃吗",
         "扎西德勒！新年好",
+        # prefecture and county names that start like a name
+        "我是常德的，想问一下",
+        "坐标：尤溪，男，45岁",
+        "老家在（宁德），现在在上海",
     ],
 )
 def test_words_drug_lists_masked_names_and_titles_stay(text: str) -> None:
@@ -116,3 +120,19 @@ def test_table_errors_name_the_line(tmp_path) -> None:
     dictionary.write_text("王伟 12 nr\n毛巾\n", encoding="utf-8")
     with pytest.raises(ValueError, match=r"dict.txt:2: not 'word frequency tag'"):
         build(dictionary)
+
+
+def test_place_names_drop_their_suffix_and_keep_those_that_start_like_a_name(tmp_path) -> None:
+    areas = tmp_path / "areas.csv"
+    areas.write_text(
+        'code,name,cityCode,provinceCode\n1,"尤溪县",1,1\n2,"景宁畲族自治县",1,1\n'
+        '3,"东城区",1,1\n4,"江海区",1,1\n',
+        encoding="utf-8",
+    )
+    # 东城 starts with no surname: a name model cannot take it for a name
+    assert build_places([areas]) == sorted(["尤溪", "景宁", "江海"])
+    assert {"尤溪", "常德", "景宁"} <= load_places()
+    bad = tmp_path / "bad.csv"
+    bad.write_text("code,name\n123\n", encoding="utf-8")
+    with pytest.raises(ValueError, match=r"bad.csv:2: not 'code,name"):
+        build_places([bad])
