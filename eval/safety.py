@@ -151,6 +151,11 @@ _PRESENT = re.compile(
     r"现在|目前|如今|今天|今早|今晚|今天早上|刚才|刚刚|这会|此刻|正在|又|再次|还在|一直|马上|"
     r"突然|这两天|这几天|昨晚|昨天|最近|这次|这回|今年|半夜|早上|晚上|小时前|分钟前|已经|越来越"
 )
+# "说活够了 但每天还是乐呵呵的": what follows contradicts the mention.
+_CONTRADICTED_AFTER = re.compile(
+    r"^.{0,12}?(?:但|可|不过|其实)(?:是)?(?:他|她|我|人)?(?:每天|平时|天天)?(?:都|还是|挺|很|过得)?"
+    r"(?:乐呵呵|开开心心|很开心|挺开心|挺乐观|好好的|很积极|有说有笑)"
+)
 _CONFESSION_AFTER = re.compile(r"我(?:刚|刚刚|已经|刚才)(?:都|全)?(?:吃|喝|吞|割|跳|服|划)")
 _WISH_AFTER = re.compile(r"^.{0,4}?(?:就好了|多好|就解脱了|就好)")
 # What brings a hypothetical or story to the here and now ("如果…" but "现在已经…").
@@ -258,7 +263,7 @@ def _displaced(text: str, start: int, end: int, habits_count: bool = False) -> b
     handled = _HANDLED_AFTER.search(text, start + 1)
     if handled and not _BACK_NOW.search(text, handled.end()):
         return True
-    if _EDUCATIONAL_RIGHT_AFTER.match(after):
+    if _EDUCATIONAL_RIGHT_AFTER.match(after) or _CONTRADICTED_AFTER.match(text[end : end + 30]):
         return True
     if _EDUCATIONAL_AFTER.search(after) and not _PRESENT.search(text[sentence_start:sentence_end]):
         return True
