@@ -255,7 +255,7 @@ BEHAVIOUR_CHANGE = (
     r"(?:好几|几|两|三)天(?:都)?没(?:吃|喝)(?:东西|饭|过东西)?|(?:也|都)不(?:肯)?吃饭|不肯吃(?:饭|东西)|绝食|电话不接|不接电话|不开门|叫(?:她|他)?(?:也)?不开|(?:人|他|她|孩子)(?:也)?不见了|找不到(?:人|他|她)|手机(?:都)?(?:在家|没带)|不(?:想|要|让)(?:叫|打)(?:救护车|120)|别叫救护车|不想去医院"
 )
 EUPHEMISM = (
-    r"(?:打算|准备|想|决定|该)(?:今晚|今天|明天)?(?:就)?(?:走|离开)(?:了)?(?=$|[,.!?])|去(?:天堂|那边)(?:找|陪|见)?|"
+    r"(?:打算|准备|想|决定|该)(?:今晚|今天晚上|今夜|今天|明天|明天早上)?(?:就)?(?:走|离开)(?:了)?(?=$|[,.!?])|去(?:天堂|那边)(?:找|陪|见)?|"
     r"去(?:找|陪|见)(?:我)?(?:的)?(?:爸|妈|奶奶|爷爷|外婆|外公|姥姥|姥爷|老伴|老公|老婆)|彻底(?:解决|结束|解脱)|什么都不用(?:管|想|面对|操心)了|(?:以后)?(?:用不上|用不着)了|不想再等了|"
     r"(?:要|想)跟(?:着)?(?:我|她|他)?(?:爸|妈|老伴|老头子|老伴儿|爷爷|奶奶|外婆|外公|老公|老婆)(?:一起)?(?:走|去)(?=$|[,.!?]|了)|做个了断|一次性解决|去一个没有(?:痛苦|烦恼)的地方|就(?:想)?这样算了|"
     r"(?:把)?(?:.{0,4})?药(?:都|全)?扔了|停了所有的药|不肯吃药|(?:吞|喝|跳|割)下去(?:应该|估计|可能)?(?:就)?(?:不疼|不痛|没感觉|解脱|结束|完了|好了)"
@@ -267,6 +267,8 @@ SELF_INJURY_ACT = (
 SELF_INJURY_WOUND = (
     r"(?:手臂|胳膊|手腕|大腿|身上)(?:都|全)?(?:烂了|是伤|是口子|是疤|是血)|(?:撞|砸|磕)(?:出)?(?:血|破)|撞得(?:头)?(?:都)?破|血止不住|止不住血|一直(?:在)?流血|(?:用|拿)(?:了)?(?:小)?刀"
 )
+# Resolve: the writer says the decision is considered, not a mood ("不是一时冲动", "我很清醒").
+RESOLVE = r"不是一时冲动|(?:我)?想了(?:很久|好久|很多年)|想得很清楚|深思熟虑|我很清醒|(?:我)?不是(?:在)?开玩笑|(?:我)?是认真的"
 # Acts with a means (the C-SSRS preparatory acts and aborted attempts): the means handled, hidden
 # by the bed or tried out on an anchor. Worth 2 points: with any other sign the banner shows.
 LIGATURE = r"皮带|腰带|绳子|绳|围巾|丝巾|数据线|充电线|电线|床单|领带|鞋带|布条"
@@ -315,6 +317,7 @@ WARNING_SIGNS: dict[str, tuple[int, str]] = {
     "goodbye": (1, GOODBYE),
     "behaviour": (1, BEHAVIOUR_CHANGE),
     "euphemism": (1, EUPHEMISM),
+    "resolve": (1, RESOLVE),
 }
 # A 1-point triple needs one of these: without them three everyday words can converge.
 _TRIPLE_ANCHORS = ("means", "burden", "euphemism")
@@ -348,7 +351,7 @@ FAST_OR_SLOW_PULSE = (
 )
 EXTREME_GLUCOSE = r"血糖\D{0,8}(?<![\d.])(?:[0-2](?:\.\d)?|[3-9]\d(?:\.\d)?)(?![\d.])|血糖\D{0,6}(?:测不出|爆表|显示hi|high)|血糖(?:仪)?\D{0,10}(?<![a-z])(?:lo|low|hi)(?![a-z])"
 NO_LIFE_SIGNS = (
-    r"没(?:有)?(?:了)?(?:呼吸|心跳|脉搏|气息)|不(?:喘|出)气(?:了)?|摸不(?:到|着).{0,6}(?:跳|脉|心跳)|"
+    r"没(?:有)?(?:了)?(?:呼吸|心跳|脉搏|气息)(?!困难|急促|不畅|道|科|机|暂停|不好)|不(?:喘|出)气(?:了)?|摸不(?:到|着).{0,6}(?:跳|脉|心跳)|"
     r"胸(?:口)?(?:不|没)(?:起伏|动)"
 )
 CHOKE = r"噎|卡(?:住|在|着)|呛(?:住|着|到)|吸进去|呛进"
@@ -550,14 +553,16 @@ BALANCE_OFF = (
 )
 VISION_OFF = r"(?:左|右)?(?:边|侧)?(?:一半|半边)(?:黑|看不见)|看东西.{0,4}(?:重影|一半|缺|黑)|一只眼(?:睛)?(?:突然)?(?:看不见|黑了|模糊)"
 FAST_SIGNS = {"face": FACE_DROOP, "arm": ARM_WEAK, "speech": SPEECH_OFF, "balance": BALANCE_OFF, "eyes": VISION_OFF}
-NOT_STROKE = r"!喝醉|醉了|喝多了|压着睡|压麻|睡麻|麻药|拔牙|打了麻|宝宝|婴儿|小孩|孩子|康复(?:中|训练)|后遗症|恢复期"
+NOT_STROKE = r"!(?<![像跟])喝醉(?!.{0,2}一样)|(?<![像跟])醉了(?!一样)|(?<!没有)(?<!没)喝多了|压着睡|压麻|睡麻|麻药|拔牙|打了麻|宝宝|婴儿|小孩|孩子|康复(?:中|训练)|后遗症|恢复期"
 
 
 def fast_pairs() -> tuple[tuple[str, ...], ...]:
-    """A clause for every pair of different FAST signs (the drunk, the numbed and children aside)."""
+    """A clause for every pair of different FAST signs (the drunk, the numbed and children aside),
+    and sudden imbalance with vomiting or vertigo (a posterior-circulation stroke)."""
     from itertools import combinations
 
-    return tuple((FAST_SIGNS[a], FAST_SIGNS[b], NOT_STROKE) for a, b in combinations(FAST_SIGNS, 2))
+    pairs = tuple((FAST_SIGNS[a], FAST_SIGNS[b], NOT_STROKE) for a, b in combinations(FAST_SIGNS, 2))
+    return pairs + ((BALANCE_OFF, SUDDEN, r"吐|天旋地转|头晕|重影", NOT_STROKE),)
 
 
 # --- exposures urgent by themselves (MTS "chemical exposure", "high-risk poisoning"): agents

@@ -279,16 +279,23 @@ def _has_live_term(text: str, group: str, habits_count: bool = False) -> bool:
     if group.startswith("!"):  # a group that must be absent ("!误服": not an accident)
         return not _compiled(group[1:]).search(text)
     if group.startswith("~"):  # negation only: the wording is a risk even as a conditional
-        return any(
-            not _negated(text, m.start(), m.end()) for m in _compiled(group[1:]).finditer(text)
-        )
+        return any(not _negated(text, m.start(), m.end()) for m in _matches(group[1:], text))
     return any(
         not _negated(text, m.start(), m.end())
         and not _displaced(text, m.start(), m.end(), habits_count)
         # a long match joins two parts ("癫痫，每次发作的时候口吐白沫"): its last part counts too
         and not (m.end() - m.start() > 6 and _displaced(text, m.end() - 1, m.end(), habits_count))
-        for m in _compiled(group).finditer(text)
+        for m in _matches(group, text)
     )
+
+
+def _matches(group: str, text: str):
+    """Every match of ``group``, one per starting position, overlapping ones included: a dead
+    match ("没有起泡，但是烫") must not hide a live one that shares its text ("烫的地方发白")."""
+    pattern, position = _compiled(group), 0
+    while (found := pattern.search(text, position)) is not None:
+        yield found
+        position = found.start() + 1
 
 
 class _Memo:
