@@ -129,7 +129,7 @@ def find_all(text: str, kinds: frozenset[str] = frozenset(KINDS)) -> list[Span]:
     spans = _merge(found)
     triples = [(s.kind, s.start, s.end) for s in spans]
     second = corrections(view if view is not None else text, triples)
-    if view is not None:  # an ID card number has digits: the view was folded
+    if any(kind == "id_card" for kind, _, _ in triples):  # the view was folded: digits
         second += births_from_ids(view, triples + second)
     if second:
         spans = sorted(spans + [Span(k, a, b) for k, a, b in second], key=lambda s: s.start)

@@ -149,10 +149,8 @@ def _not_a_word(value: str, text: str, start: int) -> bool:
     """A name candidate that is no word of prose: neither its first two characters nor the
     character before it and its first one form a common word, and it is no prefecture or
     county name (我是常德的)."""
-    from medqa.deid.nametables import load_places  # the tables import this module's surnames
-
     before = text[max(0, start - 1) : start + 1]
-    places = load_places()
+    places = _places()
     return (
         value[:2] not in NOT_NAMES
         and before not in _WORDS_ENDING_IN_SURNAME
@@ -160,6 +158,18 @@ def _not_a_word(value: str, text: str, start: int) -> bool:
         and value not in places  # the whole of it: 江海涛 is no 江海
     )
 
+
+def _places() -> frozenset[str]:
+    """The place names of :mod:`.nametables` (read on first use: it imports this module)."""
+    global _PLACES
+    if _PLACES is None:
+        from medqa.deid.nametables import load_places
+
+        _PLACES = load_places()
+    return _PLACES
+
+
+_PLACES: frozenset[str] | None = None
 
 # Words no given name holds (the characters alone may: 可欣, 天宇).
 _WORDS_NO_NAME_HOLDS = ("可以", "可能", "可是", "天天", "天气", "可爱")
@@ -339,7 +349,8 @@ NAME_RULES = (
     # 19床 郭凤英: a class first (digits are everywhere; a word list would try each one)
     anchored(_NAME_RULES[4], re.compile("[0-9０-９]床"), 3, 24),
     anchored(_NAME_RULES[10], _RELATIVE_ANCHOR, 0, 24),
-    anchored(_NAME_RULES[11], re.compile("[伯叔婶嫂姨]"), 2, 1),
+    # single words, not a class: they join the one pass over every anchor word
+    anchored(_NAME_RULES[11], re.compile("伯|叔|婶|嫂|姨"), 2, 1),
     anchored(
         _NAME_RULES[5],
         re.compile("岁|住院号|门诊号|病历号|就诊卡|身份证|手机|电话|出生|生日"),
