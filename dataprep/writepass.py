@@ -5,6 +5,8 @@ cuts the nested train subsets from the finished train files."""
 
 from __future__ import annotations
 
+import os
+import shutil
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -165,10 +167,10 @@ def write_dataset(recipe, state, result: GlobalResult, root: Path, tokenizer, wo
         return shard, keep, code, split, sorted(wanted), renames
 
     token_parts: list[tuple[np.ndarray, np.ndarray]] = []
-    written: list[Shard] = []
+    written: list[tuple[Shard, dict[int, int]]] = []
     renamed: list[tuple[str, str]] = []
     for shard, out in state.spool.map(write_shard, task, workers, init_writer, (setup,)):
-        written.append(shard)
+        written.append((shard, out.counts))
         renamed += out.renamed
         examples.info.update(out.info)
         for index, related, text in out.overlaps:
@@ -203,21 +205,41 @@ def duplicate_ids(idhash: np.ndarray, keep: np.ndarray) -> tuple[np.ndarray, np.
     return chosen[ascending], ranks[ascending]
 
 
-def _join_pieces(formats: list[str], shards: list[Shard], pieces: Path, root: Path) -> dict:
-    """Concatenate the per-shard pieces, in spool order, into each atomic split file."""
+def _join_pieces(
+    formats: list[str], shards: list[tuple[Shard, dict[int, int]]], pieces: Path, root: Path
+) -> dict:
+    """Concatenate the per-shard pieces, in spool order, into each atomic split file (the
+    line counts are the ones each shard's worker wrote)."""
     files = {}
     for fmt in formats:
         for split_code, split in enumerate(SPLITS):
             lines = 0
             with atomic_write(root / fmt / f"{split}.jsonl", "wb") as out:
-                for shard in shards:
-                    piece = _piece(pieces, fmt, split_code, shard)
-                    if piece.exists():
-                        data = piece.read_bytes()  # one shard's lines
-                        out.write(data)
-                        lines += data.count(b"\n")
+                for shard, counts in shards:
+                    if counts.get(split_code):
+                        _append_file(_piece(pieces, fmt, split_code, shard), out)
+                        lines += counts[split_code]
             files[f"{fmt}/{split}.jsonl"] = lines
     return files
+
+
+def _append_file(source: Path, out) -> None:
+    """Append ``source`` to the open binary file ``out`` (in the kernel where it can)."""
+    with open(source, "rb") as handle:
+        out.flush()
+        size, done = os.fstat(handle.fileno()).st_size, 0
+        try:
+            while done < size:
+                sent = os.copy_file_range(handle.fileno(), out.fileno(), size - done)
+                if not sent:
+                    break
+                done += sent
+        except (AttributeError, OSError):  # no copy_file_range here: copy through Python
+            pass
+        if done < size:
+            handle.seek(done)
+            out.seek(0, os.SEEK_END)
+            shutil.copyfileobj(handle, out)
 
 
 def _drop_overlap(result: GlobalResult, index: int, related: int, text: dict, examples) -> None:

@@ -336,3 +336,36 @@ def test_answer_jaccard_equals_the_set_definition() -> None:
             expected = _set_jaccard_by_definition(texts[i], texts[j], n)
             assert jaccard(texts[i], texts[j], n) == expected
             assert set_jaccard(sets[i], sets[j]) == expected
+
+
+@pytest.mark.parametrize("kernel_copy", ["works", "fails_midway", "missing"])
+def test_pieces_are_appended_whole_whatever_the_kernel_copy_does(
+    tmp_path, monkeypatch, kernel_copy
+) -> None:
+    import os
+
+    from dataprep import writepass
+
+    pieces = [tmp_path / f"p{k}" for k in range(3)]
+    for k, piece in enumerate(pieces):
+        piece.write_bytes(f"第{k}块\n".encode() * (3000 * k + 1))
+    real = os.copy_file_range
+    calls = []
+
+    def flaky(src, dst, count, *args):
+        calls.append(count)
+        if len(calls) > 1:
+            raise OSError(18, "Invalid cross-device link")
+        return real(src, dst, min(count, 100), *args)
+
+    if kernel_copy == "fails_midway":
+        monkeypatch.setattr(os, "copy_file_range", flaky)
+    elif kernel_copy == "missing":
+        monkeypatch.delattr(os, "copy_file_range")
+    with open(tmp_path / "joined", "wb") as out:
+        out.write(b"head\n")
+        for piece in pieces:
+            writepass._append_file(piece, out)
+        out.write(b"tail\n")
+    expected = b"head\n" + b"".join(p.read_bytes() for p in pieces) + b"tail\n"
+    assert (tmp_path / "joined").read_bytes() == expected
