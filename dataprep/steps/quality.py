@@ -7,8 +7,13 @@ from dataclasses import dataclass
 
 from dataprep.relevance import relevance, relevance_batch
 from dataprep.steps.base import RecordStep, StepStats, sync_from_turns
-from dataprep.steps.short_answers import answers_knowledge_question
-from medqa.deid import has_contact_placeholder
+from dataprep.steps.closings import is_acknowledgement, strip_solicitation
+from dataprep.steps.short_answers import (
+    answers_consultation,
+    answers_knowledge_question,
+    has_substance,
+)
+from medqa.deid import CONTACT_PLACEHOLDERS, PLACEHOLDERS
 
 # Greetings, pleasantries and template headings that carry no medical content.
 _TEMPLATE_RE = re.compile(
@@ -30,6 +35,7 @@ _NON_CONTENT_RE = re.compile(r"[^\u3400-\u9fffA-Za-z0-9]+")
 _NON_CJK_RE = re.compile(r"[^\u3400-\u9fff]+")
 _DIGITS_RE = re.compile(r"[0-9]+")
 _LATIN_WORD_RE = re.compile(r"[A-Za-z][^\s\u3400-\u9fff]*")
+_GLOSS_RE = re.compile(r"[（(][^（）()\u3400-\u9fff]*[）)]")  # a bracketed gloss without CJK
 SHORT_TERM_LETTERS = 30
 _OPTION_LINE_RE = re.compile(r"\n[A-Z][.．、]\s")  # where an MCQ's options start
 _AD_RE = re.compile(
@@ -73,7 +79,10 @@ class QualityParams:
     back to its last complete sentence, and dropped only when too little of it is left.
     ``short_factual_answers``: an answer under ``min_answer_chars`` that states a fact asked
     for by a knowledge question is kept (see :mod:`dataprep.steps.short_answers`); false
-    holds every answer to the floor. ``whole_dialogue_floors``: a multi-turn dialogue meets
+    holds every answer to the floor. ``short_consultation_answers``: a short reply with content
+    to a consultation ("去呼吸科", "暂时不考虑") is kept, a bare acknowledgement, courtesy,
+    placeholder or echo is not; false drops every short reply to a consultation.
+    ``whole_dialogue_floors``: a multi-turn dialogue meets
     the minimum lengths when some user turn and some doctor turn do (a closing "好的"/"可以"
     is a conversation's turn, not a bad record); false holds its last exchange to them."""
 
@@ -90,6 +99,7 @@ class QualityParams:
     min_relevance: float | None = None
     truncated: bool = True
     short_factual_answers: bool = True
+    short_consultation_answers: bool = True
     whole_dialogue_floors: bool = True
 
 
@@ -107,6 +117,8 @@ class Quality(RecordStep):
         leaves the scores of a kept record to :meth:`score_records`, unless a filter needs
         them (``min_relevance``): ``meta.relevance`` and ``meta.quality`` are then reserved
         (None, in the same key order)."""
+        if strip_solicitations(record):
+            stats.counts["removed_solicitation"] += 1
         if trim_closing_exchange(record, self.params.min_content_chars):
             stats.counts["trimmed_closing_exchange"] += 1
         question, answer = record["question"], record["answer"]
@@ -169,8 +181,9 @@ class Quality(RecordStep):
     def _dialogue_length_reason(self, turns: list[dict]) -> str | None:
         """A dialogue's last exchange is held to the length caps (earlier turns are, in
         :meth:`_earlier_turns_reason`); the minimum lengths hold for the dialogue: its longest
-        user turn and its longest doctor turn must reach them (a doctor turn may instead name
-        the department its question asks for)."""
+        user turn must reach ``min_question_chars``, and some doctor turn must reach
+        ``min_answer_chars`` or, shorter, say something ("化痰片吧", "体温最高多少？"; not only
+        "嗯", "不客气", a placeholder — see :func:`has_content`)."""
         p = self.params
         for turn in turns[-2:]:
             user = turn["role"] == "user"
@@ -188,19 +201,24 @@ class Quality(RecordStep):
         for turn in turns:
             if turn["role"] == "user":
                 asked = turn["content"]
-            elif len(turn["content"]) >= low or names_asked_department(asked, turn["content"]):
+            elif len(turn["content"]) >= low or has_content(asked, turn["content"]):
                 return None
         return "answer_too_short"
 
     def _short_answer_suffices(self, question: str, answer: str, dialogue: bool) -> bool:
         """Whether an answer under ``min_answer_chars`` is still complete: it names the
-        department a which-department question asks for ("眼科"), or, with
-        ``short_factual_answers`` and outside a dialogue, is a fact answering a knowledge
-        question (see :mod:`dataprep.steps.short_answers`)."""
+        department a which-department question asks for ("眼科"), or, outside a dialogue, is
+        a reply with content to a consultation (``short_consultation_answers``) or a fact
+        answering a knowledge question (``short_factual_answers``; see
+        :mod:`dataprep.steps.short_answers`)."""
         asks_department = _ASKS_DEPARTMENT_RE.search(question) is not None
         if asks_department and _DEPARTMENT_RE.search(answer):
             return True
-        if dialogue or not self.params.short_factual_answers:
+        if dialogue:
+            return False
+        if self.params.short_consultation_answers and answers_consultation(question, answer):
+            return True
+        if not self.params.short_factual_answers:
             return False
         return answers_knowledge_question(question, answer, asks_department)
 
@@ -232,15 +250,20 @@ class Quality(RecordStep):
 
     def _earlier_turns_reason(self, record: dict) -> str | None:
         """A dialogue's earlier turns are trained on too: each is held to the length caps and
-        each doctor turn to the content filters (not the minimum lengths: "好的" and "可以"
-        are fine follow-ups)."""
+        each doctor turn to the content filters, with the user turn before it as its question
+        (not the minimum lengths: "好的" and "可以" are fine follow-ups; "OK" is no English
+        text)."""
         p = self.params
+        asked = ""
         for turn in (record.get("turns") or [])[:-2]:
             text, user = turn["content"], turn["role"] == "user"
             high = p.max_question_chars if user else p.max_answer_chars
             if high is not None and len(text) > high:
                 return "question_too_long" if user else "answer_too_long"
-            reason = None if user else self._content_reason("", text)
+            if user:
+                asked = text
+                continue
+            reason = self._content_reason(asked, text)
             if reason and reason != "template_only_answer":
                 return reason
         return None
@@ -282,9 +305,15 @@ def is_low_cjk(question: str, answer: str, letters: str, least: float) -> bool:
     and Latin letters; digits are neither) are CJK. ``letters``: the answer without spaces and
     punctuation. A short number ("0.005%-0.006%") is not judged, and a term ("Hellstr(o)m术",
     "MRI": under :data:`SHORT_TERM_LETTERS` letters, at most two Latin words) is judged with
-    its question: a Latin-script name answering a Chinese question is Chinese data."""
+    its question: a Latin-script name answering a Chinese question is Chinese data. Latin
+    glosses in brackets ("岷江百合甙（regaloside）") are not counted."""
     if cjk_share(letters) >= least:
         return False
+    glossless = _GLOSS_RE.sub("", answer)
+    if glossless != answer:
+        bare = _NON_CONTENT_RE.sub("", glossless)
+        if bare and cjk_share(bare) >= least:
+            return False
     words = _DIGITS_RE.sub("", letters)
     if not words:
         return len(letters) >= SHORT_TERM_LETTERS
@@ -335,8 +364,15 @@ def is_template_only(answer: str, letters: str, least: int) -> bool:
     return content_chars(answer, letters) < least
 
 
-_ASKS_DEPARTMENT_RE = re.compile(r"科室|哪(?:个|一个|一)?科|什么科|挂(?:什么|哪)")
+_ASKS_DEPARTMENT_RE = re.compile(r"科室|哪(?:个|一个|一)?科|什么科|挂(?:什么|哪)|(?:哪个|什么)部门")
 _DEPARTMENT_RE = re.compile(r"[\u4e00-\u9fff]{1,8}科")
+
+
+def has_content(question: str, reply: str) -> bool:
+    """True if a short doctor ``reply`` to ``question`` says something: it names the
+    department asked for, or it is not only acknowledgements, courtesies and placeholders and
+    does not only repeat the question (see :func:`dataprep.steps.short_answers.has_substance`)."""
+    return names_asked_department(question, reply) or has_substance(question, reply)
 
 
 def names_asked_department(question: str, answer: str) -> bool:
@@ -345,7 +381,13 @@ def names_asked_department(question: str, answer: str) -> bool:
     return bool(_ASKS_DEPARTMENT_RE.search(question) and _DEPARTMENT_RE.search(answer))
 
 
-_SENTENCE_END_RE = re.compile(r"[。！？!?；;]")
+_SENTENCE_END_RE = re.compile(r"[。！？!?；;]|\.(?!\d)")
+# A site's section heading left dangling at the end ("…祝您早日康复。医生询问："): the section
+# after it is missing, the text before it is whole.
+_TRAILING_HEADING_RE = re.compile(
+    r"(?:病情分析|指导意见|意见建议|问题分析|医生询问|医生建议|温馨提示)[:：]\s*$"
+)
+_REPEATED_STOPS_RE = re.compile(r"。{2,}$")  # "…饮食清淡。。。": emphatic, not cut off
 _THANKS_RE = re.compile(r"谢谢|感谢|多谢|谢了")
 CLOSING_ANSWER_CHARS = 60
 ACK_CHARS = 6  # a user turn this short that asks nothing acknowledges ("好的", "知道了")
@@ -377,10 +419,11 @@ def is_closing_exchange(user: str, reply: str, least: int) -> bool:
     and the doctor answers in under :data:`CLOSING_ANSWER_CHARS` characters ("不客气，祝您早日
     康复！"), or the user only acknowledges ("好的", "嗯嗯知道了": at most :data:`ACK_CHARS`
     letters, no question) and the reply has under :data:`ACK_REPLY_LETTERS` letters ("嗯，按时
-    吃药。"); or the doctor's reply is nothing but greetings and courtesies (see
+    吃药。"); or the doctor's reply is nothing but acknowledgements, greetings and courtesies
+    ("收到！", "嗯嗯"; see :func:`~dataprep.steps.closings.is_acknowledgement` and
     :func:`is_template_only`), whatever the user said."""
     letters = _NON_CONTENT_RE.sub("", reply)
-    if is_template_only(reply, letters, least):
+    if is_acknowledgement(reply) or is_template_only(reply, letters, least):
         return True
     if any(mark in user for mark in "？?吗呢"):
         return False
@@ -389,13 +432,43 @@ def is_closing_exchange(user: str, reply: str, least: int) -> bool:
     return len(_NON_CONTENT_RE.sub("", user)) <= ACK_CHARS and len(letters) < ACK_REPLY_LETTERS
 
 
+def strip_solicitations(record: dict) -> bool:
+    """Remove the sentences asking for a rating or a follow from the doctor's turns (or the
+    answer of a single exchange): see :func:`~dataprep.steps.closings.strip_solicitation`.
+    True if any was removed; a turn left empty is then trimmed as a closing. A turn that
+    advertises (:func:`is_advertising`) is left whole, for that filter to drop."""
+    turns = record.get("turns")
+    texts = [t for t in turns if t["role"] == "assistant"] if turns else None
+    changed = False
+    if texts is None:
+        if is_advertising(record["answer"]):
+            return False
+        stripped = strip_solicitation(record["answer"])
+        changed, record["answer"] = stripped != record["answer"], stripped
+        return changed
+    for turn in texts:
+        if is_advertising(turn["content"]):
+            continue
+        stripped = strip_solicitation(turn["content"])
+        changed |= stripped != turn["content"]
+        turn["content"] = stripped
+    if changed:
+        sync_from_turns(record)
+    return changed
+
+
 def complete_sentences(answer: str) -> str | None:
     """``answer`` without the unfinished clause it stops on ("…", a trailing comma, a "read
-    more" marker); a trailing ；/; becomes 。. None if no complete sentence is left."""
+    more" marker); a trailing ；/;, a run of 。。。 or a colon after a closed list (等：) becomes
+    。, a dangling section heading ("医生询问：") goes. None if no complete sentence is left."""
     cut = min((answer.find(m) for m in _TRUNCATED_MARKERS if m in answer), default=len(answer))
     text = answer[:cut].rstrip()
-    if text.endswith(("；", ";")):
-        return text[:-1] + "。"
+    heading = _TRAILING_HEADING_RE.search(text)
+    if heading and text[: heading.start()].strip():
+        text = text[: heading.start()].rstrip()
+        return text if text.endswith(("。", "！", "？", "!", "?", ".")) else text + "。"
+    if text.endswith(("；", ";", "等：", "等:")) or _REPEATED_STOPS_RE.search(text):
+        return text.rstrip("；;。：:") + "。"  # "…比如甲钴胺片和谷维素等：": the list is closed
     if not text.endswith(_TRUNCATED_ENDINGS) and text:
         return text
     ends = [m.end() for m in _SENTENCE_END_RE.finditer(text.rstrip("。.…，,、；;：:（(“《 "))]
@@ -412,8 +485,19 @@ def is_truncated(answer: str) -> bool:
 
 def is_advertising(answer: str) -> bool:
     """True if the answer solicits contact: an ad phrase, or a placeholder the shared
-    de-identification engine wrote for a phone, WeChat, QQ, e-mail, URL or social handle."""
-    return _AD_RE.search(answer) is not None or has_contact_placeholder(answer)
+    de-identification engine wrote for a phone, WeChat, QQ, e-mail or URL; a social handle
+    only with a cue to contact it (加/关注/私信/搜/联系/粉丝): "@某医生 请解答" in a team's
+    consultation mentions a colleague."""
+    if _AD_RE.search(answer) is not None:
+        return True
+    if any(p in answer for p in _CONTACT_NOT_HANDLE):
+        return True
+    return _HANDLE in answer and _HANDLE_CUE_RE.search(answer) is not None
+
+
+_HANDLE = PLACEHOLDERS["social_handle"]
+_CONTACT_NOT_HANDLE = tuple(p for p in CONTACT_PLACEHOLDERS if p != _HANDLE)
+_HANDLE_CUE_RE = re.compile(r"加|关注|私信|搜|联系|粉丝")
 
 
 def quality_score(record: dict, relevance_score: float | None) -> float:

@@ -6,11 +6,18 @@ answer when the question is a consultation (the asker speaks of themselves or to
 asks what to do, whether they may, how serious it is), asks for an explanation (什么是…,
 介绍…), or asks nothing; nor when the answer only repeats the question's own words, only says
 "无"/"不知道" to an open question, or names a department the question did not ask for.
+
+A consultation (the asker's own case, a request for advice) is answered by a short reply with
+content ("去呼吸科", "暂时不考虑", "莫西沙星一般不会"), as a doctor answers a patient; not by an
+acknowledgement or courtesy ("嗯", "收到！", "不客气"), a greeting or template phrase, a bare
+placeholder ("[医生姓名]") or an echo of the question's own words.
 """
 
 from __future__ import annotations
 
 import re
+
+from dataprep.steps.closings import is_acknowledgement
 
 # An ask for an entity, number, place, time, choice or yes/no.
 _ASK_RE = re.compile(
@@ -37,6 +44,18 @@ _NON_ANSWER_RE = re.compile(
 )
 _DEPARTMENT_ONLY_RE = re.compile(r"(?:[\u4e00-\u9fff]{1,8}科[；;、，,/和及或\s]*)+")
 _LETTERS_RE = re.compile(r"[^\u3400-\u9fffA-Za-z0-9]+")
+# Advice that fits any case, as whole words of a short reply.
+_GENERIC_ADVICE_RE = re.compile(
+    r"(?:建议|可以|先|再|要|需要|应该|注意|多|还是|最好|尽快|及时|去|到|一下|看看|看|喝水|休息"
+    r"|观察|对症|治疗|处理|调理|检查|就医|就诊|医院|医生|正规)+"
+)
+_ADVICE_CORE_RE = re.compile(r"喝水|休息|观察|治疗|处理|调理|检查|就医|就诊|医院|医生|看")
+_PLACEHOLDER_RE = re.compile(r"\[[\u4e00-\u9fff]{1,6}\]")  # what de-identification wrote
+# Greetings and courtesies that say nothing to a patient's case.
+_TEMPLATE_WORDS_RE = re.compile(
+    r"(?:医生)?(?:你好|您好)|祝(?:你|您)?(?:早日)?(?:康复|健康|身体健康)|(?:谢谢|感谢)(?:你|您)?"
+    r"|不(?:用)?客气|希望(?:对(?:你|您))?有(?:所)?帮助"
+)
 _CLAUSE_RE = re.compile(r"[，,。；;！!？?\n]")
 ECHO_MIN_RUN = 2  # shortest stretch of the question's text that counts as repeated
 
@@ -56,6 +75,30 @@ def answers_knowledge_question(question: str, answer: str, asks_department: bool
     return not echoes_question(question, letters) or _CHOICE_RE.search(question) is not None
 
 
+def answers_consultation(question: str, answer: str) -> bool:
+    """True if ``answer`` (shorter than the length floor) is a reply with content to
+    ``question``, a consultation (see the module docstring); False for any other question."""
+    return is_consultation(question) and has_substance(question, answer)
+
+
+def has_substance(question: str, reply: str) -> bool:
+    """True if ``reply`` is not only acknowledgements, courtesies, greetings and placeholders,
+    is not advice that fits any case ("多喝水", "先治疗一下", "注意休息，去医院检查") and does not
+    only repeat words of ``question``."""
+    if is_acknowledgement(reply):
+        return False
+    letters = _LETTERS_RE.sub("", _PLACEHOLDER_RE.sub("", _TEMPLATE_WORDS_RE.sub("", reply)))
+    if not letters or (_GENERIC_ADVICE_RE.fullmatch(letters) and _ADVICE_CORE_RE.search(letters)):
+        return False  # "可以", "需要" alone answer a yes/no question
+    return not repeats(_LETTERS_RE.sub("", question), letters)
+
+
+def is_consultation(question: str) -> bool:
+    """True if ``question`` is a consultation: the asker speaks of themselves or their family
+    or to the doctor, or asks what to do, whether they may, how serious it is."""
+    return _PERSONAL_RE.search(question) is not None or _ADVICE_RE.search(question) is not None
+
+
 def is_knowledge_question(question: str) -> bool:
     """True if ``question`` asks for a fact (an entity, number, choice, yes/no) and is neither
     a consultation nor a request for an explanation."""
@@ -73,7 +116,12 @@ def echoes_question(question: str, letters: str) -> bool:
     clause) also contains: "腰椎间盘突出" to "腰椎间盘突出的并发症有哪些？". A finding
     named earlier in a case description may well be the answer ("…脑脊液压力异常，…，实验室
     检查有哪些？" → "脑脊液压力")."""
-    text = _LETTERS_RE.sub("", ask_clause(question))
+    return repeats(_LETTERS_RE.sub("", ask_clause(question)), letters)
+
+
+def repeats(text: str, letters: str) -> bool:
+    """True if every character of ``letters`` lies in a stretch of at least
+    :data:`ECHO_MIN_RUN` characters that ``text`` also contains."""
     covered = [False] * len(letters)
     start = 0
     while start < len(letters):

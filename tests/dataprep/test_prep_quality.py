@@ -25,7 +25,7 @@ def judge(question: str, answer: str, **params) -> str | None:
     ("question", "answer", "reason"),
     [
         ("头痛", GOOD_A, "question_too_short"),
-        (GOOD_Q, "多喝水", "answer_too_short"),
+        (GOOD_Q, "好的，收到", "answer_too_short"),
         (GOOD_Q, "党参" * 2100, "answer_too_long"),
         (
             GOOD_Q,
@@ -214,6 +214,25 @@ def test_a_short_fact_answering_a_knowledge_question_is_kept(question, answer) -
         ("宝宝咳嗽有痰，是什么原因？", "着凉了"),  # the asker's family
         ("昨天吃了海鲜，今天全身起红疹子，很痒，怎么办？", "吃氯雷他定"),  # asks what to do
         ("孕妇感冒了能吃板蓝根吗？", "可以"),  # asks for permission
+        ("我咳嗽两周了，痰不多，要不要去拍个胸片？", "暂时不用"),
+    ],
+)
+def test_a_short_reply_with_content_to_a_consultation_is_kept(question, answer) -> None:
+    # judged blind on real consultations: a doctor's short direct reply is a fine answer
+    assert judge(question, answer) is None
+    assert judge(question, answer, short_consultation_answers=False) == "answer_too_short"
+
+
+@pytest.mark.parametrize(
+    ("question", "answer"),
+    [
+        ("我最近总是头晕，血压150/95，该吃什么药？", "嗯嗯"),  # an acknowledgement
+        ("医生你好，孩子发烧38度5，用什么药？", "收到！"),
+        ("昨天吃了海鲜，今天全身起红疹子，很痒，怎么办？", "不客气~"),  # a courtesy
+        ("我想挂您的号，请问您是哪位医生？", "[医生姓名]"),  # only a placeholder
+        ("我喝酒后胃一直隐隐作痛，吃什么药？", "多喝水"),  # advice that fits any case
+        ("我咳嗽一周了，为什么晚上咳得更厉害？", "先去医院检查一下"),
+        ("我家孩子最近总说肚子痛，怎么办？", "肚子痛"),  # echoes the question
         ("什么是糖化血红蛋白？", "一种指标"),  # asks for an explanation
         ("介绍一下高血压的饮食注意事项", "少吃盐"),
         ("高血压。", "降压药"),  # asks nothing
@@ -258,9 +277,12 @@ def test_a_dialogue_meets_the_length_floors_as_a_whole() -> None:
     assert short_reply["answer"] == "5克左右" and len(short_reply["turns"]) == 4
     short_ask = dialogue(GOOD_Q, GOOD_A, "饭后？", "饭前饭后都可以，泡水代茶饮就行。")
     assert Quality(QualityParams()).apply(short_ask, StepStats()) is None
-    # a dialogue in which the doctor never says more than a few words is still too short
+    # short doctor turns that say something carry a dialogue ("可以", "5克")
     curt = dialogue(GOOD_Q, "可以", "每天泡多少克？", "5克")
-    assert Quality(QualityParams()).apply(curt, StepStats()) == "answer_too_short"
+    assert Quality(QualityParams()).apply(curt, StepStats()) is None
+    # one in which the doctor only acknowledges or leaves a placeholder is too short
+    empty = dialogue(GOOD_Q, "嗯", "请问您贵姓？", "[医生姓名]")
+    assert Quality(QualityParams()).apply(empty, StepStats()) == "answer_too_short"
     mute = dialogue("头晕", "量一下血压，超过140/90就要去心内科看看。", "好", "嗯，记得复测。")
     assert Quality(QualityParams()).apply(mute, StepStats()) == "question_too_short"
     # the former rule holds the last exchange to the floors
@@ -286,6 +308,8 @@ def test_a_dialogue_s_short_last_turn_cut_on_a_comma_is_repaired_not_dropped() -
         (("好的", "嗯", "知道了", "不客气，祝您早日康复！"), 2),  # two closing exchanges
         (("好的", "嗯，按时吃药。复查时把之前的化验单都带上，医生要对比转氨酶和病毒量的变化。"), 4),
         (("那我还要吃多久？", "至少三个月"), 4),  # a question: not a closing
+        (("化验单拍给您了，您看一下？", "收到！"), 2),  # the reply only acknowledges
+        (("我把片子发您了", "嗯嗯"), 2),
     ],
 )
 def test_closing_exchanges_are_trimmed_not_the_dialogue(closing, kept_turns) -> None:
@@ -323,3 +347,62 @@ def test_exam_questions_read_as_sft_keep_their_short_keys(tmp_path) -> None:
     reasons = [Quality(QualityParams()).apply(r, StepStats()) for r in records]
     assert records[0]["answer"] == "答案：B. 0.3g"
     assert reasons == [None, None, None, "low_cjk_ratio"]
+
+
+def test_rating_and_follow_requests_are_removed_from_replies() -> None:
+    ask = "满意的话麻烦给个好评，也可以在我的主页关注我，方便以后随访。"
+    record = dialogue(GOOD_Q, GOOD_A + ask, "好的", "不用谢。" + ask)
+    stats = StepStats()
+    assert Quality(QualityParams()).apply(record, stats) is None
+    assert record["turns"][1]["content"] == GOOD_A and len(record["turns"]) == 2
+    assert stats.counts["removed_solicitation"] == 1
+    assert stats.counts["trimmed_closing_exchange"] == 1
+    single = {"question": GOOD_Q, "answer": GOOD_A + ask, "meta": {}}
+    assert Quality(QualityParams()).apply(single, StepStats()) is None
+    assert single["answer"] == GOOD_A
+    # evaluating a function is no rating request
+    heart = "可以先做心脏彩超评价心功能，再决定能不能吃党参。"
+    assert judge(GOOD_Q, heart) is None
+    # an advertisement is left whole for the advertising filter
+    ad = "党参可以少量吃。我院专家免费诊断，点击头像预约，记得给个好评。"
+    assert judge(GOOD_Q, ad) == "advertising"
+
+
+@pytest.mark.parametrize(
+    ("answer", "repaired"),
+    [
+        ("党参可以少量泡水喝，降压药不能停。。。", "党参可以少量泡水喝，降压药不能停。"),
+        (
+            "党参可以少量泡水，注意监测血压，祝您健康.医生询问：",
+            "党参可以少量泡水，注意监测血压，祝您健康.",
+        ),
+        (
+            "党参可以少量泡水，注意监测血压，祝您健康医生询问：",
+            "党参可以少量泡水，注意监测血压，祝您健康。",
+        ),
+    ],
+)
+def test_emphatic_stops_and_a_dangling_heading_are_not_truncation(answer, repaired) -> None:
+    record = {"question": GOOD_Q, "answer": answer, "meta": {}}
+    assert Quality(QualityParams()).apply(record, StepStats()) is None
+    assert record["answer"] == repaired
+
+
+def test_latin_glosses_in_brackets_do_not_make_chinese_text_foreign() -> None:
+    gloss = "主要含百合甙（lilioside A, lilioside B）和秋水仙碱（colchicine, demecolcine）等成分。"
+    assert judge("百合含有哪些化学成分？", gloss) is None
+    assert judge(
+        "百合含有哪些化学成分？", "It contains lilioside A, lilioside B and colchicine."
+    ) == ("low_cjk_ratio")
+
+
+def test_an_earlier_ok_turn_is_judged_with_its_question() -> None:
+    record = dialogue(GOOD_Q, GOOD_A, "明天去复查血压可以吗？", "OK", "要空腹吗？", "不用空腹。")
+    assert Quality(QualityParams()).apply(record, StepStats()) is None
+
+
+def test_a_mentioned_handle_is_no_advertising_but_one_to_follow_is() -> None:
+    mention = "这个情况请[社交账号]主任再看一下，先继续吃氨氯地平，党参少量没关系。"
+    follow = "党参少量没关系，更多保健知识请关注[社交账号]。"
+    assert judge(GOOD_Q, mention) is None
+    assert judge(GOOD_Q, follow) == "advertising"
