@@ -80,7 +80,7 @@ class QualityParams:
     ``short_factual_answers``: an answer under ``min_answer_chars`` that states a fact asked
     for by a knowledge question is kept (see :mod:`dataprep.steps.short_answers`); false
     holds every answer to the floor. ``short_consultation_answers``: a short reply with content
-    to a consultation ("去呼吸科", "暂时不考虑") is kept, a bare acknowledgement, courtesy,
+    to a consultation ("挂呼吸科", "暂时不用") is kept, a bare acknowledgement, courtesy,
     placeholder or echo is not; false drops every short reply to a consultation.
     ``whole_dialogue_floors``: a multi-turn dialogue meets
     the minimum lengths when some user turn and some doctor turn do (a closing "好的"/"可以"
@@ -182,7 +182,7 @@ class Quality(RecordStep):
         """A dialogue's last exchange is held to the length caps (earlier turns are, in
         :meth:`_earlier_turns_reason`); the minimum lengths hold for the dialogue: its longest
         user turn must reach ``min_question_chars``, and some doctor turn must reach
-        ``min_answer_chars`` or, shorter, say something ("化痰片吧", "体温最高多少？"; not only
+        ``min_answer_chars`` or, shorter, say something ("吃点化痰药", "烧到几度了？"; not only
         "嗯", "不客气", a placeholder — see :func:`has_content`)."""
         p = self.params
         for turn in turns[-2:]:
@@ -306,7 +306,7 @@ def is_low_cjk(question: str, answer: str, letters: str, least: float) -> bool:
     punctuation. A short number ("0.005%-0.006%") is not judged, and a term ("Hellstr(o)m术",
     "MRI": under :data:`SHORT_TERM_LETTERS` letters, at most two Latin words) is judged with
     its question: a Latin-script name answering a Chinese question is Chinese data. Latin
-    glosses in brackets ("岷江百合甙（regaloside）") are not counted."""
+    glosses in brackets ("百合甙（lilioside）") are not counted."""
     if cjk_share(letters) >= least:
         return False
     glossless = _GLOSS_RE.sub("", answer)
@@ -468,7 +468,7 @@ def complete_sentences(answer: str) -> str | None:
         text = text[: heading.start()].rstrip()
         return text if text.endswith(("。", "！", "？", "!", "?", ".")) else text + "。"
     if text.endswith(("；", ";", "等：", "等:")) or _REPEATED_STOPS_RE.search(text):
-        return text.rstrip("；;。：:") + "。"  # "…比如甲钴胺片和谷维素等：": the list is closed
+        return text.rstrip("；;。：:") + "。"  # "…比如维生素B1、B6等：": the list is closed
     if not text.endswith(_TRUNCATED_ENDINGS) and text:
         return text
     ends = [m.end() for m in _SENTENCE_END_RE.finditer(text.rstrip("。.…，,、；;：:（(“《 "))]

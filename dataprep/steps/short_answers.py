@@ -8,7 +8,7 @@ asks what to do, whether they may, how serious it is), asks for an explanation (
 "无"/"不知道" to an open question, or names a department the question did not ask for.
 
 A consultation (the asker's own case, a request for advice) is answered by a short reply with
-content ("去呼吸科", "暂时不考虑", "莫西沙星一般不会"), as a doctor answers a patient; not by an
+content ("挂呼吸科", "暂时不用", "这个药一般不影响"), as a doctor answers a patient; not by an
 acknowledgement or courtesy ("嗯", "收到！", "不客气"), a greeting or template phrase, a bare
 placeholder ("[医生姓名]") or an echo of the question's own words.
 """
@@ -83,7 +83,7 @@ def answers_consultation(question: str, answer: str) -> bool:
 
 def has_substance(question: str, reply: str) -> bool:
     """True if ``reply`` is not only acknowledgements, courtesies, greetings and placeholders,
-    is not advice that fits any case ("多喝水", "先治疗一下", "注意休息，去医院检查") and does not
+    is not advice that fits any case ("多喝水", "先去检查一下", "注意休息，去医院看看") and does not
     only repeat words of ``question``."""
     if is_acknowledgement(reply):
         return False
