@@ -1,16 +1,16 @@
 """Whether an answer below the length floor still answers its question.
 
 A short entity, number or list is the whole answer to a knowledge question ("X的推荐药有些
-什么？" → a drug name, "最可能的诊断是什么？" → a diagnosis, "45+67=?" → "112"). It is not an
-answer when the question is a consultation (the asker speaks of themselves or to the doctor, or
-asks what to do, whether they may, how serious it is), asks for an explanation (什么是…,
-介绍…), or asks nothing; nor when the answer only repeats the question's own words, only says
-"无"/"不知道" to an open question, or names a department the question did not ask for.
+什么？" → a drug name, "最可能的诊断是什么？" → a diagnosis, "45+67=?" → "112"). It is not such
+an answer when the question asks for an explanation (什么是…, 介绍…) or asks nothing, nor when
+the answer only repeats the question's own words, only says "无"/"不知道" to an open question, or
+names a department the question did not ask for.
 
-A consultation (the asker's own case, a request for advice) is answered by a short reply with
-content ("挂呼吸科", "暂时不用", "这个药一般不影响"), as a doctor answers a patient; not by an
-acknowledgement or courtesy ("嗯", "收到！", "不客气"), a greeting or template phrase, a bare
-placeholder ("[医生姓名]") or an echo of the question's own words.
+A consultation (the asker speaks of themselves or to the doctor, or asks what to do, whether
+they may, how serious it is) is answered by a short reply with content ("挂呼吸科", "暂时不用",
+"这个药一般不影响"), as a doctor answers a patient; not by an acknowledgement or courtesy ("嗯",
+"收到！", "不客气"), a greeting or template phrase, a bare placeholder ("[医生姓名]"), advice that
+fits any case ("多喝水") or an echo of the question's own words.
 """
 
 from __future__ import annotations
