@@ -2,6 +2,7 @@
 
     python bench/prep_bench.py all            # everything below (≈ 10 min on 2 cores)
     python bench/prep_bench.py throughput --records 200000 --repeat 3  # alternated with the floor
+    python bench/prep_bench.py throughput --repeat 3 --against bf50521   # and with another commit
     python bench/prep_bench.py memory --records 1000000
     python bench/prep_bench.py neardup
     python bench/prep_bench.py segment
@@ -235,10 +236,15 @@ def recipe_without_deidentify(folder: Path) -> Path:
 
 
 def run_prep(
-    input_path: Path, out: Path, workers: int, recipe: Path | None = None, extra: tuple = ()
+    input_path: Path,
+    out: Path,
+    workers: int,
+    recipe: Path | None = None,
+    extra: tuple = (),
+    repo: Path = REPO,
 ) -> dict:
-    """One ``medqa prep run`` (default recipe; ``extra`` arguments) as a subprocess; time,
-    RSS and its stats."""
+    """One ``medqa prep run`` (default recipe; ``extra`` arguments) as a subprocess with the
+    code of ``repo`` (this checkout, or a worktree of another commit); time, RSS and stats."""
     cmd = [
         sys.executable,
         "-m",
@@ -263,7 +269,10 @@ def run_prep(
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     load = os.getloadavg()[0]
     started = time.perf_counter()
-    process = subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    env = {**os.environ, "PYTHONPATH": str(repo)}
+    process = subprocess.Popen(
+        cmd, cwd=repo, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+    )
     rss = PeakRss(process.pid)
     output = process.communicate()[0].decode()
     rss.stop()
@@ -290,11 +299,17 @@ def run_prep(
 
 
 def throughput(
-    records: int, workers: int, folder: Path, deid_off: bool = False, repeat: int = 1
+    records: int,
+    workers: int,
+    folder: Path,
+    deid_off: bool = False,
+    repeat: int = 1,
+    against: str | None = None,
 ) -> dict:
     """The default recipe end to end and the minimal streaming floor on the same file,
     alternated ``repeat`` times (medians reported): records/s and CPU-µs/record of each, and
-    prep as a fraction of the floor by both (CPU time is the figure robust to load)."""
+    prep as a fraction of the floor by both (CPU time is the figure robust to load). With
+    ``against`` (a git revision) that commit's prep runs in each round too, side by side."""
     path = synth_file(records, folder)
     chars = _mean_record_chars(path)
     if deid_off:  # the same input without de-identification first, for the side-by-side ratio
@@ -304,12 +319,16 @@ def throughput(
             f"{records / off['seconds']:,.0f} records/s (load at start {off['load']:.1f}); CPU "
             f"{off['cpu'] / records * 1e6:.0f} µs/record ({records / off['cpu']:,.0f} per CPU-second)"
         )
-    runs, floors = [], []
+    runs, floors, peers = [], [], []
+    peer_repo = _worktree(against, folder) if against else None
     for k in range(repeat):
         result = run_prep(path, folder / "out", workers)
         floor = floor_pipeline(path, folder / "floor.jsonl", workers)
         runs.append(result)
         floors.append(floor)
+        if peer_repo is not None:
+            peers.append(run_prep(path, folder / "out-peer", workers, repo=peer_repo))
+            _same_outputs(folder / "out" / "bench", folder / "out-peer" / "bench")
         if repeat > 1:
             print(
                 f"  run {k + 1}/{repeat}: prep {records / result['seconds']:,.0f} records/s, "
@@ -342,6 +361,9 @@ def throughput(
         "time"
     )
     print(f"  command: python {result['command']}")
+    if peers:
+        _print_peer(against, peers, runs, records)
+        subprocess.run(["git", "-C", str(REPO), "worktree", "remove", "--force", str(peer_repo)])
     return {
         "records": records,
         "rate": rate,
@@ -349,6 +371,43 @@ def throughput(
         "floor_cpu_us": floor_cpu,
         **{k: v for k, v in result.items() if k != "stats"},
     }
+
+
+def _worktree(revision: str, folder: Path) -> Path:
+    """A detached git worktree of ``revision`` under ``folder`` (its code runs the peer)."""
+    tree = folder / f"peer-{revision.replace('/', '_')}"
+    if not tree.exists():
+        cmd = ["git", "-C", str(REPO), "worktree", "add", "--detach", str(tree), revision]
+        subprocess.run(cmd, check=True, capture_output=True)
+    return tree
+
+
+def _same_outputs(ours: Path, theirs: Path) -> None:
+    """Say whether both runs wrote the same bytes (every file but the report and charts)."""
+    names = sorted(
+        p.relative_to(ours)
+        for p in ours.rglob("*")
+        if p.is_file() and p.suffix != ".png" and p.name != "report.html"
+    )
+    differ = [str(n) for n in names if (theirs / n).read_bytes() != (ours / n).read_bytes()]
+    if differ:
+        print(f"  outputs differ from the peer's in {len(differ)} files: {', '.join(differ[:6])}")
+    else:
+        print(f"  all {len(names)} output files identical to the peer's (charts, report aside)")
+
+
+def _print_peer(revision: str, peers: list[dict], runs: list[dict], records: int) -> None:
+    ours = statistics.median(r["seconds"] for r in runs)
+    theirs = statistics.median(r["seconds"] for r in peers)
+    ours_cpu = statistics.median(r["cpu"] for r in runs) / records * 1e6
+    theirs_cpu = statistics.median(r["cpu"] for r in peers) / records * 1e6
+    print(
+        f"  side by side with {revision} (alternated, medians of {len(peers)}): "
+        f"{records / theirs:,.0f} → {records / ours:,.0f} records/s ({theirs / ours:.2f}×), "
+        f"{theirs_cpu:.0f} → {ours_cpu:.0f} CPU-µs/record; loads "
+        + ", ".join(f"{p['load']:.1f}/{r['load']:.1f}" for p, r in zip(peers, runs, strict=True))
+    )
+    print(f"  peer: {peers[0]['timings']}")
 
 
 def _memory(result: dict) -> str:
@@ -714,6 +773,11 @@ if __name__ == "__main__":
         "--repeat", type=int, default=1, help="throughput: alternate prep and floor N times"
     )
     parser.add_argument(
+        "--against",
+        default=None,
+        help="throughput: also run this git revision's prep in each round, side by side",
+    )
+    parser.add_argument(
         "--deid-off",
         action="store_true",
         help="throughput: also run without the deidentify step, side by side",
@@ -727,7 +791,12 @@ if __name__ == "__main__":
     small = None
     if args.what in ("throughput", "all"):
         small = throughput(
-            args.records or 200_000, args.workers, folder, args.deid_off, args.repeat
+            args.records or 200_000,
+            args.workers,
+            folder,
+            args.deid_off,
+            args.repeat,
+            args.against,
         )
     if args.what in ("memory", "all"):
         memory(
