@@ -14,8 +14,18 @@ means, a plan or time, or a farewell; a strong intent ("自杀", "不想活了")
 messages are caught as converging warning signs (``WARNING_SIGNS``, ``converging_signs``): a wish,
 a method question, a farewell, settling one's affairs, a self-injury act, feeling a burden,
 hopelessness, lethal means, preparation, a change in behaviour, a euphemism for dying; signs worth
-3 points from two kinds raise the crisis banner. Harm to others is a disturbed state, an urge or a
-threat with a violent act on a person, a weapon with a threat or vengeance.
+3 points from two kinds raise the crisis banner. Acts with a means (pills poured into the hand, a
+ligature on an anchor, a blade under the pillow, a line pulled out) and "they would be better off
+without me" are signs of their own; a wish said before or as a hypothetical counts with an act
+now. Harm to others is a disturbed state, an urge or a threat with a violent act on a person, a
+weapon with a threat or vengeance.
+
+Presentations that the phrase lists miss when patients describe them in other words are built
+from the triage discriminators as well: a stroke as any two FAST/BE-FAST signs (face, arm,
+speech, balance, eyes); heat and cold as an exposure with the body failing, dark urine after heat
+or exertion, frostbite; agents urgent by themselves on contact or intake (hydrofluoric acid,
+paraquat, methanol, aconite …); a first remedy that did not work (sugar for a low, nitroglycerin);
+help already called for (an ambulance on its way).
 """
 
 from __future__ import annotations

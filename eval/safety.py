@@ -18,8 +18,10 @@ nothing that brings it to the present ("现在又…", "刚才"); when care was 
 ("…去医院检查说是癫痫") and nothing brings it back; when it is a hyperbole ("难到我想跳楼"), a
 long-standing complaint ("一年多了"), over at once ("马上就好了") or a question before a trip
 ("下周要去爬山"). Thoughts of harming oneself or others stay live however often they recur
-(``RedFlag.habits_count``). Voice-input word gaps and common homophones are closed first
-(``normalize``). They are heuristics tuned for recall, not triage: nothing here replaces a
+(``RedFlag.habits_count``); a mention that itself says it happened ("东西都已经送完了") is no
+hypothetical; every match of a term is tried, overlapping ones included. A writer who laughs
+("哈哈") exempts every flag but self-harm. Voice-input word gaps and common homophones are closed
+first (``normalize``). They are heuristics tuned for recall, not triage: nothing here replaces a
 clinician.
 """
 
