@@ -110,8 +110,13 @@ _RUN_LEFT = "和跟与同给让找问请陪带替帮被等告诉天"
 # a name in running text has less around it to go by: it needs this much more score
 RUNNING_PENALTY = 1.0
 _PERSON_WORD_LIST = sorted(set(_PERSON_WORDS.split()), key=lambda w: (-len(w), w))
+# last character -> the words for a person that end in it (博士生, 学生, 大学生 for 生)
+_PERSON_WORDS_BY_LAST: dict[str, tuple[str, ...]] = {}
+for _word in _PERSON_WORD_LIST:
+    _PERSON_WORDS_BY_LAST[_word[-1]] = (*_PERSON_WORDS_BY_LAST.get(_word[-1], ()), _word)
+_LEFT_CHARS = "".join(sorted(set(_RUN_LEFT) | set(_PERSON_WORDS_BY_LAST)))
 _CANDIDATE = re.compile(
-    f"[{_FIRST}](?:(?<![{_HAN}].)|(?<=[{_RUN_LEFT}].))[{_HAN}]{{1,3}}?"
+    f"[{_FIRST}](?:(?<![{_HAN}].)|(?<=[{_LEFT_CHARS}].))[{_HAN}]{{1,3}}?"
     f"(?:(?![{_HAN}])|(?=您好|你好|[{_LOOSE_END}]|" + trie_pattern(_LOOSE_WORDS) + "))"
 )
 # 老/小 + a surname that is a word, not a nickname (小米, 老花眼); 于 and 应 never follow 小
@@ -246,22 +251,30 @@ def _nickname(text: str, start: int, loose: bool = False) -> int:
 
 
 def find_names(text: str) -> list[tuple[int, int]]:
-    """(start, end) of every standing-alone name the model accepts in ``text`` (the names
-    after a word for a person and in pinyin are :data:`MODEL_RULES`, tried by the engine)."""
+    """(start, end) of the names the model accepts in ``text``: standing alone, after a word
+    for a person, in running text, dotted, pinyin (after a relative and of minority name
+    parts: :data:`MODEL_RULES_TEXT`, which the engine tries near its anchor words)."""
     spans: list[tuple[int, int]] = []
     last_end = 0
     for match in _CANDIDATE.finditer(text):
         start = match.start()
         if start < last_end or not _may_start_name(text, start):
             continue
-        if start and "\u4e00" <= text[start - 1] <= "\u9fff":  # in running text: 和刘建平一起
-            end = _name_at(text, start, True, -RUNNING_PENALTY)
+        before = text[start - 1] if start else ""
+        cued = False
+        if "\u4e00" <= before <= "\u9fff":
+            words = _PERSON_WORDS_BY_LAST.get(before, ())
+            cued = any(text.endswith(word, 0, start) for word in words)
+            if cued:  # 博士生张涛, 叫我老秦: a word for a person says what follows
+                end = _name_at(text, start, True, CONTEXT_BONUS)
+            elif before in _RUN_LEFT:  # in running text: 和刘建平一起
+                end = _name_at(text, start, True, -RUNNING_PENALTY)
+            else:
+                continue
         else:
             end = _name_at(text, start, False) or _name_at(text, start, True, -RUNNING_PENALTY)
-        if (
-            end
-            and not _lone_list_item(text, start, end)
-            and not _taken_as_medicine(text, start, end)
+        if end and (
+            cued or not (_lone_list_item(text, start, end) or _taken_as_medicine(text, start, end))
         ):
             spans.append((start, end))
             last_end = end
@@ -471,6 +484,11 @@ _MINORITY_PARTS = [
     "巴图",
 ]
 _PART = f"(?:{trie_pattern(_MINORITY_PARTS)})"
+# what every such name holds, words whose first character is rare in other text (the engine's
+# one pass over anchor words slows with every common first character it must try)
+_MINORITY_ANCHOR = re.compile(
+    "玛|姆|措|珠|买买提|阿依|努尔|迪丽|吐尔逊|艾力|艾尔肯|吾斯曼|热依拉|帕丽"
+)
 _MINORITY_NAME = re.compile(f"{_PART}{{2,3}}[江汗]?|{_PART}[江汗]")
 # what stands right before a name written without a surname: a word for a person, a relative
 _BEFORE_BARE_NAME = re.compile(
@@ -510,23 +528,8 @@ MODEL_RULES_TEXT = (
     ),
     anchored(
         Rule("person_name", _MINORITY_NAME, 44, _minority_name),
-        re.compile("|".join(_MINORITY_PARTS)),
-        0,
+        _MINORITY_ANCHOR,
+        6,
         12,
-    ),
-    # a name right after a word for a person: 患者詹秋云, 博士生张涛, 护士小何, 叫我老秦就行
-    anchored(
-        Rule(
-            "person_name",
-            re.compile(
-                "(?:" + trie_pattern(_PERSON_WORD_LIST) + f")(?P<v>[{_FIRST}][{_HAN}]{{1,3}}?)"
-                f"(?:(?![{_HAN}])|(?=您好|你好|[{_LOOSE_END}]))"
-            ),
-            44,
-            _after_person_word,
-        ),
-        re.compile("|".join(_PERSON_WORD_LIST)),
-        0,
-        5,
     ),
 )
