@@ -289,7 +289,9 @@ def _may_start_name(text: str, start: int) -> bool:
     """A quick look before the model's: no dictionary word starts here, and the character
     after a single surname is one given names hold (most candidates end here)."""
     two = text[start : start + 2]
-    if two in _DOUBLES or two in _CLAN_NAMES or text[start] in "老小阿":
+    if text[start] in "老小阿":  # a nickname's second character: a surname or a name's
+        return two[1:] in _SURNAME_RANK or SCORES.get(two[1:], -99.0) >= A_NICKNAME_THRESHOLD
+    if two in _DOUBLES or two in _CLAN_NAMES:
         return True
     return two not in WORDS and two[1:] in SCORES
 

@@ -642,7 +642,8 @@ ALL_RULES: tuple[Rule, ...] = (
     ),
     anchored(URL_RULES[7], re.compile("ID:|ID：|id:|id：|Id:|Id：|ID是|id是|ID号|id号"), 0, 36),
     anchored(URL_RULES[8], _SOCIAL_ANCHOR, 0, 40),
-    anchored(URL_RULES[9], re.compile("名字叫|名字是|名叫|叫做"), 0, 30),
+    # after the platform word (its check looks there), not after 名叫: 名 and 叫 are common
+    anchored(URL_RULES[9], _SOCIAL_ANCHOR, 0, 70),
     anchored(URL_RULES[10], re.compile("UID|uid|Uid"), 0, 20),
     anchored(URL_RULES[11], re.compile("提取码|访问码|分享码|取件码|密码"), 0, 16),
     anchored(RECORD_RULES[0], _RECORD_ANCHOR, 0, 40),
