@@ -163,7 +163,16 @@ Development figures after it (all sets tuned on): dev 1.000 / P 0.992 / 566 of 5
 Real text: on the 23,798 CMD and MedicalGPT texts the engine replaces 19 names (16 real names,
 3 false: 潘生丁 by the model, 转氨酶高医生 and 佑安医生 by the title rule; 4 of the 19 are new
 this round, 3 of them real); on 54,626 texts of every real set it adds 502 name spans, almost
-all nicknames of HuaTuo's synthetic cases (小明, 小李) and 4 drug or herb names.
+all nicknames of HuaTuo's synthetic cases (小明, 小李) and 2 drug names (潘生丁, 康莱特).
+Prefecture and county names (``place_names.txt``, from the national division lists) are no
+names for the cue rules either: they took 56 of 140 county names in 我是X的 before.
+
+Speed: instructions per real record (callgrind, first 1,000 CMD records, PYTHONHASHSEED=0,
+one pass less an import-only run): 384k at bf50521, 461k now (+77k, +20%; the model's own
+pass about 40k of it, its candidate regex being one pass over the text; the table load adds
+~0.1 s once per process). ``bench/deid_candidates.py --speed-against bf50521 --records 8266
+--rounds 5`` at load average 4-5: 55.6 -> 71.2 CPU-us per record (medians; +11 to +16 across
+runs, the machine's noise).
 """
 
 from medqa.deid.engine import Deidentifier, Span, find_all
