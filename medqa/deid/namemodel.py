@@ -63,51 +63,25 @@ _FIRST = "".join(sorted(set(_SINGLES) | {w[0] for w in _DOUBLES | _CLAN_NAMES} |
 _CANDIDATE = None  # built below, once the words that end a name are known
 
 
-# words for a person that a name may follow directly (博士生张涛, 护士小何), and 叫 (孩子叫吉克阿依,
-# 患者叫邓永强, 叫我老秦就行): after them a name may also end before 的, 就, 是 … (not 患者 or a
-# relative alone: the cue rules of .names take those, and 患者 is in most answers)
+# words for a person that a name may follow directly (博士生张涛, 护士小何, 患者莫小雨, 舅舅温建新),
+# and 叫 (孩子叫吉克阿依, 叫我老秦就行): after them a name may also end before 的, 就, 是 …
 _PERSON_WORDS = (
-    "叫 叫我 名叫 博士生 研究生 大学生 学生 同学 同事 护士 护工 护理员 老师 师傅 司机 "
-    "队友 室友 网友 邻居 村民 员工 志愿者 病友 工友 战友 助理 联系 转告 告诉"
+    "叫 叫我 名叫 博士生 研究生 大学生 学生 同学 同事 护士 护士长 护工 护理员 老师 师傅 司机 "
+    "队友 室友 网友 邻居 村民 员工 志愿者 病友 工友 战友 助理 联系 转告 告诉 患者 病人 患儿 "
+    "家属 那口子 闺蜜 " + " ".join(w for w in _RELATIVES if len(w) >= 2)
 )
-_LOOSE_END = "的就是在也说吧呢啊呀了和跟问会"
+# what may follow a name in running text: a particle, a verb, an honorific (阿芳姐)
+_LOOSE_END = "的就是在也说吧呢啊呀了和跟问会查做去来吃住打得患被把都还才又要想能很姐哥"
 # words that follow a person's name in running text: 刘建平一起去, 黄晓明今年45岁
-_LOOSE_WORDS = [
-    "一起",
-    "今年",
-    "现年",
-    "昨天",
-    "今天",
-    "前天",
-    "上周",
-    "上个月",
-    "去年",
-    "最近",
-    "一直",
-    "已经",
-    "得了",
-    "患有",
-    "确诊",
-    "住院",
-    "出院",
-    "告诉",
-    "介绍",
-    "推荐",
-    "发现",
-    "觉得",
-    "建议",
-    "陪",
-    "带",
-    "帮",
-    "给",
-    "让",
-    "叫",
-    "找",
-]
-_LOOSE_WORDS = tuple(_LOOSE_WORDS)
+_LOOSE_WORDS_TEXT = (
+    "一起 今年 现年 昨天 今天 前天 前年 去年 当年 那年 上周 上个月 最近 一直 已经 平时 每天 经常 "
+    "总是 还是 得了 患有 确诊 住院 出院 告诉 介绍 推荐 发现 觉得 建议 陪 带 帮 给 让 叫 找"
+)
+_LOOSE_WORDS = tuple(_LOOSE_WORDS_TEXT.split(" "))
 # characters before a name in running text: 和刘建平一起, 转给欧阳娜娜, 陪婆婆找王大夫
 _RUN_LEFT = "和跟与同给让找问请陪带替帮被等告诉天"
-# a name in running text has less around it to go by: it needs this much more score
+# a name in running text has less around it to go by: it needs this much more score (after
+# 的, which most words follow, the model does not look: brand drugs scored as names there)
 RUNNING_PENALTY = 1.0
 _PERSON_WORD_LIST = sorted(set(_PERSON_WORDS.split()), key=lambda w: (-len(w), w))
 # last character -> the words for a person that end in it (博士生, 学生, 大学生 for 生)
@@ -214,7 +188,7 @@ def _full_name(text: str, start: int, loose: bool = False, bonus: float = 0.0) -
         given = text[start + surname_len : end]
         if not all("\u4e00" <= c <= "\u9fff" for c in given):
             continue
-        if given[-1] in _REMEDY_LAST:
+        if given[-1] in _REMEDY_LAST or "氏" in given:  # 唐氏筛查, 惠氏
             return 0
         if clan:  # a Yi clan name (itself a word) and a transliterated given name: 吉克阿依
             return end if not any(c in _NOT_IN_DOTTED_NAME for c in given) else 0
@@ -328,7 +302,7 @@ _REMEDY_END = re.compile(
 _REMEDY_LAST = frozenset("素酸钠钾膏剂汤散片丸粉草霉胺唑酮醇肼氏蛇")
 # a name standing alone next to taking a medicine is a brand name: 吃了，施慧达，效果一般;
 # 降压药（拜新同）; 换成安博维，每天一片
-_DRUG_BEFORE = re.compile("[吃服用药开换剂针输涂抹喷滴贴买]")
+_DRUG_BEFORE = re.compile("[吃服用药开换剂针输涂抹擦喷滴贴买]")
 _DRUG_AFTER = re.compile(
     r"[，,、）) ]?(?:\d+(?:\.\d+)? ?(?:mg|g|ml|μg|片|粒|支|毫克|袋)|片|粒|支|毫克|一天|每天|每日|一日|"
     r"一次|qd|bid|tid|效果|疗效|副作用|剂量|吃|服|用)"

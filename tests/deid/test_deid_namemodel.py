@@ -30,6 +30,9 @@ ENGINE = Deidentifier()
         # in running text, between words a name is written with (和 … 一起, 今年, 说)
         ("黄晓明今年45岁，胃痛三年", "[姓名]今年45岁，胃痛三年"),
         ("上周和汪丽娟一起去复查", "上周和[姓名]一起去复查"),
+        # after a relative or a word for a patient, with no pronoun or cue verb
+        ("孩子外公龙德胜前年中过风", "孩子外公[姓名]前年中过风"),
+        ("上周复诊的患者莫小雨", "上周复诊的患者[姓名]"),
         # nicknames
         ("叫我老钱就行，我父亲", "叫我[姓名]就行，我父亲"),
         ("1. 老孙 二型糖尿病\n2. 小芳 甲亢", "1. [姓名] 二型糖尿病\n2. [姓名] 甲亢"),
@@ -85,6 +88,9 @@ def test_names_without_a_cue_are_replaced(text: str, expected: str) -> None:
         "降压药换成安博维，每天一片",
         "金嗓子和黄连上清丸可以一起吃吗",
         "病变在乳腺导管和小叶。",
+        "女儿小便发黄",
+        "老公高血压十年了",
+        "唐氏筛查，唐氏塞查都一样",
         "和高血压一起出现",
         "等黄疸退了再说",
         "阿胶可以天天吃吗",
