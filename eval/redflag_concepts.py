@@ -864,7 +864,7 @@ CONCEPT_CLAUSES: dict[str, tuple[tuple[str, ...], ...]] = {
         (r"勃起.{0,8}(?:小时|下不去|不消)",),
     ),
     "suicide": converging_signs()
-    + ((WISH_TO_DIE,), (SEEKS_METHOD,), ("~" + FAREWELL_WORDS,))
+    + ((WISH_TO_DIE,), (SEEKS_METHOD,), (FAREWELL_WORDS,), ("~(?:别|不用|不要)(?:来)?找我",))
     + (
         (INTENT_STRONG,),
         (near(INTENT, MEANS + "|" + PLAN, 12),),

@@ -312,6 +312,11 @@ def test_fast_signs_exposures_and_failed_first_remedies_raise_their_flag(text, f
         "冬天手指一遇冷就发白 是雷诺吗",  # habitual, a known condition
         "低血糖的时候吃糖还是吃饼干好",  # a general question
         "醉了说话含糊 走路也往一边歪 第二天就好了",  # drunk, over
+        "电视剧里主角写了遗书 好感人",  # a story
+        "新闻里说有人留下遗书 跳楼了 好可怕",  # the news
+        "爷爷去世前交代了后事",  # a relative's last wishes, in the past
+        "网上买了木炭 准备周末烧烤",  # charcoal for a barbecue
+        "出差一周 猫托付给朋友了 今晚可以安心走了",  # a trip, not affairs settled
     ],
 )
 def test_look_alikes_of_the_new_signs_raise_no_flag(text):
