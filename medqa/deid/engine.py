@@ -114,7 +114,9 @@ def find_all(text: str, kinds: frozenset[str] = frozenset(KINDS)) -> list[Span]:
     # the name rules see an ideographic space as a space (——头颈外科\u3000主任医师\u3000陆承泽)
     spaced = text.replace("\u3000", " ") if "\u3000" in text else text
     _collect(_TEXT_SCANNER, spaced, found)
-    found.extend((a, b, MODEL_RANK, "person_name") for a, b in find_names(spaced))
+    # a pinyin name needs Latin letters, which a text the folded rules skipped has none of
+    names = find_names(spaced, latin=view is not None)
+    found.extend((a, b, MODEL_RANK, "person_name") for a, b in names)
     # a signature is looked for in the last characters only, and only where the text ends in a
     # Chinese character (a name's last), as most answers end in a full stop
     last = text[-1:] if not text[-1:].isspace() else text.rstrip()[-1:]

@@ -108,7 +108,7 @@ _NOT_IN_DOTTED_NAME = frozenset(
     "哦嘛么着过去说讲问答看查做要想会能该得找请叫我你他她它们这那哪谁什怎今昨谢每各第"
     "病症痛疼炎癌瘤肿药医院科室诊检验测治疗术输床护记录顶帖群"
 )
-_DOTTED = re.compile(f"(?<![{_HAN}·])[{_HAN}]{{2,6}}[·•・][{_HAN}]{{2,8}}(?![{_HAN}·])")
+_DOTTED = re.compile(f"(?<![{_HAN}·•])[{_HAN}]{{2,6}}[·•][{_HAN}]{{2,8}}(?![{_HAN}·•])")
 _PINYIN_SURNAMES = (
     "WANG LI ZHANG LIU CHEN YANG HUANG ZHAO WU ZHOU XU SUN MA ZHU HU GUO HE GAO LIN LUO ZHENG "
     "LIANG XIE SONG TANG HAN FENG DENG CAO PENG ZENG XIAO TIAN DONG YUAN PAN JIANG CAI YU DU YE "
@@ -224,10 +224,11 @@ def _nickname(text: str, start: int, loose: bool = False) -> int:
     return 0
 
 
-def find_names(text: str) -> list[tuple[int, int]]:
+def find_names(text: str, latin: bool = True) -> list[tuple[int, int]]:
     """(start, end) of the names the model accepts in ``text``: standing alone, after a word
     for a person, in running text, dotted, pinyin (after a relative and of minority name
-    parts: :data:`MODEL_RULES_TEXT`, which the engine tries near its anchor words)."""
+    parts: :data:`MODEL_RULES_TEXT`, which the engine tries near its anchor words).
+    ``latin=False`` says the text holds no Latin letter (no pinyin name to look for)."""
     spans: list[tuple[int, int]] = []
     last_end = 0
     for match in _CANDIDATE.finditer(text):
@@ -252,9 +253,9 @@ def find_names(text: str) -> list[tuple[int, int]]:
         ):
             spans.append((start, end))
             last_end = end
-    if "·" in text or "•" in text or "・" in text:
+    if "·" in text or "•" in text:  # the dots a name's parts are written between
         spans += [m.span() for m in _DOTTED.finditer(text) if _dotted_name(text, *m.span())]
-    if _PINYIN_GATE(text):
+    if latin and _PINYIN_GATE(text):
         spans += [m.span() for m in _PINYIN_NAME.finditer(text) if _pinyin_name(m.group())]
     return spans
 
