@@ -41,6 +41,7 @@ class NgramIndex:
             common[start : start + n] = True
         self.hashes, self.owners = hashes[~common], owners[~common]
         self.sizes = np.bincount(self.owners, minlength=len(texts))
+        self._bits = _bit_filter(self.hashes)
         self.too_short = int((counts == 0).sum())
         self.boilerplate = int((shared > max_owners).sum())
 
@@ -54,9 +55,10 @@ class NgramIndex:
         if not len(self.hashes) or not texts:
             return result
         hashes, _, counts = batch_ngram_hashes(texts, self.ngram)
-        at = np.minimum(np.searchsorted(self.hashes, hashes), len(self.hashes) - 1)
-        hit = self.hashes[at] == hashes  # (np.isin would re-sort the index on every call)
-        if not hit.any():
+        maybe = np.flatnonzero(_may_hold(self._bits, hashes))  # most n-grams are in no question
+        at = np.minimum(np.searchsorted(self.hashes, hashes[maybe]), len(self.hashes) - 1)
+        hit = maybe[self.hashes[at] == hashes[maybe]]  # (np.isin would re-sort the index)
+        if not len(hit):
             return result
         text_of = np.repeat(np.arange(len(texts)), counts)[hit]
         found = hashes[hit]
@@ -79,3 +81,19 @@ class NgramIndex:
             if overlap[k] >= self.min_overlap:
                 result[int(text_ids[k])] = (self.ids[question_ids[k]], round(float(overlap[k]), 3))
         return result
+
+
+def _bit_filter(hashes: np.ndarray) -> np.ndarray:
+    """A bit set over the low bits of ``hashes`` (about 16 bits per hash, at least 2^16 bits):
+    a clear bit proves a hash is not in the index, so lookups skip the binary search."""
+    bits = max(16, min(30, int(len(hashes) * 16).bit_length()))
+    table = np.zeros(1 << (bits - 3), dtype=np.uint8)
+    low = (hashes & np.uint64((1 << bits) - 1)).astype(np.int64)
+    np.bitwise_or.at(table, low >> 3, (1 << (low & 7)).astype(np.uint8))
+    return table
+
+
+def _may_hold(table: np.ndarray, hashes: np.ndarray) -> np.ndarray:
+    """Which ``hashes`` may be in the index the bit set was built from (no false negatives)."""
+    low = (hashes & np.uint64(len(table) * 8 - 1)).astype(np.int64)
+    return (table[low >> 3] >> (low & 7).astype(np.uint8)) & 1 == 1

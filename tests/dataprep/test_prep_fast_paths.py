@@ -369,3 +369,18 @@ def test_pieces_are_appended_whole_whatever_the_kernel_copy_does(
         out.write(b"tail\n")
     expected = b"head\n" + b"".join(p.read_bytes() for p in pieces) + b"tail\n"
     assert (tmp_path / "joined").read_bytes() == expected
+
+
+def test_test_index_bit_filter_never_hides_a_match() -> None:
+    from dataprep.contamination import NgramIndex
+
+    rng = random.Random(11)
+    words = [*"的了是我有吗呢啊医生你好情况头痛发烧咳嗽三天怎么办药片血压高"]
+    questions = ["".join(rng.choices(words, k=rng.randint(3, 50))) for _ in range(800)]
+    texts = ["".join(rng.choices(words, k=rng.randint(0, 90))) for _ in range(3000)]
+    texts += [q + "谢谢医生" for q in questions[:200]] + [""]
+    index = NgramIndex([f"q{k}" for k in range(len(questions))], questions, 8, 0.5)
+    filtered = index.match(texts)
+    index._bits = np.full_like(index._bits, 0xFF)  # every hash "may" be there: no filtering
+    assert filtered == index.match(texts)
+    assert sum(found is not None for found in filtered) >= 150
