@@ -59,12 +59,12 @@ class RawCrawlReader(JsonReader):
             return [_dialogue_record(obj, source, group, dialogue, len(usable))]
         if not usable:
             return [Skip("no_answer")]
-        ranked = sorted(usable, key=_answer_rank, reverse=True) if len(usable) > 1 else usable
         if self.options["answers"] == "all":
+            ranked = sorted(usable, key=_answer_rank, reverse=True)
             minimum = self.options["min_answer_chars"]
             ranked = [a for a in ranked if content_chars(a["text"]) >= minimum] or ranked[:1]
         else:
-            ranked = ranked[:1]
+            ranked = [_best_answer(usable)]
         meta = _question_meta(obj, group, len(usable))
         position: dict[int, int] = {}
         if self.options["candidates"] and len(usable) > 1:  # for preference pairs
@@ -187,6 +187,18 @@ def _int(value: Any) -> int:
         return int(value or 0)
     except (TypeError, ValueError):
         return 0
+
+
+def _best_answer(answers: list[dict]) -> dict:
+    """The first answer of ``sorted(answers, key=_answer_rank, reverse=True)``: the accepted
+    one if only one is, else the best scored (the earliest on a tie) of the accepted ones,
+    or of all when none is."""
+    if len(answers) == 1:
+        return answers[0]
+    accepted = [a for a in answers if a.get("accepted")]
+    if len(accepted) == 1:
+        return accepted[0]
+    return max(accepted or answers, key=_answer_rank)
 
 
 def _answer_rank(answer: dict) -> tuple:

@@ -384,3 +384,29 @@ def test_test_index_bit_filter_never_hides_a_match() -> None:
     index._bits = np.full_like(index._bits, 0xFF)  # every hash "may" be there: no filtering
     assert filtered == index.match(texts)
     assert sum(found is not None for found in filtered) >= 150
+
+
+def test_best_answer_is_the_first_of_the_full_ranking() -> None:
+    from dataprep.readers.raw import _answer_rank, _best_answer
+
+    rng = random.Random(4)
+    texts = [
+        "你好",
+        "建议口服布洛芬，注意休息。",
+        "多喝水",
+        "请到医院做血常规检查，必要时抗感染治疗。",
+    ]
+    titles = [None, "医师", "主任医师", "住院医师"]
+    for _ in range(3000):
+        answers = [
+            {
+                "text": rng.choice(texts),
+                "accepted": rng.random() < 0.3,
+                "likes": rng.choice([0, 0, 1, 5, "3", None]),
+                "doctor_title": rng.choice(titles),
+                "n": k,
+            }
+            for k in range(rng.randint(1, 5))
+        ]
+        expected = sorted(answers, key=_answer_rank, reverse=True)[0]
+        assert _best_answer(answers) is expected
