@@ -142,7 +142,7 @@ REAL = Path(__file__).resolve().parents[3] / "shared" / "data" / "real"
 
 
 def test_the_authored_development_set_stays_caught():
-    # Written by the editor of these rules in twenty-nine batches, each scored once before it was
+    # Written by the editor of these rules in thirty batches, each scored once before it was
     # used for tuning (see the commit messages): a development set, kept as a regression test.
     result = score(read_messages(DATA / "redflag_authored.jsonl"))
     assert result.urgent[1] >= 300 and result.routine[1] >= 150
