@@ -80,6 +80,8 @@ ENGINE = Deidentifier()
         ("威芯：abc_123456", "威芯：[微信号]", "wechat"),
         # Chinese numerals mixed one by one with digits
         ("回电请拨1三9 五2七0 8六1四，谢谢", "回电请拨[电话]，谢谢", "phone"),
+        # a bed in Chinese numerals in a text with no digit at all
+        ("床号：十二床", "床号：[床号]", "bed"),
         # a spelt-out QQ number with a word right after it
         ("群里：QQ 2 8 1 0 4 7 3 9 6 5 PT训练", "群里：QQ [QQ号] PT训练", "qq"),
         ("扣扣 3 1 0 9 4 7 2 8 6 B站也有", "扣扣 [QQ号] B站也有", "qq"),
