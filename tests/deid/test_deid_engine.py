@@ -159,6 +159,7 @@ def test_each_kind_as_people_type_it(text: str, expected: str, kind: str) -> Non
     "text",
     [
         "HBV-DNA 13800000000 copies/ml，上次15800000000 IU/ml",
+        "宝宝最好各人睡一床，免得把被子带走",
         "血压150/95mmHg，心率110次/分，空腹血糖7.8mmol/L",
         "阿托伐他汀钙片20mg qn，阿莫西林0.5g tid",
         "2024年3月5日就诊，3月12日复查，20261101复诊",
