@@ -127,6 +127,7 @@ _NOT_NAME_WORDS = (
     "车辆 车祸 车上 车里 车费 关系 关于 关注 关节 关心 关键 关闭 "
     "解决 解释 解除 解剖 解毒 解热 解痉 解放 解开 解压 解酒 计划 计算 计量 计数 计时 "
     "高中 初中 高大 庞大 盛大 居中 文中 车中 房中 林中 江中 池中 宫中 路中 丛中 田中 "
+    "应该 应当 应是 应有 应在 于是 于此 向来 向前 向后 向上 向下 向左 向右 宝宝 "
     "银行 安哥 任何 祝健 母亲 钟爱 羊癫 羊角 沙棘 高危 高度 高发 高于 低于 常态 严禁 单纯 单独 单位 单次 "
 )
 NOT_NAMES = frozenset(_NOT_NAME_WORDS.split())
@@ -178,8 +179,11 @@ _WORDS_NO_NAME_HOLDS = ("可以", "可能", "可是", "天天", "天气", "可�
 # Characters that make "X医生" a word, not a surname + title: 主任医生, 多谢医生, 男医生.
 _NOT_BEFORE_TITLE = "主副男女好名该位当这那各每感多一二两三几备责"
 
+# After a cue, the surnames left out as function words elsewhere (于, 应, 向: 联系人：于海) and a
+# doubled name character (宝宝叫朵朵, 我女儿叫依依) are names too.
+_CUED_FULL_NAME = f"(?:{_SURNAME}|[于应向])(?:[子大中]{_GIVEN}|{_GIVEN}(?:{_GIVEN}|年)?)"
 _CUED_NAME = (
-    rf"(?P<v>{FULL_NAME}|[小老]{_SURNAME}|(?<=叫)小{_GIVEN}"
+    rf"(?P<v>{_CUED_FULL_NAME}|[小老]{_SURNAME}|(?<=叫)小{_GIVEN}|(?<=叫)(?P<dup>{_GIVEN})(?P=dup)"
     rf"|{_SURNAME}老(?=[，。,.！!？?、；;\s”\"」』]|$)){_AFTER_NAME}"
 )
 

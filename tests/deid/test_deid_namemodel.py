@@ -33,6 +33,9 @@ ENGINE = Deidentifier()
         # after a relative or a word for a patient, with no pronoun or cue verb
         ("孩子外公龙德胜前年中过风", "孩子外公[姓名]前年中过风"),
         ("上周复诊的患者莫小雨", "上周复诊的患者[姓名]"),
+        # after a cue: a surname the other rules leave out, a doubled name character
+        ("联系人：于海", "联系人：[姓名]"),
+        ("宝宝叫朵朵，2岁", "宝宝叫[姓名]，2岁"),
         # nicknames
         ("叫我老钱就行，我父亲", "叫我[姓名]就行，我父亲"),
         ("1. 老孙 二型糖尿病\n2. 小芳 甲亢", "1. [姓名] 二型糖尿病\n2. [姓名] 甲亢"),
@@ -89,6 +92,8 @@ def test_names_without_a_cue_are_replaced(text: str, expected: str) -> None:
         "金嗓子和黄连上清丸可以一起吃吗",
         "病变在乳腺导管和小叶。",
         "女儿小便发黄",
+        "患者：应该多喝水",
+        "我叫宝宝起床",
         "老公高血压十年了",
         "唐氏筛查，唐氏塞查都一样",
         "和高血压一起出现",
