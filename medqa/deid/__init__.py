@@ -168,12 +168,12 @@ Prefecture and county names (``place_names.txt``, from the national division lis
 names for the cue rules either: they took 56 of 140 county names in 我是X的 before.
 
 Speed: instructions per real record (callgrind, first 1,000 CMD records, PYTHONHASHSEED=0,
-one pass less an import-only run): 384k at bf50521, 461k now (+77k, +20%; the model's own
+one pass less an import-only run): 384k at bf50521, 466k now (+82k, +21%; the model's own
 pass about 40k of it, its candidate regex being one pass over the text; the table load adds
 ~0.1 s once per process). ``bench/deid_candidates.py --speed-against bf50521 --records 8266
 --rounds 5`` at load average 4-8: 55.6 -> 71.2 and 67.1 -> 75.7 CPU-us per record (medians of
 two runs; minima 52.9 -> 66.5 and 55.8 -> 69.2): the machine's noise is larger than the
-difference, the instruction count (+20%, about +11 us on a 55 us record) is the figure.
+difference, the instruction count (+21%, about +12 us on a 55 us record) is the figure.
 """
 
 from medqa.deid.engine import Deidentifier, Span, find_all
