@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from dataprep.relevance import relevance, relevance_batch
 from dataprep.steps.base import RecordStep, StepStats, sync_from_turns
+from dataprep.steps.closings import NON_LETTERS_RE as _NON_CONTENT_RE
 from dataprep.steps.closings import is_acknowledgement, strip_solicitation
 from dataprep.steps.short_answers import (
     answers_consultation,
@@ -31,7 +32,6 @@ _TEMPLATE_RE = re.compile(
     r"|(?:病情分析|指导意见|意见建议|问题分析)[:：]?"
     r")"
 )
-_NON_CONTENT_RE = re.compile(r"[^\u3400-\u9fffA-Za-z0-9]+")
 _NON_CJK_RE = re.compile(r"[^\u3400-\u9fff]+")
 _DIGITS_RE = re.compile(r"[0-9]+")
 _LATIN_WORD_RE = re.compile(r"[A-Za-z][^\s\u3400-\u9fff]*")

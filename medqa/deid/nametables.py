@@ -30,6 +30,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from medqa.deid.names import DOUBLE_SURNAMES, NOT_IN_GIVEN_NAME, SINGLE_SURNAMES
+from medqa.io import atomic_write
 
 TABLE_PATH = Path(__file__).with_name("name_tables.txt")
 PLACES_PATH = Path(__file__).with_name("place_names.txt")
@@ -119,9 +120,7 @@ def write(scores: dict[str, int], words: list[str], path: Path = TABLE_PATH) -> 
         "[words]",
         *words,
     ]
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    tmp.replace(path)
+    _write_lines(lines, path)
 
 
 @lru_cache(maxsize=1)
@@ -188,9 +187,12 @@ def write_places(places: list[str], path: Path = PLACES_PATH) -> None:
         "# of Statistics). Built by python -m medqa.deid.nametables --places CSV...",
         *places,
     ]
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    tmp.replace(path)
+    _write_lines(lines, path)
+
+
+def _write_lines(lines: list[str], path: Path) -> None:
+    with atomic_write(path) as handle:
+        handle.write("\n".join(lines) + "\n")
 
 
 @lru_cache(maxsize=1)
