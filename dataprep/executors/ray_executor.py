@@ -93,7 +93,7 @@ class RayExecutor:
             for task in tasks
         )
         for refs in self._bounded(calls):
-            result = self._get(refs[0])
+            result = _owned(self._get(refs[0]))
             for name, ref in zip(HELD_COLUMNS, refs[1:], strict=True):
                 if isinstance(result.arrays.get(name), Held):
                     result.arrays[name].ref = ref
@@ -134,6 +134,19 @@ class RayExecutor:
             raise _lost(exc) from exc
         except ray.exceptions.RayError as exc:
             raise _lost(exc) from exc
+
+
+def _owned(result: worker.ChunkResult) -> worker.ChunkResult:
+    """``result`` with its arrays copied out of the object store. ``ray.get`` hands numpy
+    arrays back as views of the stored object, which then stays pinned for as long as the
+    driver keeps them (all of pass 1): at 1M records the pinned results filled the 512 MiB
+    store and every task waited in Ray's create-and-spill retry loop."""
+    result.arrays = {
+        name: values.copy() if isinstance(values, np.ndarray) else values
+        for name, values in result.arrays.items()
+    }
+    result.nb = {name: tuple(part.copy() for part in parts) for name, parts in result.nb.items()}
+    return result
 
 
 def _lost(exc: Exception) -> ExecutorError:

@@ -329,3 +329,23 @@ def lsh_check(address: str) -> None:
             assert counts == (local.candidates, local.bands, local.rows, local.exact_checks)
         print(f"per_task={per_task}:ok")
     ray.shutdown()
+
+
+def test_the_driver_keeps_no_view_of_a_stored_pass_one_result() -> None:
+    """ray.get returns a result's arrays as read-only views of the stored object, which pins
+    it in the object store while the driver keeps them (all of pass 1); the driver copies
+    them out (at 1M records the pinned results filled the store and stalled every task)."""
+    import numpy as np
+
+    from dataprep.executors.ray_executor import _owned
+    from dataprep.worker import ChunkResult
+
+    stored = np.arange(12, dtype=np.uint32).tobytes()  # stands for the store's buffer
+    view = np.frombuffer(stored, np.uint32)
+    keys, counts = np.frombuffer(stored, np.uint64, 2), np.frombuffer(stored, np.int32, 3)
+    result = ChunkResult(0, 12, {"score": view}, {}, [], {}, {"nb": (keys, counts, view)})
+    owned = _owned(result)
+    columns = [owned.arrays["score"], *owned.nb["nb"]]
+    assert all(values.base is None and values.flags.writeable for values in columns)
+    assert np.array_equal(owned.arrays["score"], np.arange(12))
+    assert np.array_equal(owned.nb["nb"][0], keys) and np.array_equal(owned.nb["nb"][1], counts)
