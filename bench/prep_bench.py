@@ -188,12 +188,14 @@ class PeakRss:
     (forked workers share pages with the main process; PSS counts a shared page once), and
     the main process's peak RSS."""
 
-    def __init__(self, pid: int) -> None:
+    def __init__(self, pid: int, detailed: bool = True) -> None:
         import psutil
 
         self.process = psutil.Process(pid)
+        self.detailed = detailed  # PSS and USS walk every page table (smaps): costly to poll
         self.peak_total = self.peak_pss = self.peak_main = self.peak_one = 0
         self.peak_main_uss = 0  # the main process's private memory (RSS less shared pages)
+        self.cpu = 0.0  # CPU seconds the polling itself took (taken from the run measured)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._poll, daemon=True)
         self._thread.start()
@@ -201,21 +203,27 @@ class PeakRss:
     def _poll(self) -> None:
         import psutil
 
+        started = time.thread_time()
         while not self._stop.is_set():
             try:
                 procs = [self.process, *self.process.children(True)]
-                infos = [p.memory_full_info() for p in procs]
+                read = (
+                    psutil.Process.memory_full_info if self.detailed else psutil.Process.memory_info
+                )
+                infos = [read(p) for p in procs]
             except psutil.Error:
                 time.sleep(0.05)
                 if not self.process.is_running():
                     break
                 continue
             self.peak_main = max(self.peak_main, infos[0].rss)
-            self.peak_main_uss = max(self.peak_main_uss, infos[0].uss)
             self.peak_one = max(self.peak_one, *(i.rss for i in infos))
             self.peak_total = max(self.peak_total, sum(i.rss for i in infos))
-            self.peak_pss = max(self.peak_pss, sum(i.pss for i in infos))
-            time.sleep(0.2)
+            if self.detailed:
+                self.peak_main_uss = max(self.peak_main_uss, infos[0].uss)
+                self.peak_pss = max(self.peak_pss, sum(i.pss for i in infos))
+            self.cpu = time.thread_time() - started
+            time.sleep(0.2 if self.detailed else 0.5)
 
     def stop(self) -> None:
         self._stop.set()
@@ -242,9 +250,12 @@ def run_prep(
     recipe: Path | None = None,
     extra: tuple = (),
     repo: Path = REPO,
+    detailed: bool = True,
 ) -> dict:
     """One ``medqa prep run`` (default recipe; ``extra`` arguments) as a subprocess with the
-    code of ``repo`` (this checkout, or a worktree of another commit); time, RSS and stats."""
+    code of ``repo`` (this checkout, or a worktree of another commit); time, RSS and stats.
+    ``detailed``: also PSS and USS, whose polling (smaps page-table walks) takes CPU from the
+    run; timing runs poll RSS only."""
     cmd = [
         sys.executable,
         "-m",
@@ -273,7 +284,7 @@ def run_prep(
     process = subprocess.Popen(
         cmd, cwd=repo, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
     )
-    rss = PeakRss(process.pid)
+    rss = PeakRss(process.pid, detailed)
     output = process.communicate()[0].decode()
     rss.stop()
     seconds = time.perf_counter() - started
@@ -293,6 +304,7 @@ def run_prep(
         "rss_main": rss.peak_main,
         "uss_main": rss.peak_main_uss,
         "rss_one": rss.peak_one,
+        "poll_cpu": rss.cpu,
         "stats": stats,
         "command": " ".join(cmd[1:]),
     }
@@ -313,7 +325,8 @@ def throughput(
     path = synth_file(records, folder)
     chars = _mean_record_chars(path)
     if deid_off:  # the same input without de-identification first, for the side-by-side ratio
-        off = run_prep(path, folder / "out-no-deid", workers, recipe_without_deidentify(folder))
+        recipe = recipe_without_deidentify(folder)
+        off = run_prep(path, folder / "out-no-deid", workers, recipe, detailed=False)
         print(
             f"\n[throughput, deidentify step removed] {off['seconds']:.1f} s → "
             f"{records / off['seconds']:,.0f} records/s (load at start {off['load']:.1f}); CPU "
@@ -322,12 +335,14 @@ def throughput(
     runs, floors, peers = [], [], []
     peer_repo = _worktree(against, folder) if against else None
     for k in range(repeat):
-        result = run_prep(path, folder / "out", workers)
+        result = run_prep(path, folder / "out", workers, detailed=False)
         floor = floor_pipeline(path, folder / "floor.jsonl", workers)
         runs.append(result)
         floors.append(floor)
         if peer_repo is not None:
-            peers.append(run_prep(path, folder / "out-peer", workers, repo=peer_repo))
+            peers.append(
+                run_prep(path, folder / "out-peer", workers, repo=peer_repo, detailed=False)
+            )
             _same_outputs(folder / "out" / "bench", folder / "out-peer" / "bench")
         if repeat > 1:
             print(
@@ -412,11 +427,18 @@ def _print_peer(revision: str, peers: list[dict], runs: list[dict], records: int
 
 def _memory(result: dict) -> str:
     mib = 2**20
+    if not result["pss_total"]:  # a timing run: RSS only
+        return (
+            f"peak summed RSS {result['rss_total'] / mib:,.0f} MiB (counting pages shared with "
+            f"forked workers twice), main process {result['rss_main'] / mib:,.0f} MiB; memory "
+            f"polling took {result['poll_cpu']:.1f} CPU-s"
+        )
     return (
         f"peak memory of all processes {result['pss_total'] / mib:,.0f} MiB PSS "
         f"({result['rss_total'] / mib:,.0f} MiB summed RSS, counting pages shared with forked "
         f"workers twice); largest single-process RSS {result['rss_one'] / mib:,.0f} MiB "
-        f"(main process {result['rss_main'] / mib:,.0f} MiB)"
+        f"(main process {result['rss_main'] / mib:,.0f} MiB); memory polling took "
+        f"{result['poll_cpu']:.1f} CPU-s beside the run"
     )
 
 
