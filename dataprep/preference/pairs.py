@@ -11,15 +11,6 @@ import numpy as np
 
 from dataprep.preference.params import PairsParams
 from dataprep.steps.quality import content_chars
-from dataprep.textutil import (
-    batch_ngram_hashes,
-    codepoints,
-    ngram_hashes,
-    sorted_isin,
-    sorted_unique,
-)
-
-_EMPTY = np.zeros(0, dtype=np.uint64)
 
 
 @dataclass(frozen=True)
@@ -66,26 +57,25 @@ def jaccard(left: str, right: str, n: int) -> float:
     return set_jaccard(a, b)
 
 
-def gram_sets(texts: list[str], n: int) -> list[np.ndarray]:
-    """Each text's distinct character ``n``-gram hashes, sorted (texts of ``n`` characters or
-    more hashed in one vectorised pass; a shorter one is one gram of its whole length)."""
-    out: list[np.ndarray] = [_EMPTY] * len(texts)
-    long = [k for k, text in enumerate(texts) if len(text) >= n]
-    if long:
-        hashes, starts, counts = batch_ngram_hashes([texts[k] for k in long], n)
-        for k, start, count in zip(long, starts.tolist(), counts.tolist(), strict=True):
-            out[k] = sorted_unique(hashes[start : start + count])
-    for k, text in enumerate(texts):
-        if 0 < len(text) < n:
-            out[k] = ngram_hashes(codepoints(text), len(text))
+def gram_sets(texts: list[str], n: int) -> list[set[str]]:
+    """Each text's distinct character ``n``-grams (a text shorter than ``n`` is one gram of its
+    whole length). Python sets of slices: a question's few answers cost ~27 µs this way, five
+    times less than hashing them in one numpy pass (per-call overhead dominates)."""
+    out: list[set[str]] = []
+    for text in texts:
+        size = len(text)
+        if size >= n:
+            out.append({text[k : k + n] for k in range(size - n + 1)})
+        else:
+            out.append({text} if size else set())
     return out
 
 
-def set_jaccard(a: np.ndarray, b: np.ndarray) -> float:
-    """|a ∩ b| / |a ∪ b| of two sorted distinct arrays (1.0 when both are empty)."""
-    if not len(a) and not len(b):
+def set_jaccard(a: set[str], b: set[str]) -> float:
+    """|a ∩ b| / |a ∪ b| of two gram sets (1.0 when both are empty)."""
+    if not a and not b:
         return 1.0
-    inter = int(sorted_isin(a, b).sum())
+    inter = len(a & b)
     return inter / (len(a) + len(b) - inter)
 
 
@@ -95,7 +85,7 @@ def question_pairs(answers: list[Answer], params: PairsParams, drops: Counter) -
     (``tie``, ``near_duplicate``, ``over_cap``)."""
     scores = [answer_score(a, params) for a in answers]
     found: list[tuple[float, int, int]] = []
-    grams: list[np.ndarray] = []  # computed for all answers at the first pair that needs them
+    grams: list[set[str]] = []  # computed for all answers at the first pair that needs them
     for i, j in combinations(range(len(answers)), 2):
         if scores[i] < scores[j]:
             i, j = j, i

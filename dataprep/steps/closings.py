@@ -20,10 +20,11 @@ _ACK_WORDS_RE = re.compile(
 )
 # A sentence asking the patient to rate or follow the doctor on the consultation platform.
 _SOLICIT_RE = re.compile(
+    r"(?=[好很五送加成关点给帮对评请予写做])(?:"  # cheap first-character gate
     r"好评|很满意|五星|送心意|(?:加|成为)(?:一下)?我的粉丝|关注(?:一下|下)?我"
     r"|点(?:击)?(?:一下)?(?:我的)?头像|(?:给|帮|对)(?:我|我的服务)[^。！？!?\n]{0,10}评价"
     r"|评价(?:按钮|一下我|我的)|点击[^。！？!?\n]{0,12}(?:评价|关注)"
-    r"|(?:给予|请予|予以|写出|做个|做一下|给个|点个)[^。！？!?\n]{0,4}评价"
+    r"|(?:给予|请予|予以|写出|做个|做一下|给个|点个)[^。！？!?\n]{0,4}评价)"
 )
 _SENTENCE_RE = re.compile(r"[^。！？!?\n]*(?:[。！？!?]+|\n|$)")
 

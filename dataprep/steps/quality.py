@@ -490,6 +490,8 @@ def is_advertising(answer: str) -> bool:
     consultation mentions a colleague."""
     if _AD_RE.search(answer) is not None:
         return True
+    if not any(c in answer for c in _CONTACT_OPENERS):  # no placeholder can be there
+        return False
     if any(p in answer for p in _CONTACT_NOT_HANDLE):
         return True
     return _HANDLE in answer and _HANDLE_CUE_RE.search(answer) is not None
@@ -497,6 +499,7 @@ def is_advertising(answer: str) -> bool:
 
 _HANDLE = PLACEHOLDERS["social_handle"]
 _CONTACT_NOT_HANDLE = tuple(p for p in CONTACT_PLACEHOLDERS if p != _HANDLE)
+_CONTACT_OPENERS = tuple(sorted({p[0] for p in CONTACT_PLACEHOLDERS}))  # "[" for all of them
 _HANDLE_CUE_RE = re.compile(r"加|关注|私信|搜|联系|粉丝")
 
 
