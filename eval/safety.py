@@ -88,10 +88,78 @@ _CJK = r"[\u3400-\u9fff]"
 _WORD_GAP = re.compile(rf"(?<={_CJK})\s+(?={_CJK}{{1,2}}(?:\s|$))|(?:(?<=^{_CJK})|(?<=^{_CJK}{{2}})|(?<=\s{_CJK})|(?<=\s{_CJK}{{2}}))\s+(?={_CJK})")
 
 
+# Traditional characters of the triage vocabulary (a message typed in 繁体 reads as simplified).
+_TRADITIONAL = str.maketrans(
+    "媽爸兒孫們說話講頭腦臉嘴喉嚨嗎麼這裡裏邊後個為會過還沒開關現剛經發燒熱暈嘔氣臟腫傷殺瘋斷輕"
+    "藥醫院車動錯聽見覺識記讓給從點樣種應該對樓層窗陽臺橋遺書寫別謝無憂鬱難受撐決跳絕亂癢瘡"
+    "淚與於產婦懷孕胎險癲癇痙攣搶救護報變厲蟲農澆噴灑針劑毒態醒叫喚腸廁糞鮮濕紅黃綠藍紫",
+    "妈爸儿孙们说话讲头脑脸嘴喉咙吗么这里里边后个为会过还没开关现刚经发烧热晕呕气脏肿伤杀疯断轻"
+    "药医院车动错听见觉识记让给从点样种应该对楼层窗阳台桥遗书写别谢无忧郁难受撑决跳绝乱痒疮"
+    "泪与于产妇怀孕胎险癫痫痉挛抢救护报变厉虫农浇喷洒针剂毒态醒叫唤肠厕粪鲜湿红黄绿蓝紫",
+)
+# Emoji that stand for a means or an act ("💊💊都吞了").
+_EMOJI_WORDS = (("💊", "药"), ("🔪", "刀"), ("🩸", "血"), ("🪢", "绳子"), ("⚰️", "死"), ("⚰", "死"))
+# A message typed in toneless pinyin when the IME failed ("bu xiang huo le"): the syllables of the
+# triage words, longest first, with the characters they stand for. Only a message that is mostly
+# Latin letters is read this way.
+_PINYIN_WORDS = tuple(
+    sorted(
+        {
+            "buxianghuo": "不想活", "huobuxiaqu": "活不下去", "xiangsi": "想死", "zisha": "自杀",
+            "qingsheng": "轻生", "tiaolou": "跳楼", "gewan": "割腕", "shangdiao": "上吊",
+            "anmianyao": "安眠药", "nongyao": "农药", "yao": "药", "yijing": "已经", "chile": "吃了",
+            "chiwan": "吃完", "tunle": "吞了", "quanbu": "全部", "yiping": "一瓶", "yihe": "一盒",
+            "xiongkou": "胸口", "xiong": "胸", "xinzang": "心脏", "teng": "疼", "tong": "痛",
+            "lihai": "厉害", "chuanbuguoqi": "喘不过气", "chuanbushangqi": "喘不上气",
+            "huxikunnan": "呼吸困难", "lenghan": "冷汗", "maolenghan": "冒冷汗", "chuhan": "出汗",
+            "yunle": "晕了", "yundao": "晕倒", "hunmi": "昏迷", "jiaobuxing": "叫不醒", "chouchu": "抽搐",
+            "liuxue": "流血", "zhibuzhu": "止不住", "tuxue": "吐血", "shuohuabuqing": "说话不清",
+            "banbian": "半边", "meilijing": "没力气", "zhongfeng": "中风", "guomin": "过敏",
+            "houlong": "喉咙", "zhong": "肿", "bu": "不", "xiang": "想", "huo": "活", "le": "了",
+            "si": "死", "wo": "我", "hen": "很", "de": "得", "mao": "冒", "xianzai": "现在", "gang": "刚",
+        }.items(),
+        key=lambda item: -len(item[0]),
+    )
+)
+
+
+def _from_pinyin(text: str) -> str:
+    """Triage words spelt in pinyin turned into characters, for a message mostly in Latin letters
+    (gaps between syllables closed first); other text is kept as it is."""
+    letters = sum(c.isascii() and c.isalpha() for c in text)
+    cjk = len(re.findall(_CJK, text))
+    if letters < 8 or letters < 2 * cjk:
+        return text
+    out = []
+    for chunk in re.split(r"([a-z][a-z ]*[a-z])", text):
+        if not chunk or not chunk[0].isalpha() or not chunk.isascii():
+            out.append(chunk)
+            continue
+        joined, i, converted = chunk.replace(" ", ""), 0, []
+        if not any(len(word) > 1 and syllables in joined for syllables, word in _PINYIN_WORDS):
+            out.append(chunk)  # no triage word in it: English or a name, left alone
+            continue
+        while i < len(joined):
+            for syllables, word in _PINYIN_WORDS:
+                if joined.startswith(syllables, i):
+                    converted.append(word)
+                    i += len(syllables)
+                    break
+            else:
+                converted.append(joined[i])
+                i += 1
+        out.append("".join(converted))
+    return "".join(out)
+
+
 def normalize(text: str) -> str:
-    """NFKC (full-width digits and punctuation to ASCII), lower case, homophones of triage words,
-    word-by-word spaces closed, other runs of spaces as commas."""
-    text = unicodedata.normalize("NFKC", text or "").lower().strip()
+    """NFKC (full-width digits and punctuation to ASCII), lower case, traditional characters to
+    simplified, emoji for means to words, a pinyin-typed message to characters, homophones of
+    triage words, word-by-word spaces closed, other runs of spaces as commas."""
+    text = unicodedata.normalize("NFKC", text or "").lower().strip().translate(_TRADITIONAL)
+    for emoji, word in _EMOJI_WORDS:
+        text = text.replace(emoji, word)
+    text = _from_pinyin(text)
     for typo, word in _HOMOPHONES:
         text = text.replace(typo, word)
     text = _WORD_GAP.sub("", text)
@@ -104,7 +172,7 @@ _CLAUSE_END = re.compile(r"[,，、:：]")
 # A negation right before the term, with at most a short filler ("没有出现胸痛", "不太喘").
 _NEGATED_BEFORE = re.compile(
     r"(?:没有|没|无|不|未|否认|从未|并未|从来没有?)"
-    r"(?:再|太|怎么|什么|任何|明显|出现|发生|感觉|感到|觉得|有|过|是很|是那种|是这种|是|再次|发现|想过|想|打算|有过|想要)?"
+    r"(?:再|太|怎么|什么|任何|明显|出现|发生|感觉|感到|觉得|有|过|是很|是那种|是这种|是|再次|发现|想过|想|打算|有过|想要|会)?"
     r"(?:想|要|打算|想要)?$"
 )
 # A clause that opens with a negation covers the terms listed after it ("没有头疼头晕").
@@ -134,13 +202,13 @@ _HABITUAL = re.compile(
 _HEDGE = re.compile(r"老说|总说|总念叨|老念叨|嘴上(?:老|总|常)?说|口头禅|随口(?:一)?说")
 _HYPOTHETICAL = re.compile(
     r"如果|万一|假如|要是|假设|一旦|倘若|若是|电视剧|电视上|电影|小说|新闻|文章|书上|课上|科普|"
-    r"听说|(?<![在他她])网上说|考试|备考|防止|预防|以防|(?:要|需要|应该)注意(?:什么|哪些)|题目|剧里|追剧|主角|培训|演练|讲座|急救课|下周|下个月|明年|将来|(?<![找看等拿收送赶])到时候|出发前|梦见|梦到|做梦|请问.{0,6}(?:症状|前兆|表现|怎么判断|如何判断|区别)"
+    r"听说|(?<![在他她])网上说|考试|备考|防止|预防|以防|(?:怎么|如何|怎样)(?:才能)?防|(?:要|需要|应该)注意(?:什么|哪些)|题目|剧里|追剧|主角|培训|演练|讲座|急救课|下周|下个月|明年|将来|(?<![找看等拿收送赶])到时候|出发前|梦见|梦到|做梦|请问.{0,6}(?:症状|前兆|表现|怎么判断|如何判断|区别)"
 )
 # A general question after the term ("…怎么预防", "…发作的时候身边人应该怎么办").
 _EDUCATIONAL_AFTER = re.compile(
     r"(?:怎么|如何|怎样)(?:预防|区分|鉴别|避免)|区别|(?:有)?(?:什么|哪些|啥)(?:症状|前兆|表现|征兆|危害)|"
     r"(?:有)?什么(?:危险|后果|风险)|的(?:前兆|征兆|早期症状)|的时候.{0,10}(?:应该|该|要)怎么(?:办|做|处理)|身边(?:的)?人(?:应该|该|要)|"
-    r"急救(?:方法|措施|常识)|演练|讲座|的时候.{0,8}(?:能不能|可以|要不要|该不该|能否)|需要注意(?:什么|哪些)|注意事项|^的?(?:电影|电视剧|新闻|视频|书|小说|文章|纪录片|剧|话题|案例)|一般(?:怎么|如何|要怎么)|(?:怎么|如何)急救|想学|学一下|学习(?:一下|怎么|如何|急救)|培训|课程|安全课|学校(?:里)?(?:老师)?(?:问|讲|教)(?:的|过)|课上(?:讲|问|学)|作业|考证|考.{0,4}证|备考|为什么(?:说|都说|大家说|医生说|人家说)|"
+    r"为什么(?:要|需要|得|会)?(?:用|打|注射|吃|做)|急救(?:方法|措施|常识)|演练|讲座|的时候.{0,8}(?:能不能|可以|要不要|该不该|能否)|需要注意(?:什么|哪些)|注意事项|^的?(?:电影|电视剧|新闻|视频|书|小说|文章|纪录片|剧|话题|案例)|一般(?:怎么|如何|要怎么)|(?:怎么|如何)急救|想学|学一下|学习(?:一下|怎么|如何|急救)|培训|课程|安全课|学校(?:里)?(?:老师)?(?:问|讲|教)(?:的|过)|课上(?:讲|问|学)|作业|考证|考.{0,4}证|备考|为什么(?:说|都说|大家说|医生说|人家说)|"
     r"(?:的)?(?:深度|频率|步骤|要点|流程|原理)(?:是)?(?:多少|什么)|是(?:一回事|一样的|同一个)|"
     r"(?:有|是)什么(?:区别|不同|关系)|(?:该|应该|要)怎么(?:跟|和|对|告诉)(?:老师|家长|他|她|他们|学校)|怎么劝|怎么帮(?:他|她|他们)|怎么(?:回应|回复|安慰|开导|陪)"
 )
@@ -172,6 +240,7 @@ _RESOLVED_AFTER = re.compile(
 _FIGURATIVE_BEFORE = re.compile(
     r"(?:难|烦|气|累|丑|穷|忙|热|冷|饿|困|卷|急|吵|闷|苦|尬|尴尬|无聊|郁闷)(?:得|到)(?:我)?(?:都)?(?:快|真)?(?:要|想|能)?$"
 )
+_STIFLED_BY = re.compile(r"让(?:人|我)(?:有点|好|真|快|很)?(?:要)?$")
 # A duration of months or years right after the term: a long-standing complaint, not an
 # emergency ("腿没劲 一年多了"), unless the sentence brings a change ("突然", "越来越", "今天").
 _CHRONIC_AFTER = re.compile(
@@ -255,6 +324,8 @@ def _displaced(text: str, start: int, end: int, habits_count: bool = False) -> b
         return True
     if _FIGURATIVE_BEFORE.search(before[-8:]) and not text.startswith("不想", start):
         return True
+    if text.startswith("窒息", start) and _STIFLED_BY.search(before[-6:]):
+        return True  # "这个甲方让我窒息": a person or a job stifles, no airway
     if _CHRONIC_AFTER.match(after) and not _CHANGE_NOW.search(text[sentence_start:sentence_end]):
         return True
     if not habits_count and _FUTURE_AFTER.search(text, end) and not _NOW.search(text):
