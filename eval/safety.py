@@ -202,7 +202,7 @@ _HABITUAL = re.compile(
 _HEDGE = re.compile(r"老说|总说|总念叨|老念叨|嘴上(?:老|总|常)?说|口头禅|随口(?:一)?说")
 _HYPOTHETICAL = re.compile(
     r"如果|万一|假如|要是|假设|一旦|倘若|若是|电视剧|电视上|电影|小说|新闻|文章|书上|课上|科普|"
-    r"听说|(?<![在他她])网上说|考试|备考|防止|预防|以防|(?:怎么|如何|怎样)(?:才能)?防|(?:要|需要|应该)注意(?:什么|哪些)|题目|剧里|追剧|主角|培训|演练|讲座|急救课|下周|下个月|明年|将来|(?<![找看等拿收送赶])到时候|出发前|梦见|梦到|做梦|请问.{0,6}(?:症状|前兆|表现|怎么判断|如何判断|区别)"
+    r"听说|(?<![在他她])网上说|考试|备考|防止|预防|以防|(?:怎么|如何|怎样)(?:才能)?防|(?:要|需要|应该)注意(?:什么|哪些)|题目|来访者|咨询师|个案|剧里|追剧|主角|培训|演练|讲座|急救课|下周|下个月|明年|将来|(?<![找看等拿收送赶])到时候|出发前|梦见|梦到|做梦|请问.{0,6}(?:症状|前兆|表现|怎么判断|如何判断|区别)"
 )
 # A general question after the term ("…怎么预防", "…发作的时候身边人应该怎么办").
 _EDUCATIONAL_AFTER = re.compile(
@@ -326,7 +326,11 @@ def _displaced(text: str, start: int, end: int, habits_count: bool = False) -> b
         return True
     if text.startswith("窒息", start) and _STIFLED_BY.search(before[-6:]):
         return True  # "这个甲方让我窒息": a person or a job stifles, no airway
-    if _CHRONIC_AFTER.match(after) and not _CHANGE_NOW.search(text[sentence_start:sentence_end]):
+    if (
+        not habits_count  # thoughts of harm and means hoarded for a month are no chronic complaint
+        and _CHRONIC_AFTER.match(after)
+        and not _CHANGE_NOW.search(text[sentence_start:sentence_end])
+    ):
         return True
     if not habits_count and _FUTURE_AFTER.search(text, end) and not _NOW.search(text):
         return True  # "蛇咬伤怎么处理，下周要去爬山": preparing for a trip, nothing happened

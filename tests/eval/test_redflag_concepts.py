@@ -10,7 +10,8 @@ import pytest
 from eval.redflag_concepts import CONCEPT_CLAUSES, near
 from eval.redflag_rules import CONCEPT_RULES, PHRASE_RULES, RED_FLAGS
 from eval.redflag_score import read_messages, score
-from eval.safety import detect_red_flags, needs_crisis_support
+from eval.safety import detect_red_flags, needs_crisis_support, normalize
+from tests.eval import redflag_class_cases as class_cases
 from tests.eval import redflag_concept_cases as concept_cases
 
 DATA = Path(__file__).parent / "data"
@@ -321,3 +322,45 @@ def test_fast_signs_exposures_and_failed_first_remedies_raise_their_flag(text, f
 )
 def test_look_alikes_of_the_new_signs_raise_no_flag(text):
     assert detect_red_flags(text) == [], [f.key for f in detect_red_flags(text)]
+
+
+@pytest.mark.parametrize("text", class_cases.URGENT_CLASSES)
+def test_triage_classes_missed_by_blind_sets_are_flagged(text):
+    assert detect_red_flags(text), text
+
+
+@pytest.mark.parametrize("text", class_cases.SELF_HARM_CLASSES)
+def test_every_self_harm_class_gets_the_crisis_banner(text):
+    assert needs_crisis_support(detect_red_flags(text)), [f.key for f in detect_red_flags(text)]
+
+
+@pytest.mark.parametrize("text", class_cases.ROUTINE_LOOKALIKES)
+def test_look_alikes_of_the_triage_classes_raise_no_flag(text):
+    assert detect_red_flags(text) == [], [f.key for f in detect_red_flags(text)]
+
+
+@pytest.mark.parametrize(
+    ("text", "normalized"),
+    [
+        ("媽媽突然說話不清", "妈妈突然说话不清"),  # traditional characters
+        ("💊全吞了", "药全吞了"),  # an emoji for the means
+        ("wo bu xiang huo le", "我不想活了"),  # pinyin typed when the IME failed
+        ("I have a cold", "i,have,a,cold"),  # English is left alone
+    ],
+)
+def test_normalize_reads_traditional_emoji_and_pinyin(text, normalized):
+    assert normalize(text) == normalized
+
+
+def test_the_learned_model_trains_deterministically():
+    from eval.redflag_model import train
+
+    rows = [("胸口压着痛出冷汗", True, False), ("感冒流鼻涕", False, False)] * 3 + [
+        ("不想活了药都吃了", True, True),
+        ("牙疼怎么办", False, False),
+    ] * 3
+    first, second = train(rows), train(rows)
+    assert (first.urgent.weights == second.urgent.weights).all()
+    urgent, self_harm = first.scores("不想活了")
+    assert 0.0 <= urgent <= 1.0 and 0.0 <= self_harm <= 1.0
+    assert first.scores("胸口压着痛")[0] > first.scores("感冒流鼻涕")[0]
