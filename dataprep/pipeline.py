@@ -219,8 +219,13 @@ def _run_steps(recipe, readers, options, name, staging, timer, executor, workers
     written = writepass.write_dataset(recipe, state, result, staging, options.tokenizer, workers)
     timer.lap("write")
     candidates = preference.carries_candidates(readers)
-    pairs = preference.run_step(recipe, state, result, steps, config, staging, workers, candidates)
-    timer.lap("pairs")
+    try:  # the split files are joined meanwhile
+        pairs = preference.run_step(
+            recipe, state, result, steps, config, staging, workers, candidates
+        )
+    finally:
+        written.wait()
+    timer.lap("pairs + joining")
     shutil.rmtree(staging / ".work")
     stats = outputs.finish(recipe, name, state, result, written, exams, staging, workers)
     preference.add_to_stats(pairs, stats, staging, workers)

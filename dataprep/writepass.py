@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -38,6 +39,14 @@ class Written:
     token_info: dict[str, Any] | None
     examples: list[dict]
     renamed_ids: dict[str, Any] = field(default_factory=dict)
+    joining: Future | None = None  # the split files and subsets being written (see wait)
+
+    def wait(self) -> None:
+        """Wait until the split files and subsets are on disk (re-raising what failed there);
+        ``files`` then holds their line counts."""
+        if self.joining is not None:
+            joining, self.joining = self.joining, None
+            self.files.update(joining.result())
 
 
 @dataclass
@@ -177,17 +186,27 @@ def write_dataset(recipe, state, result: GlobalResult, root: Path, tokenizer, wo
             _drop_overlap(result, index, related, text, examples)
         if out.tokens is not None:
             token_parts.append(out.tokens)
-    files = _join_pieces(formats, written, pieces, root)
-    files.update(_write_subsets(recipe, result, root))
     keep = result.keep
     chars = {"question": state.arrays["qlen"][keep], "answer": state.arrays["alen"][keep]}
     chars["total"] = chars["question"] + chars["answer"]
     tokens = counter.lengths(token_parts) if counter else None
-    done = Written(files, chars, tokens, counter.info() if counter else None, examples.done())
+    done = Written({}, chars, tokens, counter.info() if counter else None, examples.done())
+    done.joining = _JOINER.submit(_finish_files, recipe, result, formats, written, pieces, root)
     if renamed:
         shown = [{"id": old, "now": new} for old, new in renamed[:10]]
         done.renamed_ids = {"renamed": len(renamed), "examples": shown}
     return done
+
+
+# Joining the pieces and cutting the subsets is one process's disk-bound work: it runs in a
+# thread while the pair workers run (``Written.wait`` joins it before anything reads the files).
+_JOINER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="join-pieces")
+
+
+def _finish_files(recipe, result, formats, written, pieces: Path, root: Path) -> dict[str, int]:
+    files = _join_pieces(formats, written, pieces, root)
+    files.update(_write_subsets(recipe, result, root))
+    return files
 
 
 def duplicate_ids(idhash: np.ndarray, keep: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

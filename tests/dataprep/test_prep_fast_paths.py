@@ -410,3 +410,25 @@ def test_best_answer_is_the_first_of_the_full_ranking() -> None:
         ]
         expected = sorted(answers, key=_answer_rank, reverse=True)[0]
         assert _best_answer(answers) is expected
+
+
+def test_a_failure_while_joining_the_split_files_fails_the_run_and_keeps_the_old_dataset(
+    tmp_path, monkeypatch
+) -> None:
+    """The split files are joined in a thread beside the pairs step: what fails there (a
+    full disk, injected here) must stop the run like a failure anywhere else."""
+    from dataprep import writepass
+    from tests.dataprep.conftest import SAMPLE, prep
+
+    sample = SAMPLE / "raw_sample.jsonl"
+    prep([f"raw:{sample}"], tmp_path, dataset_info=tmp_path / "dataset_info.json")
+    before = {p.name: p.read_bytes() for p in (tmp_path / "medqa" / "alpaca").iterdir()}
+
+    def full_disk(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(writepass, "_write_subsets", full_disk)
+    with pytest.raises(OSError, match="No space left"):
+        prep([f"raw:{sample}"], tmp_path, dataset_info=tmp_path / "dataset_info.json")
+    after = {p.name: p.read_bytes() for p in (tmp_path / "medqa" / "alpaca").iterdir()}
+    assert after == before and before
