@@ -8,7 +8,8 @@
 Prints recall per urgent category, the false-alarm rate per routine category (``routine`` and any
 other), self-harm recall (a self-harm message must raise the crisis flag), the time per message,
 and with ``--show-errors`` every miss and false alarm. ``--layer`` scores the shipped rules
-(``all``), the phrase lists alone or the compositional clauses alone. ``--real DIR`` runs the rules
+with the learned second opinion (``all``), the rules without it (``rules``), the phrase lists
+alone or the compositional clauses alone. ``--real DIR`` runs the rules
 over the unlabelled real consultations in DIR (nearly all routine) and prints the share that
 raises a flag, per flag. Exit status 1 when a file has a malformed line or DIR holds no
 consultations. ``--loso`` is the leave-one-set-out check of the learned second opinion
@@ -31,7 +32,7 @@ from eval.redflag_rules import CONCEPT_RULES, PHRASE_RULES, RED_FLAGS  # noqa: E
 from eval.redflag_score import Score, read_messages, read_real_consultations, score  # noqa: E402
 from eval.safety import detect_red_flags  # noqa: E402
 
-LAYERS = {"all": RED_FLAGS, "phrases": PHRASE_RULES, "concepts": CONCEPT_RULES}
+LAYERS = {"all": RED_FLAGS, "rules": RED_FLAGS, "phrases": PHRASE_RULES, "concepts": CONCEPT_RULES}
 
 
 def report(result: Score, show_errors: bool) -> str:
@@ -93,7 +94,7 @@ def report_loso(thresholds: list[float]) -> int:
         self_harm = sum(s for _, _, s in rows)
         judged = []
         for text, is_urgent, is_self_harm in rows:
-            raised = detect_red_flags(text)
+            raised = detect_red_flags(text, model=False)
             judged.append((is_urgent, is_self_harm, bool(raised), needs_crisis_support(raised), *model.scores(normalize(text))))
         for label, threshold in [("rules", None)] + [(f"+model>{t:g}", t) for t in thresholds]:
             hit = urgent_hit = alarm = crisis = 0
@@ -134,9 +135,10 @@ def main(argv: list[str] | None = None) -> int:
             print(f"error: {exc}", file=sys.stderr)
             return 1
         print(f"== {path} ({len(messages)} messages, layer {args.layer})")
-        result = score(messages, LAYERS[args.layer])  # also compiles the regexes
+        use_model = None if args.layer == "all" else False
+        result = score(messages, LAYERS[args.layer], use_model)  # compiles regexes, trains model
         started = time.perf_counter()
-        score(messages, LAYERS[args.layer])
+        score(messages, LAYERS[args.layer], use_model)
         elapsed_ms = (time.perf_counter() - started) * 1000 / max(len(messages), 1)
         print(report(result, args.show_errors))
         print(f"{elapsed_ms:.2f} ms per message (second pass, regexes compiled)")

@@ -4,15 +4,24 @@ Pure numpy, no new dependency. Two heads are trained on the committed labelled s
 (``tests/eval/data/redflag_*.jsonl``: the blind development sets and the authored set):
 ``urgent`` (urgent vs routine) and ``self_harm`` (a self-harm message vs everything else).
 Training is deterministic (fixed features, full-batch Adam from zeros, a fixed number of steps)
-and takes a few seconds on one core.
+and runs once, lazily, on the first message (a few seconds on one core); when the sets are absent
+(an installed package without the tests) the model is off and the rules stand alone.
 
-It is NOT wired into ``eval.safety.detect_red_flags``: the leave-one-set-out check
-(``python bench/redflag_eval.py --loso``) found no gain worth its false alarms. On the one
-left-out set the rules had not yet been tuned on (redflag_dev5, rules as of its first scoring:
-205/219, 5/224 false alarms, self-harm 28/35) a high-precision threshold of 0.9 added nothing;
-0.75, picked after looking, added 4 urgent and 3 self-harm catches for 1 more false alarm there
-but 18 more on the authored set, among them crisis banners on jokes. It stays as a measured
-tool for the next blind set, not as a detector.
+``eval.safety.detect_red_flags`` uses it only to ADD a flag: ``MODEL_URGENT`` when the rules
+raised nothing and the urgent head is at or above ``URGENT_THRESHOLD``. It never removes a flag.
+A writer who laughs or asks a bare topic question gets no model flag (it cannot tell a joke). The
+self-harm head (``MODEL_CRISIS``) is trained but off: see ``SELF_HARM_THRESHOLD``.
+
+Why the urgent head is kept (leave-one-set-out: each committed set scored with the rules as they
+stood when that set arrived, before anyone tuned on it, the model trained on all the other sets):
+at 0.8 it raised left-out recall on all six sets (dev 42→61/177, final 109→121/172, final2
+152→160/173, final3 175→176/184, authored 1124→1184/1395, dev5 205→206/219) for one more false
+alarm in all (authored 70→71/952). The threshold was chosen on those same folds, so the figures
+flatter it a little. The self-harm head at 0.8 added crisis banners there (dev 0→9/18, final
+7→12/18, authored 188→223/351) but at the cost of banners on look-alikes, at 0.9 only 3+0+3.
+Against the current rules, which were tuned on every set, it has nothing left to add on the
+committed sets (``python bench/redflag_eval.py --loso``): its worth is on wordings the rules
+have not seen. On the 8,264 real consultations it adds one flag.
 
 Features are the character 1-4-grams of ``eval.safety.normalize``d text kept when they occur in
 at least ``MIN_COUNT`` training messages, each message's features weighted 1/sqrt(count).
@@ -27,11 +36,33 @@ from pathlib import Path
 
 import numpy as np
 
+from eval.redflag_rules import RedFlag
+
+MODEL_URGENT = RedFlag(
+    "model_urgent",
+    "描述里有急症的迹象（模型提示）",
+    "你描述的情况和急症很像：如果症状严重、突然出现或在加重，请立即拨打120或尽快去最近的急诊；"
+    "身边有人的话请让他陪着你。",
+    (),
+)
+MODEL_CRISIS = RedFlag(
+    "model_crisis",
+    "可能有伤害自己的危险（模型提示）",
+    "如果你正想伤害自己或已经伤害了自己，请现在就拨打120或110，或去最近的急诊，"
+    "并联系一位信任的人来陪着你。",
+    (),
+    crisis=True,
+)
+
 DATA = Path(__file__).resolve().parents[1] / "tests" / "eval" / "data"
 MIN_COUNT = 2
 NGRAMS = (1, 2, 3, 4)
 L2 = 1e-3
 STEPS = 400
+URGENT_THRESHOLD = 0.8
+# The self-harm head is off (None): it scores look-alikes of its own training set ("我把旧衣服都捐了
+# 准备搬家", "我想辞职 不想干了") above 0.8, and at 0.9 and over it adds next to nothing left out.
+SELF_HARM_THRESHOLD: float | None = None
 
 
 def grams(text: str) -> list[str]:
@@ -141,6 +172,21 @@ def train(rows: list[tuple[str, bool, bool]]) -> Model:
 
 def training_files(root: Path = DATA) -> list[Path]:
     return sorted(root.glob("redflag_*.jsonl"))
+
+
+def second_opinion(normalized: str, raised: list[RedFlag], model: Model | None = None) -> list[RedFlag]:
+    """The flags the model adds to ``raised`` (the rules' flags) for a ``normalize``d message."""
+    model = model if model is not None else shipped_model()
+    if model is None:
+        return []
+    crisis_raised = any(flag.crisis for flag in raised)
+    p_urgent, p_self_harm = model.scores(normalized)
+    added = []
+    if not crisis_raised and SELF_HARM_THRESHOLD is not None and p_self_harm >= SELF_HARM_THRESHOLD:
+        added.append(MODEL_CRISIS)
+    elif not raised and p_urgent >= URGENT_THRESHOLD:
+        added.append(MODEL_URGENT)
+    return added
 
 
 @cache

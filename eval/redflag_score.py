@@ -96,12 +96,15 @@ class Score:
         return self.self_harm[0] / self.self_harm[1] if self.self_harm[1] else float("nan")
 
 
-def score(messages: list[Message], flags: tuple[RedFlag, ...] = RED_FLAGS) -> Score:
-    """Run ``detect_red_flags`` (with ``flags``) over ``messages`` and count hits per category."""
+def score(
+    messages: list[Message], flags: tuple[RedFlag, ...] = RED_FLAGS, model: bool | None = None
+) -> Score:
+    """Run ``detect_red_flags`` (with ``flags``; ``model``: the learned second opinion, on by
+    default with all the rules) over ``messages`` and count hits per category."""
     per_category: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     result = Score({}, [0, 0], [0, 0], [0, 0], [], [], [])
     for message in messages:
-        raised = detect_red_flags(message.text, flags)
+        raised = detect_red_flags(message.text, flags, model)
         flagged = bool(raised)
         per_category[message.category][0] += flagged
         per_category[message.category][1] += 1

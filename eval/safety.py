@@ -408,19 +408,27 @@ def matches(flag: RedFlag, text: str, memo: _Memo | None = None) -> bool:
     )
 
 
-def detect_red_flags(text: str, flags: tuple[RedFlag, ...] = RED_FLAGS) -> list[RedFlag]:
+def detect_red_flags(
+    text: str, flags: tuple[RedFlag, ...] = RED_FLAGS, model: bool | None = None
+) -> list[RedFlag]:
     """The red flags ``text`` (a patient's message) describes, in rule order (``flags``: the
-    rules to apply, all of them unless a benchmark measures one layer)."""
+    rules to apply, all of them unless a benchmark measures one layer), then any flag the learned
+    second opinion adds (``eval.redflag_model``; ``model``: on by default with all the rules)."""
     normalized = normalize(text)
     memo = _Memo(normalized)
     general = _general_question(normalized)
-    return [
+    raised = [
         flag
         for flag in flags
         if not (general and not flag.habits_count)
         and matches(flag, normalized, memo)
         and not _exempted(flag, normalized)
     ]
+    if (flags is RED_FLAGS if model is None else model) and not general and not _LAUGHING.search(normalized):
+        from eval.redflag_model import second_opinion
+
+        raised += second_opinion(normalized, raised)
+    return raised
 
 
 # "不是说着玩的", "真没开玩笑": the writer denies the exemption, so it does not apply.

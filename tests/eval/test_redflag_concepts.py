@@ -364,3 +364,23 @@ def test_the_learned_model_trains_deterministically():
     urgent, self_harm = first.scores("不想活了")
     assert 0.0 <= urgent <= 1.0 and 0.0 <= self_harm <= 1.0
     assert first.scores("胸口压着痛")[0] > first.scores("感冒流鼻涕")[0]
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["胸口压着痛 出了一身冷汗", "感冒流鼻涕两天了", "孩子突然叫不醒 嘴唇发紫", "我把旧衣服都捐了 准备搬家"],
+)
+def test_the_learned_second_opinion_only_adds_flags(text):
+    from eval.redflag_model import MODEL_CRISIS, MODEL_URGENT
+
+    rules_only = detect_red_flags(text, model=False)
+    with_model = detect_red_flags(text)
+    assert with_model[: len(rules_only)] == rules_only
+    assert set(with_model[len(rules_only) :]) <= {MODEL_URGENT, MODEL_CRISIS}
+    assert detect_red_flags(text, CONCEPT_RULES) == detect_red_flags(text, CONCEPT_RULES, model=False)
+
+
+def test_a_laughing_writer_gets_no_model_flag():
+    from eval.redflag_model import MODEL_URGENT
+
+    assert MODEL_URGENT not in detect_red_flags("笑死我了 我家猫把自己卡在纸箱里出不来 哈哈")
