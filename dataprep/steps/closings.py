@@ -11,7 +11,15 @@ from __future__ import annotations
 import re
 
 # Letters only (CJK, Latin, digits): what is left of a reply once punctuation is gone.
-NON_LETTERS_RE = re.compile(r"[^\u3400-\u9fffA-Za-z0-9]+")
+_LETTERS_RE = re.compile(r"[\u3400-\u9fffA-Za-z0-9]+")
+
+
+def letters_of(text: str) -> str:
+    """``text`` with only its CJK ideographs, Latin letters and digits (no spaces, punctuation
+    or symbols): its letter runs joined, about twice as fast as substituting the gaps away."""
+    return "".join(_LETTERS_RE.findall(text))
+
+
 # Acknowledgements, fillers and courtesies that answer nothing, as whole words of a reply.
 _ACK_WORDS_RE = re.compile(
     r"(?:嗯|恩|哦|噢|喔|啊|呃|额|哈|OK|Ok|ok|好的|好|行|收到|明白了|明白|知道了|了解了|了解"
@@ -32,7 +40,7 @@ _SENTENCE_RE = re.compile(r"[^。！？!?\n]*(?:[。！？!?]+|\n|$)")
 def is_acknowledgement(text: str) -> bool:
     """True if ``text`` is only acknowledgements, fillers or courtesies ("嗯嗯", "好的，收到！",
     "不客气~"), or nothing at all."""
-    letters = NON_LETTERS_RE.sub("", text)
+    letters = letters_of(text)
     return not letters or _ACK_WORDS_RE.fullmatch(letters) is not None
 
 

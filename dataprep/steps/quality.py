@@ -7,8 +7,7 @@ from dataclasses import dataclass
 
 from dataprep.relevance import relevance, relevance_batch
 from dataprep.steps.base import RecordStep, StepStats, sync_from_turns
-from dataprep.steps.closings import NON_LETTERS_RE as _NON_CONTENT_RE
-from dataprep.steps.closings import is_acknowledgement, strip_solicitation
+from dataprep.steps.closings import is_acknowledgement, letters_of, strip_solicitation
 from dataprep.steps.short_answers import (
     answers_consultation,
     answers_knowledge_question,
@@ -226,7 +225,7 @@ class Quality(RecordStep):
         """The first content filter that fires. ``exam``: a multiple-choice question's
         language is its stem's or its options' (its key may be "答案：D. HLA-D")."""
         p = self.params
-        letters = _NON_CONTENT_RE.sub("", answer)
+        letters = letters_of(answer)
         if p.min_cjk_ratio is not None and self._is_low_cjk(question, answer, letters, exam):
             return "low_cjk_ratio"
         if p.max_repetition is not None and repetition(answer, p.rep_ngram) > p.max_repetition:
@@ -242,10 +241,7 @@ class Quality(RecordStep):
         least = self.params.min_cjk_ratio
         if exam:  # Chinese if its stem or its stem and options are
             stem = _OPTION_LINE_RE.split(question, 1)[0]
-            return all(
-                is_low_cjk("", text, _NON_CONTENT_RE.sub("", text), least)
-                for text in (stem, question)
-            )
+            return all(is_low_cjk("", text, letters_of(text), least) for text in (stem, question))
         return is_low_cjk(question, answer, letters, least)
 
     def _earlier_turns_reason(self, record: dict) -> str | None:
@@ -311,7 +307,7 @@ def is_low_cjk(question: str, answer: str, letters: str, least: float) -> bool:
         return False
     glossless = _GLOSS_RE.sub("", answer)
     if glossless != answer:
-        bare = _NON_CONTENT_RE.sub("", glossless)
+        bare = letters_of(glossless)
         if bare and cjk_share(bare) >= least:
             return False
     words = _DIGITS_RE.sub("", letters)
@@ -322,7 +318,7 @@ def is_low_cjk(question: str, answer: str, letters: str, least: float) -> bool:
     term = len(words) < SHORT_TERM_LETTERS and len(_LATIN_WORD_RE.findall(answer)) <= 2
     if not term or not question:
         return True
-    return cjk_share(_DIGITS_RE.sub("", _NON_CONTENT_RE.sub("", question)) + words) < least
+    return cjk_share(_DIGITS_RE.sub("", letters_of(question)) + words) < least
 
 
 def cjk_share(letters: str) -> float:
@@ -348,10 +344,10 @@ def content_chars(answer: str, letters: str | None = None) -> int:
     (``letters``: the answer without spaces and punctuation, if already computed). Answers
     with 120 or more letters are counted as they are (never template-only in practice)."""
     if letters is None:
-        letters = _NON_CONTENT_RE.sub("", answer)
+        letters = letters_of(answer)
     if len(letters) >= 120:
         return len(letters)
-    removed = sum(len(_NON_CONTENT_RE.sub("", m.group())) for m in _TEMPLATE_RE.finditer(answer))
+    removed = sum(len(letters_of(m.group())) for m in _TEMPLATE_RE.finditer(answer))
     return len(letters) - removed
 
 
@@ -422,14 +418,14 @@ def is_closing_exchange(user: str, reply: str, least: int) -> bool:
     吃药。"); or the doctor's reply is nothing but acknowledgements, greetings and courtesies
     ("收到！", "嗯嗯"; see :func:`~dataprep.steps.closings.is_acknowledgement` and
     :func:`is_template_only`), whatever the user said."""
-    letters = _NON_CONTENT_RE.sub("", reply)
+    letters = letters_of(reply)
     if is_acknowledgement(reply) or is_template_only(reply, letters, least):
         return True
     if any(mark in user for mark in "？?吗呢"):
         return False
     if _THANKS_RE.search(user) is not None:
         return len(reply) < CLOSING_ANSWER_CHARS
-    return len(_NON_CONTENT_RE.sub("", user)) <= ACK_CHARS and len(letters) < ACK_REPLY_LETTERS
+    return len(letters_of(user)) <= ACK_CHARS and len(letters) < ACK_REPLY_LETTERS
 
 
 def strip_solicitations(record: dict) -> bool:
