@@ -164,20 +164,33 @@ class GlobalBlock(Protocol):
     def run(self, columns: BlockColumns, context: GlobalContext) -> None: ...
 
 
+# The signature columns, by far the largest (2 x 256 B per record at the default 128
+# permutations): dropped as soon as no later block reads them.
+RELEASED_EARLY = ("qsig", "dsig")
+
+
 def run_blocks(
     blocks: Iterable[GlobalBlock],
     table: dict[str, Any],
     size: int,
     context: GlobalContext,
     lap: Callable[[str], None] = lambda phase: None,
+    release: Callable[[str, Any], None] = lambda name, column: None,
 ) -> dict[str, Any]:
     """Run ``blocks`` in order over ``table`` (name → column; extended in place); each block
-    must write every column it declares."""
-    for block in blocks:
+    must write every column it declares. A column of :data:`RELEASED_EARLY` leaves ``table``
+    after the last block that reads it, handed to ``release`` (which drops any other
+    reference: on Ray that frees the object store's copy before the next block runs)."""
+    blocks = list(blocks)
+    for k, block in enumerate(blocks):
         block.run(BlockColumns(table, size, block), context)
         missing = [name for name in block.writes if name not in table]
         if missing:
             raise RuntimeError(f"global step {block.name!r} did not write {missing}")
+        later = {name for after in blocks[k + 1 :] for name in after.reads}
+        for name in RELEASED_EARLY:
+            if name in table and name not in later:
+                release(name, table.pop(name))
         lap(block.name)
     return table
 

@@ -157,7 +157,12 @@ def run_global(recipe, state, executor, workers: int = 1, lap=lambda phase: None
     columns (``state.arrays``); ``lap(phase)`` after each."""
     table = dict(state.arrays)
     context = GlobalContext(recipe, state, executor, workers)
-    run_blocks(BLOCKS, table, len(table["score"]), context, lap)
+
+    def release(name: str, column) -> None:  # counted in stats as the state it was
+        state.arrays.pop(name, None)
+        state.signature_bytes += column.nbytes
+
+    run_blocks(BLOCKS, table, len(table["score"]), context, lap, release)
     info = context.info
     result = GlobalResult(
         *(table[name] for name in ("keep", "reason", "related", "department", "predicted")),

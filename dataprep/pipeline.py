@@ -211,10 +211,9 @@ def _run_steps(recipe, readers, options, name, staging, timer, executor, workers
     timer.lap("read+per-record steps")
     state.rejects += len(exams.rejects)
     state.input_counts = _input_counts(readers, qa_readers, state, exams)
+    # the signatures are freed as soon as the last global step reading them is done, so the
+    # write workers do not fork with them (they would inherit the pages)
     result = globalsteps.run_global(recipe, state, executor, workers, timer.lap)
-    for done in ("qsig", "dsig"):  # signatures are not needed past the split: free them before
-        freed = state.arrays.pop(done, None)  # the write workers fork (they'd inherit the pages)
-        state.signature_bytes += freed.nbytes if freed is not None else 0
     state.tables = {}
     written = writepass.write_dataset(recipe, state, result, staging, options.tokenizer, workers)
     timer.lap("write")

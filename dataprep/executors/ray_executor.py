@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import socket
 from collections import deque
 from collections.abc import Iterable, Iterator
@@ -25,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import psutil
 import ray
 import ray.exceptions
 
@@ -36,7 +38,8 @@ from dataprep.minhash import SimilarPairs, Verify, similar_pairs
 
 HELD_COLUMNS = ("qsig", "dsig")  # pass-1 columns left in the object store
 IN_FLIGHT_PER_CPU = 2  # tasks submitted ahead of the one the driver waits for, per CPU
-LOCAL_OBJECT_STORE = 512 << 20  # object store of a Ray instance started for one run (spills)
+LOCAL_STORE_FLOOR = 512 << 20  # smallest object store of a Ray instance started for one run
+LOCAL_STORE_SHARE = 0.3  # of the memory available at start: Ray's own default share
 
 
 @dataclass
@@ -66,7 +69,7 @@ class RayExecutor:
                 spill = {"type": "filesystem", "params": {"directory_path": str(scratch)}}
                 ray.init(
                     num_cpus=workers or os.cpu_count() or 1,
-                    object_store_memory=LOCAL_OBJECT_STORE,
+                    object_store_memory=local_store_bytes(),
                     include_dashboard=False,
                     _system_config={"object_spilling_config": json.dumps(spill)},
                     **quiet,
@@ -147,6 +150,19 @@ def _owned(result: worker.ChunkResult) -> worker.ChunkResult:
     }
     result.nb = {name: tuple(part.copy() for part in parts) for name, parts in result.nb.items()}
     return result
+
+
+def local_store_bytes(available: int | None = None, shm_free: int | None = None) -> int:
+    """The object store of a Ray instance started for one run: Ray's default share of the
+    memory available now, within what ``/dev/shm`` can hold (past it Ray falls back to a file
+    on disk), and never under 512 MiB (spilling does the rest). A fixed 512 MiB made a 1M
+    record run spill and restore its signatures and band keys for most of its time."""
+    if available is None:
+        available = psutil.virtual_memory().available
+    if shm_free is None:
+        shm_free = shutil.disk_usage("/dev/shm").free if os.path.isdir("/dev/shm") else available
+    wanted = min(int(available * LOCAL_STORE_SHARE), int(shm_free * 0.9))
+    return max(LOCAL_STORE_FLOOR, wanted)
 
 
 def _lost(exc: Exception) -> ExecutorError:

@@ -96,3 +96,38 @@ def test_memory_per_record_follows_from_the_declarations() -> None:
     dedup = BLOCKS[0]
     # exact 8 + score 4 + two 128-value uint16 signatures + keep 1 + reason 1 + related 8
     assert bytes_per_record(dedup, {"qsig": 128, "dsig": 128}) == 8 + 4 + 512 + 1 + 1 + 8
+
+
+def test_a_signature_column_is_released_after_the_last_block_that_reads_it() -> None:
+    """dsig (read by dedup only) must be gone before the department step runs, qsig (read by
+    the split too) before the test index: on Ray that frees the object store for them."""
+    n = 3
+    table = {**_table(n), "qsig": np.zeros((n, 4), np.uint16), "dsig": np.ones((n, 4), np.uint16)}
+    released, present = [], {}
+
+    def watch(name):
+        def action(cols):
+            present[name] = sorted(k for k in ("qsig", "dsig") if k in table)
+            for column in blocks[[b.name for b in blocks].index(name)].writes:
+                cols[column] = np.zeros(n, dtype=bool) if column == "keep" else np.zeros(n, np.int8)
+
+        return action
+
+    blocks = []
+    for name, reads, writes in (
+        ("dedup", ("qsig", "dsig"), ("keep",)),
+        ("department", ("keep",), ()),
+        ("split", ("qsig", "keep"), ("split",)),
+        ("test index", ("split",), ()),
+    ):
+        block = _Block(reads, writes, watch(name))
+        block.name = name
+        blocks.append(block)
+    run_blocks(blocks, table, n, None, release=lambda name, col: released.append(name))
+    assert present == {
+        "dedup": ["dsig", "qsig"],
+        "department": ["qsig"],
+        "split": ["qsig"],
+        "test index": [],
+    }
+    assert released == ["dsig", "qsig"]

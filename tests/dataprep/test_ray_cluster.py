@@ -349,3 +349,15 @@ def test_the_driver_keeps_no_view_of_a_stored_pass_one_result() -> None:
     assert all(values.base is None and values.flags.writeable for values in columns)
     assert np.array_equal(owned.arrays["score"], np.arange(12))
     assert np.array_equal(owned.nb["nb"][0], keys) and np.array_equal(owned.nb["nb"][1], counts)
+
+
+def test_a_one_run_ray_gets_an_object_store_sized_from_the_memory_it_has() -> None:
+    """Ray's own 30% of available memory, within /dev/shm, never under 512 MiB: a fixed
+    512 MiB store spilled a 1M-record run's signatures and band keys for most of its time."""
+    from dataprep.executors.ray_executor import local_store_bytes
+
+    gib = 1 << 30
+    assert local_store_bytes(available=20 * gib, shm_free=12 * gib) == 6 * gib
+    assert local_store_bytes(available=20 * gib, shm_free=2 * gib) == int(1.8 * gib)
+    assert local_store_bytes(available=1 * gib, shm_free=12 * gib) == 512 << 20
+    assert local_store_bytes() >= 512 << 20  # this machine's own figures
