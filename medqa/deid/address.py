@@ -25,8 +25,11 @@ _PN = rf"(?:{_P}|[0-9院])"  # inside a name: 中山二路 is 中山2路 in the 
 _NUM = r"[0-9A-Za-z十一二三四五六七八九〇零]{1,5}"
 # Only the town level belongs to an address: province, city and district stay (我在广州, 海淀区).
 _ADMIN = rf"(?:{_PN}{{1,8}}?(?:镇|乡|街道|村委会|居委会|村民委员会))"
+# the last characters of Hong Kong and Macau road names before 道 (弥敦道, 轩尼诗道, 皇后大道
+# is a 大道), never those of a body passage (尿道, 阴道, 食道, 肠道, 气道)
+_HK_ROAD = "敦诗顿士打利臣坊厘咸乐华角湾景富兴德"
 _ROAD = (
-    rf"(?:{_P}{_PN}{{0,9}}?|[0-9]{{2,3}})(?:大街|大道|路|街|巷|弄|胡同|[东西南北]道)"
+    rf"(?:{_P}{{1,6}}?儿胡同|(?:{_P}{_PN}{{0,9}}?|[0-9]{{2,3}})(?:大街|大道|路|街|巷|弄|胡同|[东西南北]道|(?<=[{_HK_ROAD}])道(?= ?[0-9]{{1,4}} ?号)))"
     r"(?:[东西南北中](?![路街])|[一二三四五六七八九十0-9]段)?"
 )
 _PLACE_SUFFIX = (
@@ -40,9 +43,13 @@ _ESTATE = (
     r"(?![市区县省镇乡])"
 )
 _UNIT_WORD = r"(?:号楼|号院|栋|幢|座|塔|单元|层|楼|室|户|号|组|队|社|排|门|期|区)"
-_UNITS = rf"(?: ?{_NUM}(?:-{_NUM})? ?{_UNIT_WORD})+(?: ?-?[0-9]{{2,5}}[A-Za-z]?(?:室|房|号)?)?"
-_ROOM = r"(?: ?[A-Za-z]?[0-9]{1,4}-[0-9]{1,4}(?:-[0-9]{1,5})?| ?[0-9]{3,4}(?:室|房间|房)?)"
-_NUMBER = rf" ?{_NUM} ?(?:号|弄|巷)(?:院|楼)?(?:附{_NUM}号)?"
+# a room: 502室, 512宿舍, 306寝室
+_ROOM_WORD = r"(?:室|房间|房|号|宿舍|寝室)"
+_UNITS = rf"(?: ?{_NUM}(?:-{_NUM})? ?{_UNIT_WORD})+(?: ?-?[0-9]{{2,5}}[A-Za-z]?{_ROOM_WORD}?)?"
+_ROOM = (
+    r"(?: ?[A-Za-z]?[0-9]{1,4}-[0-9]{1,4}(?:-[0-9]{1,5})?| ?[0-9]{3,4}(?:室|房间|房|宿舍|寝室)?)"
+)
+_NUMBER = rf" ?[甲乙丙丁]?{_NUM} ?(?:号|弄|巷)(?:院|楼)?(?:附{_NUM}号)?"
 # Inside a building's name, after a road and number, 省 市 会 太 are name characters
 # (省气象局宿舍, 越秀城市广场, 国际商会中心, 太古里); the longest name that ends in a suffix is taken.
 _BP = (
@@ -77,14 +84,14 @@ _ADDRESS_RULES = (
     Rule(
         "address",
         re.compile(
-            rf"{_ADMIN}*{_ROAD}{_NUMBER}(?:{_NUMBER})?(?: ?{_BUILDING}){{0,2}}(?:{_UNITS}|{_ROOM})?{_TAIL}"
+            rf"{_ADMIN}*{_ROAD}{_NUMBER}(?:{_NUMBER}){{0,2}}(?: ?{_BUILDING}){{0,2}}(?:{_UNITS}|{_ROOM})?{_TAIL}"
         ),
         50,
     ),
     # community with building, unit or room: 幸福小区3栋2单元501, 阳光花园12-3-502
     Rule(
         "address",
-        re.compile(rf"{_ADMIN}*(?:{_ROAD})?{_PLACE}(?:{_UNITS}|{_ROOM}){_TAIL}"),
+        re.compile(rf"{_ADMIN}*(?:{_ROAD})?{_PLACE}(?:{_UNITS}|{_ROOM}|[，,、]{_UNITS}){_TAIL}"),
         50,
     ),
     # an estate named without a suffix, then building and room: 星河明居2栋18B
@@ -99,7 +106,13 @@ _ADDRESS_RULES = (
         re.compile(rf"{_ADMIN}*{_P}{_PN}{{0,5}}?(?:镇|乡){_P}{_PN}{{0,5}}?村(?:{_UNITS})?"),
         51,
     ),
-    Rule("address", re.compile(rf"{_ADMIN}*{_P}{_PN}{{0,5}}?村 ?{_NUM} ?(?:组|队|社)"), 51),
+    Rule(
+        "address",
+        re.compile(
+            rf"{_ADMIN}*{_P}{_PN}{{0,5}}?村[，, ]?(?:第 ?)?{_NUM} ?(?:村民小组|小组|组|队|社)"
+        ),
+        51,
+    ),
     # building, unit and room with no estate named: 三号楼二单元502
     Rule(
         "address",
@@ -119,7 +132,12 @@ _ADDRESS_RULES = (
     ),
 )
 
-_ROAD_ANCHOR = re.compile("路|街|巷|弄|大道|胡同|东道|西道|南道|北道")
+_ROAD_ANCHOR = re.compile(
+    "|".join(
+        ["路", "街", "巷", "弄", "大道", "胡同", "东道", "西道", "南道", "北道"]
+        + [c + "道" for c in _HK_ROAD]
+    )
+)
 _UNIT_ANCHOR = re.compile("栋|幢|座|室|户|单元|号楼|房间")
 _VILLAGE_ANCHOR = re.compile("村")
 ADDRESS_RULES = (

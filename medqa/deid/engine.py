@@ -15,15 +15,16 @@ from dataclasses import dataclass
 from medqa.deid.address import ADDRESS_RULES
 from medqa.deid.birth import births_from_ids
 from medqa.deid.echo import corrections
-from medqa.deid.fold import fold
+from medqa.deid.fold import fold, has_traditional, simplified
 from medqa.deid.namemodel import MODEL_RULES_TEXT, find_names
-from medqa.deid.names import NAME_RULES, SIGNATURE_AT_END
+from medqa.deid.names import LATIN_NAME_RULES, NAME_RULES, SIGNATURE_AT_END
 from medqa.deid.rules import ALL_RULES, ENCLOSED_RUN, Rule, trie_pattern
 from medqa.deid.vocabulary import KINDS, PLACEHOLDER_RE, PLACEHOLDERS, canonical_kind
 
 FOLDED_RULES: tuple[Rule, ...] = (*ALL_RULES, *ADDRESS_RULES)  # run on the folded view
 TEXT_RULES: tuple[Rule, ...] = (
     *NAME_RULES,
+    *LATIN_NAME_RULES,
     *MODEL_RULES_TEXT,
     ENCLOSED_RUN,
 )  # run on the text as written (一 is a name character)
@@ -38,7 +39,10 @@ _FOLDED_GATES = (  # each a plain class or word list, which re scans fast
         # a bed in Chinese numerals, with no digit in the text: 床号：十二床, 他在十二床
         "床号|床位|病床|加床|十床|一床|二床|三床|四床|五床|六床|七床|八床|九床"
     ),
-    re.compile(r"[〇零一二三四五六七八九壹贰叁肆伍陆柒捌玖幺]{4}"),
+    # (spoken in groups: 幺五九 两三七六 八零幺四)
+    re.compile(
+        r"[〇零一二三四五六七八九壹贰叁肆伍陆柒捌玖幺两](?: ?[〇零一二三四五六七八九壹贰叁肆伍陆柒捌玖幺两]){3}"
+    ),
 )
 _GATE_CHARS, _GATE_WORDS, _GATE_NUMERALS = (gate.search for gate in _FOLDED_GATES)
 MODEL_RANK = 44  # the name model's spans yield to every rule's (a doctor's name stays a doctor's)
@@ -115,6 +119,8 @@ def find_all(text: str, kinds: frozenset[str] = frozenset(KINDS)) -> list[Span]:
             found[:] = [(_back(a, shifts), _back(b - 1, shifts) + 1, r, k) for a, b, r, k in found]
     # the name rules see an ideographic space as a space (——头颈外科\u3000主任医师\u3000陆承泽)
     spaced = text.replace("\u3000", " ") if "\u3000" in text else text
+    if has_traditional(spaced):  # the name rules and model know simplified characters: 陳雅婷
+        spaced = simplified(spaced)
     _collect(_TEXT_SCANNER, spaced, found)
     # a pinyin name needs Latin letters, which a text the folded rules skipped has none of
     names = find_names(spaced, latin=view is not None)

@@ -113,9 +113,10 @@ _ADMIN_PREFIX = re.compile(r"^(?:[\u4e00-\u9fff]{1,7}?(?:省|自治区|市|自�
 _ADDRESS_JOINS = re.compile(
     r"(?<=.)(?:斜?对面|对过|后面|前面|背后|旁边|边上|附近|隔壁|楼下|楼上|里面|里边)的?|(?<=.)的(?=.)"
 )
-_WARD_PREFIX = re.compile(  # a ward or unit: ICU, 急诊抢救室, 产房, 二病区, 心内科
-    r"^(?:[A-Z]{2,5}|[\u4e00-\u9fff]{0,8}?(?:科|区|房|室|诊|中心))"
-    r"(?=\s*[第加]?\s*[0-9０-９一二三四五六七八九十])"
+_WARD_PREFIX = re.compile(  # a ward or unit: ICU, 急诊抢救室, 产房, 二病区, 心内科3病区, 心外ICU
+    r"^(?:(?:[\u4e00-\u9fff]{0,4}[A-Z]{2,5}|[\u4e00-\u9fff]{0,8}?(?:科|区|房|室|诊|中心)) ?)?"
+    r"(?:[0-9一二三四五六七八九十]{1,2} ?病区)?"
+    r"(?=\s*(?:[第加]|加床)?\s*[A-Za-z]?[0-9０-９一二三四五六七八九十])"
 )
 _NOT_CORE = re.compile(r"[\s\W_]")
 _ATTACHED_GAP = re.compile(

@@ -10,6 +10,7 @@ a match found in it is a span of the original text.
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 _DIGIT_FORMS = {
     "0": "０⓪⁰₀𝟎𝟘𝟢𝟬𝟶",
@@ -29,7 +30,7 @@ _DIGIT_FORMS = {
 _CHINESE_DIGITS = {
     "0": "〇零",
     "1": "一壹幺",
-    "2": "二贰",
+    "2": "二贰两",
     "3": "三叁",
     "4": "四肆",
     "5": "五伍",
@@ -53,8 +54,18 @@ _SIGN_FORMS = {
 }
 
 
+def _traditional() -> dict[str, str]:
+    """Traditional characters and their simplified forms (``t2s_chars.txt``: opencc's t2s,
+    character by character, so the view keeps its length): 陳雅婷 is 陈雅婷, 號 is 号."""
+    pairs = Path(__file__).with_name("t2s_chars.txt").read_text(encoding="utf-8").splitlines()
+    return {line[0]: line[1] for line in pairs if len(line) == 2}
+
+
+TRADITIONAL = _traditional()
+
+
 def _table() -> dict[int, str]:
-    table: dict[int, str] = {}
+    table: dict[int, str] = {ord(t): s for t, s in TRADITIONAL.items()}
     for target, forms in _SIGN_FORMS.items():
         table.update((ord(c), target) for c in forms)
     for digit, forms in _DIGIT_FORMS.items():
@@ -126,3 +137,16 @@ def _mixed_to_digits(match: re.Match) -> str:
     digits = sum(c.isdigit() for c in run)
     numerals = sum(c in _CHINESE for c in run)
     return run.translate(_CHINESE_TABLE) if digits >= 2 and numerals >= 2 else run
+
+
+_TO_SIMPLIFIED = re.compile(_char_class(sorted(map(ord, TRADITIONAL))))
+has_traditional = _TO_SIMPLIFIED.search
+
+
+def _simplified_char(match: re.Match) -> str:
+    return TRADITIONAL[match.group()]
+
+
+def simplified(text: str) -> str:
+    """``text`` with traditional characters written simplified (same length)."""
+    return _TO_SIMPLIFIED.sub(_simplified_char, text)

@@ -68,14 +68,16 @@ _CANDIDATE = None  # built below, once the words that end a name are known
 _PERSON_WORDS = (
     "叫 叫我 名叫 博士生 研究生 大学生 学生 同学 同事 护士 护士长 护工 护理员 老师 师傅 司机 "
     "队友 室友 网友 邻居 村民 员工 志愿者 病友 工友 战友 助理 联系 转告 告诉 患者 病人 患儿 "
-    "家属 那口子 闺蜜 " + " ".join(w for w in _RELATIVES if len(w) >= 2)
+    "家属 那口子 闺蜜 内科 外科 儿科 妇科 骨科 眼科 产科 中医科 皮肤科 口腔科 急诊科 "
+    + " ".join(w for w in _RELATIVES if len(w) >= 2)
 )
 # what may follow a name in running text: a particle, a verb, an honorific (阿芳姐)
 _LOOSE_END = "的就是在也说吧呢啊呀了和跟问会查做去来吃住打得患被把都还才又要想能很姐哥"
 # words that follow a person's name in running text: 刘建平一起去, 黄晓明今年45岁
 _LOOSE_WORDS_TEXT = (
     "一起 今年 现年 昨天 今天 前天 前年 去年 当年 那年 上周 上个月 最近 一直 已经 平时 每天 经常 "
-    "总是 还是 得了 患有 确诊 住院 出院 告诉 介绍 推荐 发现 觉得 建议 陪 带 帮 给 让 叫 找"
+    "总是 还是 得了 患有 确诊 住院 出院 告诉 介绍 推荐 发现 觉得 建议 陪 带 帮 给 让 叫 找 "
+    "发烧 发热 咳嗽 感冒 头疼 头痛 肚子 呕吐 拉肚子 腹泻 昨晚 今早 今晚 刚才 晚上 早上"
 )
 _LOOSE_WORDS = tuple(_LOOSE_WORDS_TEXT.split(" "))
 # characters before a name in running text: 和刘建平一起, 转给欧阳娜娜, 陪婆婆找王大夫
@@ -107,6 +109,10 @@ _NOT_IN_DOTTED_NAME = frozenset(
     "的了是在和与或及就都也还又再很太更最不没无未别已被把让给对从向往到于为以因所而且但却吗呢吧啊呀"
     "哦嘛么着过去说讲问答看查做要想会能该得找请叫我你他她它们这那哪谁什怎今昨谢每各第"
     "病症痛疼炎癌瘤肿药医院科室诊检验测治疗术输床护记录顶帖群"
+)
+# after a word for a person: 叫阿依古丽·买买提, 患者艾力·吐尔逊
+_DOTTED_CUED = re.compile(
+    f"(?<=叫|是|者|人|属|妈|爸|子|儿|女|友|事)[{_HAN}]{{2,6}}[·•][{_HAN}]{{2,8}}(?![{_HAN}·•])"
 )
 _DOTTED = re.compile(f"(?<![{_HAN}·•])[{_HAN}]{{2,6}}[·•][{_HAN}]{{2,8}}(?![{_HAN}·•])")
 _PINYIN_SURNAMES = (
@@ -192,7 +198,10 @@ def _full_name(text: str, start: int, loose: bool = False, bonus: float = 0.0) -
             return 0
         if clan:  # a Yi clan name (itself a word) and a transliterated given name: 吉克阿依
             return end if not any(c in _NOT_IN_DOTTED_NAME for c in given) else 0
-        if _is_word(text, start, end - start):
+        if surname_len == 2:  # 司马 and 诸葛 are words themselves: the whole name must be none
+            if text[start:end] in WORDS or text[start:end] in PLACES:
+                return 0
+        elif _is_word(text, start, end - start):
             return 0
         score = _given_score(given)
         if score is None:
@@ -255,6 +264,7 @@ def find_names(text: str, latin: bool = True) -> list[tuple[int, int]]:
             last_end = end
     if "·" in text or "•" in text:  # the dots a name's parts are written between
         spans += [m.span() for m in _DOTTED.finditer(text) if _dotted_name(text, *m.span())]
+        spans += [m.span() for m in _DOTTED_CUED.finditer(text) if _dotted_name(text, *m.span())]
     if latin and _PINYIN_GATE(text):
         spans += [m.span() for m in _PINYIN_NAME.finditer(text) if _pinyin_name(m.group())]
     return spans
@@ -464,9 +474,10 @@ _PART = f"(?:{trie_pattern(_MINORITY_PARTS)})"
 # what every such name holds, words whose first character is rare in other text (the engine's
 # one pass over anchor words slows with every common first character it must try)
 _MINORITY_ANCHOR = re.compile(
-    "玛|姆|措|珠|买买提|阿依|努尔|迪丽|吐尔逊|艾力|艾尔肯|吾斯曼|热依拉|帕丽"
+    "玛|姆|措|珠|买买提|阿依|努尔|迪丽|吐尔逊|艾力|艾尔肯|吾斯曼|热依拉|帕丽|热合曼|玉苏甫|麦麦提|塔依尔|阿迪力"
 )
-_MINORITY_NAME = re.compile(f"{_PART}{{2,3}}[江汗]?|{_PART}[江汗]")
+_LONE_PARTS = [p for p in _MINORITY_PARTS if len(p) >= 3]
+_MINORITY_NAME = re.compile(f"{_PART}{{2,3}}[江汗]?|{_PART}[江汗]|(?:{trie_pattern(_LONE_PARTS)})")
 # what stands right before a name written without a surname: a word for a person, a relative
 _BEFORE_BARE_NAME = re.compile(
     "(?:" + trie_pattern(_PERSON_WORD_LIST + list(_RELATIVES) + ["患者", "病人", "家属"]) + ")$"
@@ -479,7 +490,8 @@ def _minority_name(value: str, text: str, start: int) -> bool:
     end = start + len(value)
     if end < len(text) and "\u4e00" <= text[end] <= "\u9fff" and text[end] not in _LOOSE_END:
         return False
-    if start == 0 or not "\u4e00" <= text[start - 1] <= "\u9fff":
+    lone = value in _LONE_PARTS  # one part alone only after a word for a person
+    if not lone and (start == 0 or not "\u4e00" <= text[start - 1] <= "\u9fff"):
         return True
     return _BEFORE_BARE_NAME.search(text[max(0, start - 4) : start]) is not None
 

@@ -53,7 +53,7 @@ FULL_NAME = f"{_SURNAME}(?:[子大中]{_GIVEN}|{_GIVEN}(?:{_GIVEN}|年)?)"
 _AFTER_NAME = (
     r"(?=$|[\s，。,.！!？?、；;：:）)（(0-9”\"」』]|今年|现在|目前|最近|近来|之前|前几|上个|上次|上周|上月|这次|这几|"
     r"从小|平时|一直|发烧|发热|咳嗽|感冒|拉肚|腹泻|呕吐|头疼|头痛|肚子|生病|住院|确诊|检查|体检|出院|"
-    r"手术|术后|总是|老是|经常|"
+    r"手术|术后|总是|老是|经常|怀孕|怀了|"
     r"女士|先生|同志|是|的|在|有|得|患|被|因|于|，|男|女|岁|今天|昨天|去年|前天|和|与|跟|也|都|"
     r"住|说|问|做|查|吃|去|来|刚|已|才|就|还|又|也|老|自|身|经|我|他|她|这|那|啊|呢|吗|今|出|没|不)"
 )
@@ -70,7 +70,8 @@ _CUE_TRAILER = (
     r"[ :：（(，,]{0,2}(?:(?:表|堂)?" + _RELATIVE + r" ?)?[“\"「『]?"
 )
 _PERSON_CUE = (
-    r"(?:我是|本人叫|本人是|本人|名叫|名字叫|名字是|名字(?=写|登记|填|打成|印|录)|中文名叫|中文名字叫|中文名|大名|"
+    r"(?:我是|本人叫|本人是|本人|名叫|名字叫|名字是|名字(?=写|登记|填|打成|印|录)|"
+    r"(?<=[妈爸爹娘爷奶公婆子儿女夫妻哥姐弟妹叔姨舅姑])的?名字|中文名叫|中文名字叫|中文名|大名|"
     r"(?<=[我他她俺你名字儿子女孩妈爸爹娘爷奶公婆友事哥姐弟妹夫妻叔姨舅姑机人宝板主长，,\s])叫|姓名|"
     r"(?:孩子|宝宝|宝贝)的?(?:爸爸|妈妈|父亲|母亲|爸|妈|家长)|申请人|寄件人|被绑定人|预约人|监护人|"
     r"受益人|经办人|陪护人|群主|店主|全名|"
@@ -128,7 +129,7 @@ _NOT_NAME_WORDS = (
     "解决 解释 解除 解剖 解毒 解热 解痉 解放 解开 解压 解酒 计划 计算 计量 计数 计时 "
     "高中 初中 高大 庞大 盛大 居中 文中 车中 房中 林中 江中 池中 宫中 路中 丛中 田中 "
     "应该 应当 应是 应有 应在 于是 于此 向来 向前 向后 向上 向下 向左 向右 宝宝 "
-    "银行 安哥 任何 祝健 母亲 钟爱 羊癫 羊角 沙棘 高危 高度 高发 高于 低于 常态 严禁 单纯 单独 单位 单次 "
+    "温哥 银行 安哥 任何 祝健 母亲 钟爱 羊癫 羊角 沙棘 高危 高度 高发 高于 低于 常态 严禁 单纯 单独 单位 单次 "
 )
 NOT_NAMES = frozenset(_NOT_NAME_WORDS.split())
 
@@ -406,4 +407,74 @@ SIGNATURE_AT_END = Rule(
     re.compile(rf"[。！!.\n]\s*(?:——|—|--)?\s*(?P<v>{FULL_NAME})\s*$"),
     41,
     _not_a_word,
+)
+
+
+# Names in Latin letters after a word that says a name follows (我叫KIM MINJUN, 患者 John
+# Miller, 护照上名字是IVANOVA ELENA, Mr. Smith): two or three words, each capitalised or in capitals
+_LATIN_WORD = r"(?:[A-Z][a-z]{1,14}|[A-Z]{2,15})"
+_LATIN_NAME = rf"{_LATIN_WORD}(?: {_LATIN_WORD}){{1,2}}"
+# capitals that are no name: tests, scales, units and English words a Chinese text quotes
+_NOT_LATIN_NAMES_TEXT = (
+    "THE AND FOR WITH OF IN ON TO DNA RNA HPV HIV HBV HCV CT MRI PET ICU CCU TI RADS BI CKD COPD "
+    "IGG IGM IGA ALT AST TSH FT FSH LH AMH HCG PRL ECG EKG EEG TCT NT PCR COVID SARS ABC VIP OK "
+    "NO YES TYPE IV III II PLUS PRO MAX MINI APP WIFI USB"
+)
+_NOT_LATIN_NAMES = frozenset(_NOT_LATIN_NAMES_TEXT.split(" "))
+_LATIN_CUE = (
+    r"(?:我叫|我是|本人叫|名叫|名字叫|名字是|名字|英文名(?:字)?(?:叫|是)?|姓名|全名(?:是|叫)?|"
+    r"(?:患者|病人|病患)[ :：]?|(?<=[我他她人友子儿女夫妻公婆爸妈姐哥弟妹])叫|"
+    r"[Nn]ame(?: is|:)?|I am|I'm|I’m|This is|Mr\.?|Mrs\.?|Ms\.?|Miss)"
+)
+
+
+def _latin_name(value: str, text: str, start: int) -> bool:
+    """Every word of a name has a vowel and is no acronym or English word of the list."""
+    words = value.split(" ")
+    return all(w.upper() not in _NOT_LATIN_NAMES and re.search("[AEIOUYaeiouy]", w) for w in words)
+
+
+LATIN_NAME_RULES = (
+    anchored(
+        Rule(
+            "person_name",
+            re.compile(rf"{_LATIN_CUE}[ :：]{{0,2}}(?P<v>{_LATIN_NAME})(?![A-Za-z])"),
+            43,
+            _latin_name,
+        ),
+        re.compile(
+            "我叫|我是|名叫|名字|英文名|姓名|全名|患者|病人|病患|叫|name|Name|Mr|Ms|Miss|I am|I'm|I’m|This is"
+        ),
+        0,
+        44,
+    ),
+    # Dr. Li, Dr Wang Lei, Prof. Chen, 医生 Zhang Wei
+    anchored(
+        Rule(
+            "doctor_name",
+            re.compile(
+                r"(?:Dr|Doctor|Prof|Professor)\.? ?(?P<v>[A-Z][a-z]{1,14}(?: [A-Z][a-z]{1,14}){0,2}"
+                r"|[A-Z]{2,15}(?: [A-Z]{2,15}){0,2})(?![A-Za-z])"
+            ),
+            40,
+            _latin_name,
+        ),
+        re.compile("Dr|Doctor|Prof"),
+        0,
+        40,
+    ),
+    # an appointment booked with a doctor: 挂了谭斌的号, 挂的孔维佳主任的专家号
+    anchored(
+        Rule(
+            "doctor_name",
+            re.compile(
+                rf"挂(?:了|过|的|上了?)?(?P<v>{FULL_NAME}){_DOCTOR_TITLE}?的(?:专家|特需|普通|专病)?号"
+            ),
+            40,
+            _not_a_word,
+        ),
+        re.compile("挂"),
+        0,
+        16,
+    ),
 )

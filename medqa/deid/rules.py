@@ -147,6 +147,14 @@ PHONE_RULES = (
         ),
         31,
     ),
+    # (852) 2632 1234, 00853 2888 1234
+    Rule(
+        "phone",
+        re.compile(
+            r"(?:\((?:\+|00)?(?:852|853|886)\)|(?<![0-9])00(?:852|853)) ?\d{4}[ \-]?\d{4}(?![0-9])"
+        ),
+        31,
+    ),
     # service numbers 400/800
     Rule(
         "phone",
@@ -161,7 +169,9 @@ PHONE_RULES = (
     Rule(
         "phone",
         re.compile(
-            r"\+(?!86)[1-9]\d{0,2}[ \-]?\(?\d{1,4}\)?(?:[ \-]?\d{2,4}){2,3}" + _NOT_ALNUM_AFTER
+            # (00 + a country code only with a separator after it: 0049 151 23456789)
+            r"(?:\+(?!86)[1-9]\d{0,2}[ \-]?|(?<![0-9])00(?!86)[1-9]\d{0,2}[ \-])\(?\d{1,4}\)?"
+            r"(?:[ \-]?\d{2,4}){2,3}" + _NOT_ALNUM_AFTER
         ),
         31,
     ),
@@ -202,6 +212,7 @@ ID_RULES = (
         "passport",
         re.compile(
             _NOT_ALNUM_BEFORE
+            + r"(?<!准字)(?<!准字 )"  # a drug's approval number: 国药准字H20051234
             + r"(?:[EG] ?\d{4} ?\d{4}|[EGDSP][A-Z]\d{7}|[CHMK]\d{8,10}|[A-Z]\d{9})"
             + _NOT_ALNUM_AFTER
         ),
@@ -280,18 +291,32 @@ _DATE = (
     rf"(?:19|20)\d{{2}} ?[\-./年] ?{_MONTH} ?[\-./月] ?{_DAY} ?[日号]?"
     r"|(?:19|20)\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])"
 )
+_EN_MONTH = (
+    r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|"
+    r"Sep(?:t(?:ember)?)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)"
+)
+# March 2, 1985 / 2 March 1985 / 2nd Mar. 1985
+_ENGLISH_DATE = (
+    rf"{_EN_MONTH}\.? ?[0-3]?\d(?:st|nd|rd|th)?,? ?(?:19|20)\d\d"
+    rf"|[0-3]?\d(?:st|nd|rd|th)? {_EN_MONTH}\.?,? (?:19|20)\d\d"
+)
+# a lunar date with its year: 1958年腊月初八, 农历1990年三月廿一
+_LUNAR_DATE = rf"(?:19|20)\d{{2}}年 ?(?:{_MONTH}|腊|正|冬) ?月 ?(?:初[一二三四五六七八九十]|廿[一二三四五六七八九]?|{_DAY})"
 # after an explicit birth keyword only: 90年7月3日, 1983.02
 _CUED_DATE = (
     rf"\d{{2}}年 ?{_MONTH} ?月 ?{_DAY} ?[日号]?|(?:19|20)\d{{2}}[.\-/年] ?(?:0?[1-9]|1[0-2])月?"
-    rf"|{_MONTH} ?月 ?{_DAY} ?[日号]|(?:19|20)\d{{2}}年 ?(?:腊月|正月|冬月)"
+    rf"|{_MONTH} ?月 ?{_DAY} ?[日号]|{_LUNAR_DATE}|(?:19|20)\d{{2}}年 ?(?:腊月|正月|冬月)"
     rf"|(?<=农历)(?:{_MONTH}|腊|正|冬) ?月 ?(?:初[一二三四五六七八九十]|{_DAY})"
+    r"|\d{2}[.\-/](?:0[1-9]|1[0-2])[.\-/](?:0[1-9]|[12]\d|3[01])(?![0-9])"
+    rf"|{_ENGLISH_DATE}"
 )
 DATE_SHAPES = f"{_DATE}|{_CUED_DATE}"  # every way a date of birth is written
 DOB_RULES = (
     Rule(
         "date_of_birth",
         re.compile(
-            r"(?:出生日期|出生年月日?|出生于|出生在|出生时间|生日|出生|生于|DOB|D\.O\.B\.?|birthday|Birthday)"
+            r"(?:出生日期|出生年月日?|出生于|出生在|出生时间|生日|出生|生于|DOB|D\.O\.B\.?|birthday|Birthday|"
+            r"[Dd]ate of [Bb]irth|[Bb]orn(?: on| in)?)"
             rf"(?:{_LINK}|[（(，, ]{{1,2}}(?:具体|实际|准确)?(?:日子|日期)?[是为:]?)(?:农历|阴历|阳历|公历)?"
             rf"(?P<v>(?:{_DATE}|{_CUED_DATE})(?:[ ，,（(]{{1,3}}(?:具体|实际|准确)(?:日子|日期)?[是为:]?"
             rf"(?:{_DATE}))?)(?![0-9])"
@@ -301,7 +326,7 @@ DOB_RULES = (
     Rule(
         "date_of_birth",
         re.compile(
-            rf"(?<![0-9])(?P<v>{_DATE}|\d{{2}}年 ?{_MONTH} ?月 ?{_DAY} ?[日号]?"
+            rf"(?<![0-9])(?P<v>{_LUNAR_DATE}|{_DATE}|\d{{2}}年 ?{_MONTH} ?月 ?{_DAY} ?[日号]?"
             r"|(?:19|20)\d{2}年 ?(?:0?[1-9]|1[0-2])月) ?"
             r"(?=出生|生人|生的|的生日|生(?:[，,.；;\s)]|$))"
         ),
@@ -435,6 +460,38 @@ CONTACT_RULES = (
     ),
 )
 
+# 加v + an id that starts with x: the v alone is the cue (加vxiaoqing520), not vx
+_VX_ID = Rule(
+    "wechat",
+    re.compile(r"(?<=加)[VvWw](?P<v>[Xx][a-z][\-_a-z0-9]{4,19})(?![\-_A-Za-z0-9])"),
+    2,
+)
+# An id with no cue word, of a shape only ids have: wxid_…, or lower-case pinyin or words with
+# an underscore, then digits (xiaoyu9527, zhl_19880612; not covid19, hba1c, a code in a link)
+_BARE_ID = Rule(
+    "wechat",
+    re.compile(
+        r"(?<![A-Za-z0-9_\-./@:=#?&%+])(?P<v>wxid_[a-z0-9]{6,24}"
+        r"|(?:[a-z]{4,16}|[a-z]{2,12}(?:_[a-z]{1,12})+)_?[0-9]{3,8}(?:_[a-z0-9]{1,8})?)"
+        r"(?![A-Za-z0-9_\-@]|\.[A-Za-z0-9])"
+    ),
+    9,
+    lambda value, folded, start: _bare_id(value),
+)
+
+
+def _bare_id(value: str) -> bool:
+    if value.startswith("wxid_") or "_" in value:
+        return True
+    letters = value.rstrip("0123456789")
+    return _PINYIN_RUN.fullmatch(letters) is not None
+
+
+_PINYIN_RUN = re.compile(
+    r"(?:(?:[bpmfdtnlgkhjqxrzcsyw]|zh|ch|sh)?"
+    r"(?:iang|iong|uang|ang|eng|ing|ong|uan|ian|iao|uai|ai|ei|ao|ou|an|en|in|un|ia|ie|iu|ua|uo|"
+    r"ue|ui|er|a|o|e|i|u|v)){2,5}"
+)
 # An id right after 加我, or followed by the app's name: 加我 luo_cm_find; xunqin_zmd_1992 （微信）
 _ID_SHAPE = r"[A-Za-z](?=[A-Za-z0-9\-]*[_0-9])[A-Za-z0-9_\-]{5,29}"
 WECHAT_BY_CONTEXT = (
@@ -629,6 +686,8 @@ ALL_RULES: tuple[Rule, ...] = (
         for rule in CONTACT_RULES[2:]
     ),
     *WECHAT_BY_CONTEXT,
+    anchored(_VX_ID, re.compile("加v|加V|加w|加W"), 0, 24),
+    _BARE_ID,
     anchored(URL_RULES[0], _URL_ANCHOR, 80, 4),
     anchored(URL_RULES[1], _URL_ANCHOR, 80, 4),
     anchored(URL_RULES[2], _SOCIAL_ANCHOR, 0, 40),
@@ -652,13 +711,18 @@ ALL_RULES: tuple[Rule, ...] = (
     anchored(RECORD_RULES[2], _BED_ANCHOR, 16, 8),
     RECORD_RULES[3],
     *(anchored(rule, YEAR, 20, 20) for rule in DOB_RULES),
-    anchored(DOB_RULES[0], re.compile("出生|生日|生于|DOB|birthday|Birthday"), 0, 40),
+    anchored(
+        DOB_RULES[0],
+        re.compile("出生|生日|生于|DOB|birthday|Birthday|of birth|of Birth|born|Born"),
+        0,
+        40,
+    ),
     anchored(DOB_RULES[1], re.compile("出生|生人|生的|的生日"), 20, 0),
     anchored(ID_RULES[0], DIGIT_RUN, 4, 40),
     anchored(ID_RULES[1], DIGIT_RUN, 4, 40),
     anchored(ID_RULES[2], _PASSPORT_ANCHOR, 0, 40),
     anchored(ID_RULES[3], DIGIT_RUN, 4, 20),
-    *(anchored(rule, DIGIT_RUN, 12, 20) for rule in PHONE_RULES[:3]),
-    anchored(PHONE_RULES[3], DIGIT_RUN, 20, 12),
-    anchored(PHONE_RULES[4], DIGIT_RUN, 24, 12),
+    *(anchored(rule, DIGIT_RUN, 12, 20) for rule in PHONE_RULES[:4]),
+    anchored(PHONE_RULES[4], DIGIT_RUN, 20, 12),
+    anchored(PHONE_RULES[5], DIGIT_RUN, 24, 12),
 )

@@ -53,7 +53,9 @@ ENGINE = Deidentifier()
         ("登机牌上是 LIU XIAOHONG，护照", "登机牌上是 [姓名]，护照"),
         ("姓名 Wang Jianguo，57岁", "姓名 [姓名]，57岁"),
         # in an English sentence, capitalised words are left alone
-        ("my name is Wang Jianguo, 57岁", "my name is Wang Jianguo, 57岁"),
+        ("we met Wang Jianguo, 57岁", "we met Wang Jianguo, 57岁"),
+        # ... unless a cue says a name follows (my name is, I am, 我叫)
+        ("my name is Wang Jianguo, 57岁", "my name is [姓名], 57岁"),
     ],
 )
 def test_names_without_a_cue_are_replaced(text: str, expected: str) -> None:
