@@ -30,6 +30,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from medqa.deid.fold import simplified
+
 # text -> [(kind, start, end)]
 Finder = Callable[[str], Iterable[tuple[str, int, int]]]
 
@@ -129,7 +131,7 @@ def core_offsets(kind: str, value: str) -> list[int]:
     keep = [not _NOT_CORE.match(char) for char in value]
     spare: list[tuple[int, int]] = []
     if kind == "address":
-        prefix = _ADMIN_PREFIX.match(value)
+        prefix = _ADMIN_PREFIX.match(simplified(value))  # 台北市大安區 as 台北市大安区
         if prefix and prefix.end() < len(value):
             spare.append(prefix.span())
         spare.extend(m.span() for m in _ADDRESS_JOINS.finditer(value))

@@ -68,8 +68,7 @@ _CANDIDATE = None  # built below, once the words that end a name are known
 _PERSON_WORDS = (
     "叫 叫我 名叫 博士生 研究生 大学生 学生 同学 同事 护士 护士长 护工 护理员 老师 师傅 司机 "
     "队友 室友 网友 邻居 村民 员工 志愿者 病友 工友 战友 助理 联系 转告 告诉 患者 病人 患儿 "
-    "家属 那口子 闺蜜 内科 外科 儿科 妇科 骨科 眼科 产科 中医科 皮肤科 口腔科 急诊科 "
-    + " ".join(w for w in _RELATIVES if len(w) >= 2)
+    "家属 那口子 闺蜜 " + " ".join(w for w in _RELATIVES if len(w) >= 2)
 )
 # what may follow a name in running text: a particle, a verb, an honorific (阿芳姐)
 _LOOSE_END = "的就是在也说吧呢啊呀了和跟问会查做去来吃住打得患被把都还才又要想能很姐哥"

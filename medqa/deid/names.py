@@ -129,7 +129,7 @@ _NOT_NAME_WORDS = (
     "解决 解释 解除 解剖 解毒 解热 解痉 解放 解开 解压 解酒 计划 计算 计量 计数 计时 "
     "高中 初中 高大 庞大 盛大 居中 文中 车中 房中 林中 江中 池中 宫中 路中 丛中 田中 "
     "应该 应当 应是 应有 应在 于是 于此 向来 向前 向后 向上 向下 向左 向右 宝宝 "
-    "温哥 银行 安哥 任何 祝健 母亲 钟爱 羊癫 羊角 沙棘 高危 高度 高发 高于 低于 常态 严禁 单纯 单独 单位 单次 "
+    "温哥 卫生 银行 安哥 任何 祝健 母亲 钟爱 羊癫 羊角 沙棘 高危 高度 高发 高于 低于 常态 严禁 单纯 单独 单位 单次 "
 )
 NOT_NAMES = frozenset(_NOT_NAME_WORDS.split())
 
@@ -442,8 +442,10 @@ LATIN_NAME_RULES = (
             43,
             _latin_name,
         ),
+        # the cue words, which join the one pass over every anchor word (患者 and 叫 alone,
+        # in most answers, would cost a window each; the pinyin model finds names after them)
         re.compile(
-            "我叫|我是|名叫|名字|英文名|姓名|全名|患者|病人|病患|叫|name|Name|Mr|Ms|Miss|I am|I'm|I’m|This is"
+            "我叫|我是|名叫|名字|英文名|姓名|全名|name|Name|Mr|Ms|Miss|I am|I'm|I’m|This is"
         ),
         0,
         44,
@@ -463,6 +465,23 @@ LATIN_NAME_RULES = (
         0,
         40,
     ),
+    # a department right before a name that ends the clause: 消化内科林志强。, 儿科郭晓娟，
+    anchored(
+        Rule(
+            "doctor_name",
+            re.compile(
+                rf"(?:内科|外科|儿科|妇科|骨科|眼科|产科|中医科|皮肤科|口腔科|急诊科)(?P<v>{FULL_NAME})"
+                r"(?=[。，,.！!；;\s]|$)"
+            ),
+            41,
+            _not_a_word,
+        ),
+        # 科 alone, not the department words: a longer anchor word would hide 科 + space
+        # from the signature rule's anchor in the one pass
+        re.compile("科"),
+        3,
+        5,
+    ),
     # an appointment booked with a doctor: 挂了谭斌的号, 挂的孔维佳主任的专家号
     anchored(
         Rule(
@@ -473,7 +492,7 @@ LATIN_NAME_RULES = (
             40,
             _not_a_word,
         ),
-        re.compile("挂"),
+        re.compile("挂了|挂过|挂的|挂上"),
         0,
         16,
     ),

@@ -309,6 +309,9 @@ _CUED_DATE = (
     rf"|(?<=农历)(?:{_MONTH}|腊|正|冬) ?月 ?(?:初[一二三四五六七八九十]|{_DAY})"
     r"|\d{2}[.\-/](?:0[1-9]|1[0-2])[.\-/](?:0[1-9]|[12]\d|3[01])(?![0-9])"
     rf"|{_ENGLISH_DATE}"
+    # 12/25/1990, 23/06/1991; 1965年十月; a lunar month and day: 三月初三
+    r"|[0-3]?\d[./\-][0-3]?\d[./\-](?:19|20)\d\d(?![0-9])"
+    rf"|(?:19|20)\d{{2}}年 ?{_MONTH}月|(?:{_MONTH}|腊|正|冬) ?月 ?初[一二三四五六七八九十]"
 )
 DATE_SHAPES = f"{_DATE}|{_CUED_DATE}"  # every way a date of birth is written
 DOB_RULES = (
@@ -317,7 +320,7 @@ DOB_RULES = (
         re.compile(
             r"(?:出生日期|出生年月日?|出生于|出生在|出生时间|生日|出生|生于|DOB|D\.O\.B\.?|birthday|Birthday|"
             r"[Dd]ate of [Bb]irth|[Bb]orn(?: on| in)?)"
-            rf"(?:{_LINK}|[（(，, ]{{1,2}}(?:具体|实际|准确)?(?:日子|日期)?[是为:]?)(?:农历|阴历|阳历|公历)?"
+            rf"(?:{_LINK}|[（(，, ]{{1,2}}(?:具体|实际|准确)?(?:日子|日期)?[是为:]?)(?:农历|阴历|阳历|公历|公元)?"
             rf"(?P<v>(?:{_DATE}|{_CUED_DATE})(?:[ ，,（(]{{1,3}}(?:具体|实际|准确)(?:日子|日期)?[是为:]?"
             rf"(?:{_DATE}))?)(?![0-9])"
         ),
@@ -327,8 +330,9 @@ DOB_RULES = (
         "date_of_birth",
         re.compile(
             rf"(?<![0-9])(?P<v>{_LUNAR_DATE}|{_DATE}|\d{{2}}年 ?{_MONTH} ?月 ?{_DAY} ?[日号]?"
-            r"|(?:19|20)\d{2}年 ?(?:0?[1-9]|1[0-2])月) ?"
-            r"(?=出生|生人|生的|的生日|生(?:[，,.；;\s)]|$))"
+            r"|(?:19|20)\d{2}年 ?(?:0?[1-9]|1[0-2])月"
+            rf"|{_ENGLISH_DATE}) ?"
+            r"(?=出生|生人|生的|的生日|生(?:[，,.；;\s)]|$)|,? ?[Bb]orn)"
         ),
         13,
     ),
@@ -471,8 +475,9 @@ _VX_ID = Rule(
 _BARE_ID = Rule(
     "wechat",
     re.compile(
-        r"(?<![A-Za-z0-9_\-./@:=#?&%+])(?P<v>wxid_[a-z0-9]{6,24}"
-        r"|(?:[a-z]{4,16}|[a-z]{2,12}(?:_[a-z]{1,12})+)_?[0-9]{3,8}(?:_[a-z0-9]{1,8})?)"
+        # (a class first, the look behind after it: re skips the other characters fast)
+        r"(?P<v>[a-z](?<![A-Za-z0-9_\-./@:=#?&%+][a-z])(?:xid_[a-z0-9]{6,24}"
+        r"|(?:[a-z]{3,15}|[a-z]{1,11}(?:_[a-z]{1,12})+)_?[0-9]{3,8}(?:_[a-z0-9]{1,8})?))"
         r"(?![A-Za-z0-9_\-@]|\.[A-Za-z0-9])"
     ),
     9,
@@ -575,7 +580,11 @@ URL_RULES = (
     ),
     Rule(
         "social_handle",
-        re.compile(r"(?<![A-Za-z0-9._%+\-])@[A-Za-z0-9_\-\u4e00-\u9fff]{2,20}"),
+        # a Chinese handle ends before what is said of it: @失眠的猫头鹰推荐了褪黑素
+        re.compile(
+            r"(?<![A-Za-z0-9._%+\-])@(?:[A-Za-z0-9_\-]|(?!推荐|说|讲|建议|提到|分享|回复|发了|写了)"
+            r"[\u4e00-\u9fff]){2,20}"
+        ),
         7,
     ),
     # an account name with an underscore later on: 抖音 … 我本人的新号是 dy_xiaoyang2024

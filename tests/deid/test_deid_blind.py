@@ -175,3 +175,36 @@ def test_real_records_hand_checked_keep_their_clinical_content() -> None:
     assert result.recall() == 1.0
     assert result.broken_negatives == []
     assert len(result.false_spans) <= 1, result.false_spans
+
+
+# The sixth blind set (blind_dev6.jsonl, 506 texts, 712 identifiers, 787 hard negatives) was
+# scored once with the engine of 117ce7b before any change (recall 0.846: person names 0.683,
+# doctors 0.824, addresses 0.686, beds 0.577, births 0.543, WeChat 0.750); this round was tuned
+# on it, so it is a development set. Floors: the figures reached, not the goals.
+DEV6_RECALL_FLOORS = {
+    "address": 0.82,
+    "bank_card": 0.96,
+    "bed": 0.92,
+    "date_of_birth": 0.82,
+    "doctor_name": 0.85,
+    "email": 1.0,
+    "id_card": 1.0,
+    "licence_plate": 1.0,
+    "medical_record": 1.0,
+    "passport": 1.0,
+    "person_name": 0.76,
+    "phone": 1.0,
+    "qq": 0.98,
+    "social_handle": 0.9,
+    "url": 0.93,
+    "wechat": 0.8,
+}
+
+
+def test_sixth_development_set_per_kind_recall_precision_and_negatives() -> None:
+    result = _scored_above_floors(
+        DATA / "blind_dev6.jsonl", DEV6_RECALL_FLOORS, kind_precision=0.99
+    )
+    assert result.recall() >= 0.90
+    assert result.precision() >= 0.99
+    assert result.negatives == 787
