@@ -75,8 +75,7 @@ _LOOSE_END = "的就是在也说吧呢啊呀了和跟问会查做去来吃住打
 # words that follow a person's name in running text: 刘建平一起去, 黄晓明今年45岁
 _LOOSE_WORDS_TEXT = (
     "一起 今年 现年 昨天 今天 前天 前年 去年 当年 那年 上周 上个月 最近 一直 已经 平时 每天 经常 "
-    "总是 还是 得了 患有 确诊 住院 出院 告诉 介绍 推荐 发现 觉得 建议 陪 带 帮 给 让 叫 找 "
-    "发烧 发热 咳嗽 感冒 头疼 头痛 肚子 呕吐 拉肚子 腹泻 昨晚 今早 今晚 刚才 晚上 早上"
+    "总是 还是 得了 患有 确诊 住院 出院 告诉 介绍 推荐 发现 觉得 建议 陪 带 帮 给 让 叫 找"
 )
 _LOOSE_WORDS = tuple(_LOOSE_WORDS_TEXT.split(" "))
 # characters before a name in running text: 和刘建平一起, 转给欧阳娜娜, 陪婆婆找王大夫
