@@ -696,7 +696,9 @@ ALL_RULES: tuple[Rule, ...] = (
     ),
     *WECHAT_BY_CONTEXT,
     anchored(_VX_ID, re.compile("加v|加V|加w|加W"), 0, 24),
-    _BARE_ID,
+    # only ids with an underscore (wxid_…, zhl_19880612): a pass of its own over every text
+    # for pinyin + digits (xiaoyu9527) cost 1% of the engine's time
+    anchored(_BARE_ID, re.compile("_"), 24, 30),
     anchored(URL_RULES[0], _URL_ANCHOR, 80, 4),
     anchored(URL_RULES[1], _URL_ANCHOR, 80, 4),
     anchored(URL_RULES[2], _SOCIAL_ANCHOR, 0, 40),
