@@ -1,6 +1,6 @@
 """Score the red-flag rules on a labelled message set (JSONL: text, urgent, category, self_harm).
 
-    python bench/redflag_eval.py tests/eval/data/redflag_dev.jsonl [--show-errors]
+    python bench/redflag_eval.py eval/redflag_sets/redflag_dev.jsonl [--show-errors]
         [--layer all|phrases|concepts]
     python bench/redflag_eval.py --real ../shared/data/real [--show-errors]
     python bench/redflag_eval.py --loso [--threshold 0.9 ...]

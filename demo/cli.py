@@ -148,7 +148,9 @@ def demo(
             err=True,
         )
     from demo.app import build_app
+    from eval.redflag_model import shipped_model
 
+    shipped_model()  # the red-flag model trains once (a few seconds) before the first message
     try:
         app = build_app(config)
     except ValueError as exc:  # e.g. a knowledge folder without text, a bad knowledge file

@@ -1,11 +1,12 @@
 """A learned second opinion next to the red-flag rules: character n-gram logistic regression.
 
 Pure numpy, no new dependency. Two heads are trained on the committed labelled sets
-(``tests/eval/data/redflag_*.jsonl``: the blind development sets and the authored set):
+(``eval/redflag_sets/redflag_*.jsonl``: the blind development sets and the authored set, shipped
+with the package so an installed copy has the same detector as a checkout):
 ``urgent`` (urgent vs routine) and ``self_harm`` (a self-harm message vs everything else).
 Training is deterministic (fixed features, full-batch Adam from zeros, a fixed number of steps)
-and runs once, lazily, on the first message (a few seconds on one core); when the sets are absent
-(an installed package without the tests) the model is off and the rules stand alone.
+and runs once, lazily, on the first message (a few seconds on one core; the demo warms it at
+start).
 
 ``eval.safety.detect_red_flags`` uses it only to ADD a flag: ``MODEL_URGENT`` when the rules
 raised nothing and the urgent head is at or above ``URGENT_THRESHOLD``. It never removes a flag.
@@ -54,7 +55,7 @@ MODEL_CRISIS = RedFlag(
     crisis=True,
 )
 
-DATA = Path(__file__).resolve().parents[1] / "tests" / "eval" / "data"
+DATA = Path(__file__).resolve().with_name("redflag_sets")
 MIN_COUNT = 2
 NGRAMS = (1, 2, 3, 4)
 L2 = 1e-3
@@ -81,7 +82,9 @@ class Head:
     bias: float
 
 
-def _design(docs: list[list[str]], vocabulary: dict[str, int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _design(
+    docs: list[list[str]], vocabulary: dict[str, int]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     rows, cols = [], []
     for r, features in enumerate(docs):
         for g in features:
@@ -174,11 +177,11 @@ def training_files(root: Path = DATA) -> list[Path]:
     return sorted(root.glob("redflag_*.jsonl"))
 
 
-def second_opinion(normalized: str, raised: list[RedFlag], model: Model | None = None) -> list[RedFlag]:
+def second_opinion(
+    normalized: str, raised: list[RedFlag], model: Model | None = None
+) -> list[RedFlag]:
     """The flags the model adds to ``raised`` (the rules' flags) for a ``normalize``d message."""
     model = model if model is not None else shipped_model()
-    if model is None:
-        return []
     crisis_raised = any(flag.crisis for flag in raised)
     p_urgent, p_self_harm = model.scores(normalized)
     added = []
@@ -190,11 +193,11 @@ def second_opinion(normalized: str, raised: list[RedFlag], model: Model | None =
 
 
 @cache
-def shipped_model() -> Model | None:
-    """The model trained on every committed set, or None when the sets are not there."""
+def shipped_model() -> Model:
+    """The model trained on every shipped set; FileNotFoundError naming the folder when they
+    are missing (a broken install: the detector must not quietly lose its second opinion)."""
     files = training_files()
     if not files:
-        return None
+        raise FileNotFoundError(f"{DATA}: no redflag_*.jsonl sets to train the red-flag model on")
     rows = [row for path in files for row in read_rows(path)]
     return train(rows)
-

@@ -1,5 +1,5 @@
 """Red-flag cases written by the rules' author (so NOT a quality figure: the blind sets in
-tests/eval/data/ are). They pin colloquial wordings, figures of speech and hard negatives the
+eval/redflag_sets/ are). They pin colloquial wordings, figures of speech and hard negatives the
 rules must keep handling."""
 
 URGENT = [

@@ -1,5 +1,5 @@
 """Wordings written by the author of ``eval.redflag_concepts`` while building it (so NOT a quality
-figure: the blind sets in tests/eval/data/ are). Each batch was written before the rules were run
+figure: the blind sets in eval/redflag_sets/ are). Each batch was written before the rules were run
 on it, then the gaps it showed were closed; they pin indirect self-harm phrasings, dialect and
 numeral variants, and hard negatives (dreams, figures of speech, first-aid questions)."""
 

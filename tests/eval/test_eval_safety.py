@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from eval.redflag_model import DATA  # the labelled sets ship with eval
 from eval.redflag_score import read_messages, score
 from eval.safety import (
     CRISIS_LINES,
@@ -20,7 +21,6 @@ from eval.safety import (
 from eval.taskspec import load_task
 from tests.eval.redflag_cases import ROUTINE, URGENT
 
-DATA = Path(__file__).parent / "data"
 # Blind sets (written by someone who never saw the rules): dev was used to tune them, final was
 # scored once after tuning and is kept as a second regression test; final2 was scored once after
 # the compositional clauses (recall 152/173, false alarms 12/185, self-harm 16/20: the held-out
@@ -189,7 +189,7 @@ def test_self_harm_gets_the_crisis_lines_first():
     ],
 )
 def test_an_exemption_the_writer_denies_does_not_apply(text, crisis):
-    """"不是说着玩的" says the opposite of "说着玩的": the crisis banner must stay."""
+    """ "不是说着玩的" says the opposite of "说着玩的": the crisis banner must stay."""
     assert needs_crisis_support(detect_red_flags(text)) is crisis
 
 
@@ -220,3 +220,15 @@ def test_disclaimer_detection():
     assert has_disclaimer(DISCLAIMER)
     assert has_disclaimer("以上建议仅供参考，请咨询专业医生。")
     assert not has_disclaimer("多喝水，早点睡。")
+
+
+def test_the_second_opinion_trains_from_the_sets_the_package_ships(monkeypatch) -> None:
+    """The labelled sets live in the eval package (so a wheel install has the same detector as
+    a checkout); without them the model refuses to train rather than quietly going off."""
+    from eval import redflag_model
+
+    assert DATA.parent == Path(redflag_model.__file__).parent
+    assert {p.name for p in redflag_model.training_files()} >= set(BLIND_SETS)
+    monkeypatch.setattr(redflag_model, "training_files", lambda root=DATA: [])
+    with pytest.raises(FileNotFoundError, match="redflag_"):
+        redflag_model.shipped_model.__wrapped__()

@@ -8,13 +8,12 @@ from pathlib import Path
 import pytest
 
 from eval.redflag_concepts import CONCEPT_CLAUSES, near
+from eval.redflag_model import DATA  # the labelled sets ship with eval
 from eval.redflag_rules import CONCEPT_RULES, PHRASE_RULES, RED_FLAGS
 from eval.redflag_score import read_messages, score
 from eval.safety import detect_red_flags, needs_crisis_support, normalize
 from tests.eval import redflag_class_cases as class_cases
 from tests.eval import redflag_concept_cases as concept_cases
-
-DATA = Path(__file__).parent / "data"
 
 
 def concept_keys(text: str) -> set[str]:
@@ -368,7 +367,12 @@ def test_the_learned_model_trains_deterministically():
 
 @pytest.mark.parametrize(
     "text",
-    ["胸口压着痛 出了一身冷汗", "感冒流鼻涕两天了", "孩子突然叫不醒 嘴唇发紫", "我把旧衣服都捐了 准备搬家"],
+    [
+        "胸口压着痛 出了一身冷汗",
+        "感冒流鼻涕两天了",
+        "孩子突然叫不醒 嘴唇发紫",
+        "我把旧衣服都捐了 准备搬家",
+    ],
 )
 def test_the_learned_second_opinion_only_adds_flags(text):
     from eval.redflag_model import MODEL_CRISIS, MODEL_URGENT
@@ -377,7 +381,9 @@ def test_the_learned_second_opinion_only_adds_flags(text):
     with_model = detect_red_flags(text)
     assert with_model[: len(rules_only)] == rules_only
     assert set(with_model[len(rules_only) :]) <= {MODEL_URGENT, MODEL_CRISIS}
-    assert detect_red_flags(text, CONCEPT_RULES) == detect_red_flags(text, CONCEPT_RULES, model=False)
+    assert detect_red_flags(text, CONCEPT_RULES) == detect_red_flags(
+        text, CONCEPT_RULES, model=False
+    )
 
 
 def test_a_laughing_writer_gets_no_model_flag():
