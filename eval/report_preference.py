@@ -27,16 +27,20 @@ def _results(run) -> list[dict[str, Any]]:
     return [json.loads(line) for line in lines if line.strip()]
 
 
-def _pair_file(run) -> tuple[int | None, list[float]]:
-    """(distinct prompts, score margins) of the pair file the run scored; (None, []) if gone."""
+def _pair_file(run, scored: set[str]) -> tuple[int | None, list[float]]:
+    """(distinct prompts, score margins) of the pairs the run scored (ids in ``scored``, as
+    ``read_pairs`` names them), read from the pair file; (None, []) if the file is gone."""
     data = run.summary.get("data")
     if not data or not Path(data).is_file():
         return None, []
     prompts, margins = set(), []
-    for line in Path(data).read_text(encoding="utf-8").splitlines():
+    lines = Path(data).read_text(encoding="utf-8").splitlines()
+    for number, line in enumerate(lines, start=1):
         if not line.strip():
             continue
         row = json.loads(line)
+        if str(row.get("id") or f"{data}:{number}") not in scored:
+            continue
         prompts.add(
             row.get("instruction") or json.dumps(row.get("conversations"), ensure_ascii=False)
         )
@@ -60,7 +64,7 @@ def pair_stats_rows(runs) -> tuple[list[str], list[list[str]]]:
         if key in seen or not results:
             continue
         seen.add(key)
-        prompts, margins = _pair_file(run)
+        prompts, margins = _pair_file(run, {str(r["id"]) for r in results})
         ratios = sorted(r["chosen_tokens"] / max(1, r["rejected_tokens"]) for r in results)
         deciles = statistics.quantiles(ratios, n=10) if len(ratios) >= 2 else ratios * 9
         longer = sum(r["chosen_tokens"] > r["rejected_tokens"] for r in results)

@@ -108,3 +108,22 @@ def test_the_html_report_has_the_preference_section(tiny_qwen2, tmp_path):
         chart.read_bytes()[:4] == b"\x89PNG"
         and 'src="charts/preference_preference_val.png"' in page
     )
+
+
+def test_pair_statistics_describe_the_pairs_scored_not_the_whole_file(tiny_qwen2, tmp_path):
+    """A run limited to the first pairs of a file reports those pairs' prompts and margins (the
+    quickstart scores 120 of ~570 train pairs: 206 prompts beside 120 pairs read as nonsense)."""
+    from eval.preference import run_preference
+
+    rows = [
+        {"instruction": PROMPT, "chosen": CHOSEN, "rejected": CHOSEN * 2, "margin": 1},
+        {"instruction": PROMPT, "chosen": CHOSEN * 2, "rejected": CHOSEN, "margin": 2},
+        {"instruction": "x" + PROMPT, "chosen": CHOSEN, "rejected": CHOSEN * 3, "margin": 6},
+        {"instruction": "y" + PROMPT, "chosen": CHOSEN, "rejected": CHOSEN * 3, "margin": 5},
+    ]
+    pairs = _write(tmp_path / "train.jsonl", rows)
+    run_preference(tiny_qwen2, pairs, tmp_path / "sft", "sft", limit=2, task="preference_train")
+    build_report([tmp_path / "sft"], tmp_path / "report")
+    page = (tmp_path / "report/report.html").read_text(encoding="utf-8")
+    # 2 pairs scored, over 1 prompt, margins 1 and 2 (not 3 prompts, margins 1–6)
+    assert "<td>train.jsonl</td><td>2</td><td>1</td><td>1.5 (1–2)</td>" in page
