@@ -32,6 +32,7 @@ ENGINE = Deidentifier()
         ("发到 li.ming#163.com 吧", "发到 [邮箱] 吧", "email"),
         ("在ICU 6床住着", "在ICU [床号]住着", "bed"),  # the ward stays
         ("老年科加5床", "老年科[床号]", "bed"),
+        ("住在38床加床，想换个病房", "住在[床号]，想换个病房", "bed"),  # a bed added to bed 38
         ("住院号ZY20240317086，", "住院号[病历号]，", "medical_record"),
         ("我老公叫李志强，43岁", "我老公叫[姓名]，43岁", "person_name"),
         ("隔壁的张大爷平时", "隔壁的[姓名]平时", "person_name"),
@@ -160,6 +161,7 @@ def test_each_kind_as_people_type_it(text: str, expected: str, kind: str) -> Non
     [
         "HBV-DNA 13800000000 copies/ml，上次15800000000 IU/ml",
         "宝宝最好各人睡一床，免得把被子带走",
+        "盖了两床加床的被子还冷，明天买三床",
         "血压150/95mmHg，心率110次/分，空腹血糖7.8mmol/L",
         "阿托伐他汀钙片20mg qn，阿莫西林0.5g tid",
         "2024年3月5日就诊，3月12日复查，20261101复诊",
