@@ -32,6 +32,7 @@ import unicodedata
 from functools import cache
 
 from eval.redflag_rules import RED_FLAGS, RedFlag
+from medqa.deid.fold import TRADITIONAL
 
 __all__ = [
     "CRISIS_LINES",
@@ -82,21 +83,30 @@ _HOMOPHONES = (
     ("不醒人事", "不省人事"), ("发做", "发作"), ("心机梗", "心肌梗"), ("喘不上起", "喘不上气"),
     ("喘不过起", "喘不过气"), ("上不来起", "上不来气"), ("晕到了", "晕倒了"), ("晕到在", "晕倒在"),
 )
+# Cantonese (a HK user) read as Mandarin for triage, after the traditional characters are folded:
+# words with no other Mandarin sense only, longest first ("食" stays: 食道, 食物).
+_CANTONESE = tuple(
+    sorted(
+        {
+            "唞唔到气": "喘不上气", "唞气": "喘气", "点叫都唔醒": "怎么叫都不醒", "叫唔醒": "叫不醒",
+            "唔认得人": "不认得人", "冇呼吸": "没有呼吸", "瞓低咗": "倒下了", "傻傻哋": "迷迷糊糊",
+            "渌亲": "烫伤", "呛亲": "呛到", "行落海": "跳海", "跳落": "跳下", "老豆": "爸爸",
+            "细佬": "弟弟", "阿嬷": "奶奶", "成身": "全身", "食咗": "吃了", "食完": "吃完",
+            "饮咗": "喝了", "谂住": "打算", "揿": "按", "唔": "不", "冇": "没", "瞓": "睡",
+            "喺": "在", "咗": "了", "嘅": "的", "佢": "他", "𠮶": "那", "俾": "被", "哋": "们",
+        }.items(),
+        key=lambda item: -len(item[0]),
+    )
+)
 _CJK = r"[\u3400-\u9fff]"
 # A space between two CJK words of which one is at most two characters long is a voice-input or
 # word-by-word typing gap ("我 不想 活了"), not a clause break.
 _WORD_GAP = re.compile(rf"(?<={_CJK})\s+(?={_CJK}{{1,2}}(?:\s|$))|(?:(?<=^{_CJK})|(?<=^{_CJK}{{2}})|(?<=\s{_CJK})|(?<=\s{_CJK}{{2}}))\s+(?={_CJK})")
 
 
-# Traditional characters of the triage vocabulary (a message typed in 繁体 reads as simplified).
-_TRADITIONAL = str.maketrans(
-    "媽爸兒孫們說話講頭腦臉嘴喉嚨嗎麼這裡裏邊後個為會過還沒開關現剛經發燒熱暈嘔氣臟腫傷殺瘋斷輕"
-    "藥醫院車動錯聽見覺識記讓給從點樣種應該對樓層窗陽臺橋遺書寫別謝無憂鬱難受撐決跳絕亂癢瘡"
-    "淚與於產婦懷孕胎險癲癇痙攣搶救護報變厲蟲農澆噴灑針劑毒態醒叫喚腸廁糞鮮濕紅黃綠藍紫",
-    "妈爸儿孙们说话讲头脑脸嘴喉咙吗么这里里边后个为会过还没开关现刚经发烧热晕呕气脏肿伤杀疯断轻"
-    "药医院车动错听见觉识记让给从点样种应该对楼层窗阳台桥遗书写别谢无忧郁难受撑决跳绝乱痒疮"
-    "泪与于产妇怀孕胎险癫痫痉挛抢救护报变厉虫农浇喷洒针剂毒态醒叫唤肠厕粪鲜湿红黄绿蓝紫",
-)
+# Traditional characters read as simplified (a message typed in 繁体, by a HK/TW user): the shared
+# character table of the de-identifier (opencc's t2s, one character to one), not a second copy.
+_TRADITIONAL = str.maketrans(TRADITIONAL)
 # Emoji that stand for a means or an act ("💊💊都吞了").
 _EMOJI_WORDS = (("💊", "药"), ("🔪", "刀"), ("🩸", "血"), ("🪢", "绳子"), ("⚰️", "死"), ("⚰", "死"))
 # A message typed in toneless pinyin when the IME failed ("bu xiang huo le"): the syllables of the
@@ -154,12 +164,15 @@ def _from_pinyin(text: str) -> str:
 
 def normalize(text: str) -> str:
     """NFKC (full-width digits and punctuation to ASCII), lower case, traditional characters to
-    simplified, emoji for means to words, a pinyin-typed message to characters, homophones of
+    simplified, emoji for means to words, a pinyin-typed message to characters, Cantonese triage
+    words to Mandarin, homophones of
     triage words, word-by-word spaces closed, other runs of spaces as commas."""
     text = unicodedata.normalize("NFKC", text or "").lower().strip().translate(_TRADITIONAL)
     for emoji, word in _EMOJI_WORDS:
         text = text.replace(emoji, word)
     text = _from_pinyin(text)
+    for cantonese, word in _CANTONESE:
+        text = text.replace(cantonese, word)
     for typo, word in _HOMOPHONES:
         text = text.replace(typo, word)
     text = _WORD_GAP.sub("", text)
