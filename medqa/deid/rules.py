@@ -218,6 +218,13 @@ ID_RULES = (
         ),
         21,
     ),
+    # Hong Kong (A123456(7), AB123456(A)) and Macau (1234567(8)) identity cards: the bracketed
+    # check digit is how people type them.
+    Rule(
+        "id_card",
+        re.compile(_NOT_ALNUM_BEFORE + r"(?:[A-Z]{1,2} ?\d{6}|[1578]\d{6}) ?\( ?[0-9A] ?\)"),
+        20,
+    ),
 )
 
 _RECORD_WORDS = (
@@ -733,6 +740,7 @@ ALL_RULES: tuple[Rule, ...] = (
     anchored(ID_RULES[1], DIGIT_RUN, 4, 40),
     anchored(ID_RULES[2], _PASSPORT_ANCHOR, 0, 40),
     anchored(ID_RULES[3], DIGIT_RUN, 4, 20),
+    anchored(ID_RULES[4], DIGIT_RUN, 6, 12),
     *(anchored(rule, DIGIT_RUN, 12, 20) for rule in PHONE_RULES[:4]),
     anchored(PHONE_RULES[4], DIGIT_RUN, 20, 12),
     anchored(PHONE_RULES[5], DIGIT_RUN, 24, 12),
