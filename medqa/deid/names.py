@@ -108,7 +108,10 @@ _PARTICULARS = (
 # common surname): 他的中文名叫颂猜, 患者阿依古丽，女，41岁.
 _NAME_WORD = (
     r"(?:中文名叫|中文名字叫|中文名是|全名叫|全名是|全名|真名叫|真名是|真名|(?<=[我他她]的)名字|"
-    r"(?<=[他她我你人友子儿女夫妻公婆爸妈姐哥弟妹])(?:的名字叫|名字叫|名叫))"
+    r"(?<=[他她我你人友子儿女夫妻公婆爸妈姐哥弟妹])(?:的名字叫|名字叫|名叫)|"
+    # a strong cue before a name of any people (我叫其木格, 姓名：达瓦次仁, 我女儿叫乌日娜)
+    r"(?:^|(?<=[\s，。,.！!？?；;]))我叫|姓名(?:是|为)?|(?<=[我他她你人友子儿女夫妻公婆爸妈姐哥弟妹])的?名字是|"
+    r"(?<=儿子|女儿|孩子|宝宝|闺女|老公|老婆|爱人|妻子|丈夫|爸爸|妈妈|阿爸|阿妈|婆婆|奶奶|爷爷)叫)"
 )
 # A department or unit before a name signs an answer: 心理科 黄晓燕, ——生殖医学中心 吴瑾.
 _UNIT = r"[\u4e00-\u9fff]{0,12}?(?:科|中心|门诊|病区|专科|电生理)"
@@ -145,6 +148,11 @@ _WORDS_ENDING_IN_SURNAME_TEXT = (
     "病房 药房 产房 机房 厨房 住房 库房 心房 乳房 书房 新房 门房"
 )
 _WORDS_ENDING_IN_SURNAME = frozenset(_WORDS_ENDING_IN_SURNAME_TEXT.split())
+
+
+# After a word that says a name follows, the characters of Tibetan and Mongolian names too
+# (次仁, 格日勒, 乌日娜), which Han given names rarely hold.
+_NAMED_GIVEN = "(?:(?![" + re.escape(NOT_IN_GIVEN_NAME.replace("次", "").replace("日", "")) + "])[\u4e00-\u9fff])"
 
 
 def _not_a_word(value: str, text: str, start: int) -> bool:
@@ -253,8 +261,9 @@ _NAME_RULES += (
     # a name after a word that says one follows, in any characters up to the next stop
     Rule(
         "person_name",
-        re.compile(rf"{_NAME_WORD}[ :：]?(?P<v>{_GIVEN}{{2,4}})(?=[\s，。,.！!？?、；;）)]|$)"),
+        re.compile(rf"{_NAME_WORD}[ :：]?(?P<v>{_NAMED_GIVEN}{{2,5}})(?=[\s，。,.！!？?、；;）)]|$)"),
         43,
+        lambda value, text, start: value not in _RELATIVES and value[:2] not in NOT_NAMES,
     ),
     # a patient named by whose relative writes: 我是患者程丽的家属, 病人王建国的女儿
     Rule(
@@ -367,7 +376,12 @@ NAME_RULES = (
     anchored(_NAME_RULES[5], re.compile(r"1[3-9][0-9][ \-]?[0-9]{4}[ \-]?[0-9]{4}"), 18, 2),
     anchored(_NAME_RULES[6], _TITLE_THEN_NAME, 4, 10),
     anchored(_NAME_RULES[7], re.compile("你好|您好"), 4, 0),
-    anchored(_NAME_RULES[8], re.compile("中文名|全名|真名|名字叫|名叫|的名字"), 0, 14),
+    anchored(
+        _NAME_RULES[8],
+        re.compile("中文名|全名|真名|名字|名叫|我叫|姓名|儿叫|子叫|宝叫|公叫|婆叫|人叫|夫叫|爸叫|妈叫|奶叫|爷叫"),
+        3,
+        14,
+    ),
     # anchored on what follows the name (患者 itself is in most answers): 的家属, 的女儿, 家属
     anchored(
         _NAME_RULES[9],

@@ -151,6 +151,11 @@ ENGINE = Deidentifier()
         ("他出生在1962年腊月", "他出生在[出生日期]", "date_of_birth"),
         ("民族路188号WFC环球金融中心", "[地址]", "address"),
         ("住院流水号：LS-20231010-0032", "住院流水号：[病历号]", "medical_record"),
+        # names of any people after a word that says a name follows (no Han surname needed)
+        ("我叫其木格，身份证还没带", "我叫[姓名]，身份证还没带", "person_name"),
+        ("姓名：达瓦次仁，男", "姓名：[姓名]，男", "person_name"),
+        ("我女儿叫乌日娜，今年9岁", "我女儿叫[姓名]，今年9岁", "person_name"),
+        ("我的名字是格桑拉姆。", "我的名字是[姓名]。", "person_name"),
     ],
 )
 def test_each_kind_as_people_type_it(text: str, expected: str, kind: str) -> None:
@@ -163,6 +168,9 @@ def test_each_kind_as_people_type_it(text: str, expected: str, kind: str) -> Non
     "text",
     [
         "HBV-DNA 13800000000 copies/ml，上次15800000000 IU/ml",
+        "我叫救护车，来得很快",
+        "孩子叫肚子疼，奶奶叫疼，名字叫错了，姓名栏空着，姓名日期都要写，",
+        "名字是什么？姓名、年龄、电话都要填；这款药的名字是达喜。",
         "宝宝最好各人睡一床，免得把被子带走",
         "盖了两床加床的被子还冷，明天买三床",
         "血压150/95mmHg，心率110次/分，空腹血糖7.8mmol/L",
