@@ -113,7 +113,7 @@ def _reference_memory(cfg: RunConfig, lora: bool) -> list[Finding]:
     billions = model_billions(cfg.get("model_name_or_path"))
     gpu = gpu_gib()
     if billions is None or gpu is None:
-        return []
+        return [_reference_memory_skipped(cfg, billions is None)]
     policy = billions * (2 if lora else 16)  # bf16 weights; full: + fp32 master, Adam, grads
     if lora and cfg.get("quantization_bit"):
         policy = billions * 0.5
@@ -136,6 +136,27 @@ def _reference_memory(cfg: RunConfig, lora: bool) -> list[Finding]:
             "simpo or orpo (no reference), ref_model_quantization_bit: 4, or DeepSpeed ZeRO-3",
         )
     ]
+
+
+def _reference_memory_skipped(cfg: RunConfig, size_unknown: bool) -> Finding:
+    """The reference-memory rule could not run: say why and how to make it run."""
+    if size_unknown:
+        why = (
+            f"the size of {cfg.get('model_name_or_path')!r} is unknown (no config.json there and "
+            "no size such as 7B in its name)"
+        )
+        fix = "check it where the model is on disk, or name it with its size (Qwen2.5-7B)"
+    else:
+        why = f"this machine has no GPU (or {GPU_GIB_ENV} is not a number)"
+        fix = f"plan for the training GPU: {GPU_GIB_ENV}=80 medqa check {cfg.path}"
+    return Finding(
+        str(cfg.path),
+        Level.SKIPPED,
+        "dpo-reference-memory",
+        "ref_model" if cfg.get("ref_model") else "finetuning_type",
+        f"whether the policy and the frozen reference model fit the GPU was not checked: {why}",
+        fix,
+    )
 
 
 def model_billions(model: str | None) -> float | None:

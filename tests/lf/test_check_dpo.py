@@ -63,6 +63,11 @@ def test_a_reference_model_that_does_not_fit_is_an_error(workspace, monkeypatch)
     ]
     monkeypatch.setenv(GPU_GIB_ENV, "640")
     assert not [f for f in check_configs([config]) if f.code == "dpo-reference-memory"]
+    # Without a GPU to plan for the rule cannot run, and says so instead of passing in silence.
+    monkeypatch.setenv(GPU_GIB_ENV, "eighty")
+    found = [f for f in check_configs([config]) if f.code == "dpo-reference-memory"]
+    assert [f.level for f in found] == [Level.SKIPPED], found
+    assert "not checked" in found[0].message and f"{GPU_GIB_ENV}=80" in found[0].fix
 
 
 def test_model_size_from_config_or_name(tiny_qwen2):
