@@ -25,7 +25,8 @@ REAL = Path(__file__).resolve().parents[3] / "shared" / "data" / "real"
 CMTMEDQA = REAL / "zhongjing_cmtmedqa" / "orig" / "CMtMedQA_test.json"
 CMD = REAL / "toyhom_cmd" / "qa_pairs.jsonl"
 pytestmark = pytest.mark.skipif(
-    not (CMTMEDQA.exists() and CMD.exists()), reason="../shared/data/real absent"
+    not (CMTMEDQA.exists() and CMD.exists()),
+    reason=f"real sources absent (need {CMTMEDQA} and {CMD})",
 )
 TAXONOMY = Taxonomy.load()
 
