@@ -76,6 +76,11 @@ CRISIS_MESSAGE = (
 )
 
 
+def _longest_first(words: dict[str, str]) -> tuple[tuple[str, str], ...]:
+    """(spelling, word) pairs, longest spelling first, so a longer phrase wins over its parts."""
+    return tuple(sorted(words.items(), key=lambda item: -len(item[0])))
+
+
 # Voice-input and pinyin-IME homophones of triage words ("新脏" for 心脏, "留血" for 流血).
 _HOMOPHONES = (
     ("新脏", "心脏"), ("兄口", "胸口"), ("凶口", "胸口"), ("呼息", "呼吸"), ("昏谜", "昏迷"),
@@ -85,18 +90,15 @@ _HOMOPHONES = (
 )
 # Cantonese (a HK user) read as Mandarin for triage, after the traditional characters are folded:
 # words with no other Mandarin sense only, longest first ("食" stays: 食道, 食物).
-_CANTONESE = tuple(
-    sorted(
-        {
-            "唞唔到气": "喘不上气", "唞气": "喘气", "点叫都唔醒": "怎么叫都不醒", "叫唔醒": "叫不醒",
-            "唔认得人": "不认得人", "冇呼吸": "没有呼吸", "瞓低咗": "倒下了", "傻傻哋": "迷迷糊糊",
-            "渌亲": "烫伤", "呛亲": "呛到", "行落海": "跳海", "跳落": "跳下", "老豆": "爸爸",
-            "细佬": "弟弟", "阿嬷": "奶奶", "成身": "全身", "食咗": "吃了", "食完": "吃完",
-            "饮咗": "喝了", "谂住": "打算", "揿": "按", "唔": "不", "冇": "没", "瞓": "睡",
-            "喺": "在", "咗": "了", "嘅": "的", "佢": "他", "𠮶": "那", "俾": "被", "哋": "们",
-        }.items(),
-        key=lambda item: -len(item[0]),
-    )
+_CANTONESE = _longest_first(
+    {
+        "唞唔到气": "喘不上气", "唞气": "喘气", "点叫都唔醒": "怎么叫都不醒", "叫唔醒": "叫不醒",
+        "唔认得人": "不认得人", "冇呼吸": "没有呼吸", "瞓低咗": "倒下了", "傻傻哋": "迷迷糊糊",
+        "渌亲": "烫伤", "呛亲": "呛到", "行落海": "跳海", "跳落": "跳下", "老豆": "爸爸",
+        "细佬": "弟弟", "阿嬷": "奶奶", "成身": "全身", "食咗": "吃了", "食完": "吃完",
+        "饮咗": "喝了", "谂住": "打算", "揿": "按", "唔": "不", "冇": "没", "瞓": "睡",
+        "喺": "在", "咗": "了", "嘅": "的", "佢": "他", "𠮶": "那", "俾": "被", "哋": "们",
+    }
 )
 _CJK = r"[\u3400-\u9fff]"
 # A space between two CJK words of which one is at most two characters long is a voice-input or
@@ -112,24 +114,21 @@ _EMOJI_WORDS = (("💊", "药"), ("🔪", "刀"), ("🩸", "血"), ("🪢", "绳
 # A message typed in toneless pinyin when the IME failed ("bu xiang huo le"): the syllables of the
 # triage words, longest first, with the characters they stand for. Only a message that is mostly
 # Latin letters is read this way.
-_PINYIN_WORDS = tuple(
-    sorted(
-        {
-            "buxianghuo": "不想活", "huobuxiaqu": "活不下去", "xiangsi": "想死", "zisha": "自杀",
-            "qingsheng": "轻生", "tiaolou": "跳楼", "gewan": "割腕", "shangdiao": "上吊",
-            "anmianyao": "安眠药", "nongyao": "农药", "yao": "药", "yijing": "已经", "chile": "吃了",
-            "chiwan": "吃完", "tunle": "吞了", "quanbu": "全部", "yiping": "一瓶", "yihe": "一盒",
-            "xiongkou": "胸口", "xiong": "胸", "xinzang": "心脏", "teng": "疼", "tong": "痛",
-            "lihai": "厉害", "chuanbuguoqi": "喘不过气", "chuanbushangqi": "喘不上气",
-            "huxikunnan": "呼吸困难", "lenghan": "冷汗", "maolenghan": "冒冷汗", "chuhan": "出汗",
-            "yunle": "晕了", "yundao": "晕倒", "hunmi": "昏迷", "jiaobuxing": "叫不醒", "chouchu": "抽搐",
-            "liuxue": "流血", "zhibuzhu": "止不住", "tuxue": "吐血", "shuohuabuqing": "说话不清",
-            "banbian": "半边", "meilijing": "没力气", "zhongfeng": "中风", "guomin": "过敏",
-            "houlong": "喉咙", "zhong": "肿", "bu": "不", "xiang": "想", "huo": "活", "le": "了",
-            "si": "死", "wo": "我", "hen": "很", "de": "得", "mao": "冒", "xianzai": "现在", "gang": "刚",
-        }.items(),
-        key=lambda item: -len(item[0]),
-    )
+_PINYIN_WORDS = _longest_first(
+    {
+        "buxianghuo": "不想活", "huobuxiaqu": "活不下去", "xiangsi": "想死", "zisha": "自杀",
+        "qingsheng": "轻生", "tiaolou": "跳楼", "gewan": "割腕", "shangdiao": "上吊",
+        "anmianyao": "安眠药", "nongyao": "农药", "yao": "药", "yijing": "已经", "chile": "吃了",
+        "chiwan": "吃完", "tunle": "吞了", "quanbu": "全部", "yiping": "一瓶", "yihe": "一盒",
+        "xiongkou": "胸口", "xiong": "胸", "xinzang": "心脏", "teng": "疼", "tong": "痛",
+        "lihai": "厉害", "chuanbuguoqi": "喘不过气", "chuanbushangqi": "喘不上气",
+        "huxikunnan": "呼吸困难", "lenghan": "冷汗", "maolenghan": "冒冷汗", "chuhan": "出汗",
+        "yunle": "晕了", "yundao": "晕倒", "hunmi": "昏迷", "jiaobuxing": "叫不醒", "chouchu": "抽搐",
+        "liuxue": "流血", "zhibuzhu": "止不住", "tuxue": "吐血", "shuohuabuqing": "说话不清",
+        "banbian": "半边", "meilijing": "没力气", "zhongfeng": "中风", "guomin": "过敏",
+        "houlong": "喉咙", "zhong": "肿", "bu": "不", "xiang": "想", "huo": "活", "le": "了",
+        "si": "死", "wo": "我", "hen": "很", "de": "得", "mao": "冒", "xianzai": "现在", "gang": "刚",
+    }
 )
 
 

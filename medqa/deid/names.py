@@ -152,7 +152,8 @@ _WORDS_ENDING_IN_SURNAME = frozenset(_WORDS_ENDING_IN_SURNAME_TEXT.split())
 
 # After a word that says a name follows, the characters of Tibetan and Mongolian names too
 # (次仁, 格日勒, 乌日娜), which Han given names rarely hold.
-_NAMED_GIVEN = "(?:(?![" + re.escape(NOT_IN_GIVEN_NAME.replace("次", "").replace("日", "")) + "])[\u4e00-\u9fff])"
+_NAMED_GIVEN_NOT = re.escape(NOT_IN_GIVEN_NAME.replace("次", "").replace("日", ""))
+_NAMED_GIVEN = "(?:(?![" + _NAMED_GIVEN_NOT + "])[\u4e00-\u9fff])"
 
 
 def _not_a_word(value: str, text: str, start: int) -> bool:
@@ -167,6 +168,11 @@ def _not_a_word(value: str, text: str, start: int) -> bool:
         and not any(word in value for word in _WORDS_NO_NAME_HOLDS)
         and value not in places  # the whole of it: 江海涛 is no 江海
     )
+
+
+def _no_kin_word(value: str, text: str, start: int) -> bool:
+    """A name after a cue that is no relative (我叫朋友) and no common word."""
+    return value not in _RELATIVES and value[:2] not in NOT_NAMES
 
 
 def _places() -> frozenset[str]:
@@ -261,9 +267,11 @@ _NAME_RULES += (
     # a name after a word that says one follows, in any characters up to the next stop
     Rule(
         "person_name",
-        re.compile(rf"{_NAME_WORD}[ :：]?(?P<v>{_NAMED_GIVEN}{{2,5}})(?=[\s，。,.！!？?、；;）)]|$)"),
+        re.compile(
+            rf"{_NAME_WORD}[ :：]?(?P<v>{_NAMED_GIVEN}{{2,5}})(?=[\s，。,.！!？?、；;）)]|$)"
+        ),
         43,
-        lambda value, text, start: value not in _RELATIVES and value[:2] not in NOT_NAMES,
+        _no_kin_word,
     ),
     # a patient named by whose relative writes: 我是患者程丽的家属, 病人王建国的女儿
     Rule(
