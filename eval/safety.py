@@ -87,7 +87,12 @@ _HOMOPHONES = (
     ("窒熄", "窒息"), ("留血", "流血"), ("抽畜", "抽搐"), ("中疯", "中风"), ("反映", "反应"),
     ("不醒人事", "不省人事"), ("发做", "发作"), ("心机梗", "心肌梗"), ("喘不上起", "喘不上气"),
     ("喘不过起", "喘不过气"), ("上不来起", "上不来气"), ("晕到了", "晕倒了"), ("晕到在", "晕倒在"),
+    ("自鲨", "自杀"), ("发少", "发烧"), ("发骚", "发烧"), ("自sha", "自杀"), ("紫鲨", "自杀"),
 )
+# "紫砂" is net slang for 自杀 unless it is the clay ("紫砂壶").
+_ZISHA = re.compile(r"紫砂(?!壶|锅|杯|泥|煲|茶|盆|器|陶|砂)")
+# "想s": 想死 typed to dodge filters (its figures of speech, "想s你们了", stay figures).
+_XIANG_S = re.compile(r"(?<=想)s(?![a-z])")
 # Cantonese (a HK user) read as Mandarin for triage, after the traditional characters are folded:
 # words with no other Mandarin sense only, longest first ("食" stays: 食道, 食物).
 _CANTONESE = _longest_first(
@@ -95,7 +100,7 @@ _CANTONESE = _longest_first(
         "唞唔到气": "喘不上气", "唞气": "喘气", "点叫都唔醒": "怎么叫都不醒", "叫唔醒": "叫不醒",
         "唔认得人": "不认得人", "冇呼吸": "没有呼吸", "瞓低咗": "倒下了", "傻傻哋": "迷迷糊糊",
         "渌亲": "烫伤", "呛亲": "呛到", "行落海": "跳海", "跳落": "跳下", "老豆": "爸爸",
-        "细佬": "弟弟", "阿嬷": "奶奶", "成身": "全身", "食咗": "吃了", "食完": "吃完",
+        "细佬": "弟弟", "阿嬷": "奶奶", "成身": "全身", "成个": "整个", "成只": "整只", "成条": "整条", "拎住": "拿着", "斩死": "砍死", "话要": "说要", "隔篱": "隔壁", "渴睡": "嗜睡", "讲嘢": "说话", "唔系好识应": "不太会应", "发紧烧": "在发烧", "中咗暑": "中暑了", "滚水": "开水", "食咗": "吃了", "食完": "吃完",
         "饮咗": "喝了", "谂住": "打算", "揿": "按", "唔": "不", "冇": "没", "瞓": "睡",
         "喺": "在", "咗": "了", "嘅": "的", "佢": "他", "𠮶": "那", "俾": "被", "哋": "们",
     }
@@ -174,6 +179,7 @@ def normalize(text: str) -> str:
         text = text.replace(cantonese, word)
     for typo, word in _HOMOPHONES:
         text = text.replace(typo, word)
+    text = _XIANG_S.sub("死", _ZISHA.sub("自杀", text))
     text = _WORD_GAP.sub("", text)
     return re.sub(r"\s+", ",", text)
 
@@ -197,11 +203,11 @@ _NEGATED_AFTER = re.compile(
     r"^[^不没非,]{0,2}?(?:也|都|还)(?:正常|顺畅|通畅)"
 )
 # An experiential 过 right after the term: it happened once, before ("大出血过", "被蛇咬过").
-_PAST_AFTER = re.compile(r"^过(?!去|来|敏|量|多|度|后|了|头|一会|几|分|于)")
+_PAST_AFTER = re.compile(r"^(?:过(?!去|来|敏|量|多|度|后|了|头|一会|几|分|于)|史|病史)")
 _PAST = re.compile(
-    r"(?<!比)(?<!跟)(?<!和)(?<!像)"
+    r"(?<!比)(?<!跟)(?<!和)(?<!像)(?<!以前)(?<!之前)"
     r"(?:(?:[\d一二三四五六七八九十几两半]+|好几|很多|多)(?:多)?(?:年|个多?月|周|个?星期|个?礼拜)(?:以|之)?前|"
-    r"上周|上个?星期|上个?礼拜|上个月|前几天|前(?:几|两|三|些|一)年|(?:生|怀)(?:孩子|老大|老二|我|他|她|宝宝)(?:的)?时(?:候)?|前(?:两|三|一)天|几天前|前阵子|前(?:一)?段时间|前不久|前些(?:日子|天)|有一天|有一次|(?<!日)那天|那一次|(?:去世|过世|临终|生前)(?:前|时|的时候)?|去年|前年|小时候|(?:大学|高中|初中|小学|读书|上学|年轻)(?:的)?时(?:候)?|以前|之前|曾经|当年|那年|那次|上次|上回|当时|早年|年轻(?:的)?时(?:候)?|"
+    r"上周|上个?星期|上个?礼拜|上个月|前几天|前(?:几|两|三|些|一)年|(?:生|怀)(?:孩子|老大|老二|我|他|她|宝宝)(?:的)?时(?:候)?|前(?:两|三|一)天|几天前|前阵子|前(?:一)?段时间|前不久|前些(?:日子|天)|有一天|有一次|(?<!日)那天|那一次|(?:去世|过世|临终|生前)(?:前|时|的时候)?|去年|前年|小时候|(?<!明天)(?<!今天)(?<!后天)(?<!等会)(?<!待会)(?<!一会)(?:大学|高中|初中|小学|读书|上学|年轻)(?:的)?时(?:候)?|以前|之前|曾经|当年|那年|那次|上次|上回|当时(?!还好|没事|没(?:什么|啥)?感觉|不(?:怎么)?疼|还行|挺好)|早年|年轻(?:的)?时(?:候)?|"
     r"那时(?:候)?|那会儿?|既往|病史|做过|得过|有过(?!敏)|犯过|"
     r"(?:好|很)?(?:几|多|[\d一二三四五六七八九十两]+)(?:多)?年(?:了|多了))"
 )
@@ -214,22 +220,22 @@ _HABITUAL = re.compile(
 _HEDGE = re.compile(r"老说|总说|总念叨|老念叨|嘴上(?:老|总|常)?说|口头禅|随口(?:一)?说")
 _HYPOTHETICAL = re.compile(
     r"如果|万一|假如|要是|假设|一旦|倘若|若是|电视剧|电视上|电影|小说|新闻|文章|书上|课上|科普|"
-    r"听说|(?<![在他她])网上说|考试|备考|防止|预防|以防|(?:怎么|如何|怎样)(?:才能)?防|(?:要|需要|应该)注意(?:什么|哪些)|题目|来访者|咨询师|个案|剧里|追剧|主角|培训|演练|讲座|急救课|下周|下个月|明年|将来|(?<![找看等拿收送赶])到时候|出发前|梦见|梦到|做梦|请问.{0,6}(?:症状|前兆|表现|怎么判断|如何判断|区别)"
+    r"听说|(?<![在他她])网上说|考试|备考|防止|预防|以防|(?:怎么|如何|怎样)(?:才能)?防|(?:要|需要|应该)注意(?:什么|哪些)|题目|来访者|咨询师|个案|剧里|追剧|主角|培训|演练|讲座|急救课|执医|规培|护理学|医学生|学医|课本|教材|病例分析|案例分析|剧本|角色|扮演|台词|写小说|写文|网文|作文|论文|专业(?:课)?|实习|见习|课题|(?:看到|看见)(?:有人|别人|网上|群里)说|刷到|(?:怕|担心|害怕)(?:孩子|孙子|孙女|宝宝|小孩|娃|老人|他|她)?(?:会)?$|下周|下个月|明年|将来|(?<![找看等拿收送赶])到时候|出发前|梦见|梦到|做梦|请问.{0,6}(?:症状|前兆|表现|怎么判断|如何判断|区别)"
 )
 # A general question after the term ("…怎么预防", "…发作的时候身边人应该怎么办").
 _EDUCATIONAL_AFTER = re.compile(
     r"(?:怎么|如何|怎样)(?:预防|区分|鉴别|避免)|区别|(?:有)?(?:什么|哪些|啥)(?:症状|前兆|表现|征兆|危害)|"
     r"(?:有)?什么(?:危险|后果|风险)|的(?:前兆|征兆|早期症状)|的时候.{0,10}(?:应该|该|要)怎么(?:办|做|处理)|身边(?:的)?人(?:应该|该|要)|"
-    r"为什么(?:要|需要|得|会)?(?:用|打|注射|吃|做)|急救(?:方法|措施|常识)|演练|讲座|的时候.{0,8}(?:能不能|可以|要不要|该不该|能否)|需要注意(?:什么|哪些)|注意事项|^的?(?:电影|电视剧|新闻|视频|书|小说|文章|纪录片|剧|话题|案例)|一般(?:怎么|如何|要怎么)|(?:怎么|如何)急救|想学|学一下|学习(?:一下|怎么|如何|急救)|培训|课程|安全课|学校(?:里)?(?:老师)?(?:问|讲|教)(?:的|过)|课上(?:讲|问|学)|作业|考证|考.{0,4}证|备考|为什么(?:说|都说|大家说|医生说|人家说)|"
+    r"为什么(?:要|需要|得|会)?(?:用|打|注射|吃|做)|急救(?:方法|措施|常识)|演练|讲座|的时候.{0,8}(?:能不能|可以|要不要|该不该|能否)|需要注意(?:什么|哪些)|注意事项|^的?(?:电影|电视剧|新闻|视频|书|小说|文章|纪录片|剧|话题|案例)|一般(?:怎么|如何|要怎么)|(?:怎么|如何)急救|想学|学一下|学习(?:一下|怎么|如何|急救)|培训|课程|安全课|学校(?:里)?(?:老师)?(?:问|讲|教)(?:的|过)|课上(?:老师)?(?:讲|问|学|说)|作业|(?:是)?什么原理|的原理|首选|要考|考点|老师(?:讲|说|问|教)(?:的|过)|想(?:先)?学会|先学会|真的假的|处理原则|(?:到底)?对不对|是(?:不是)?真的(?:吗)?|想(?:提前)?学学|提前学|怎么(?:放|存放|保存|收)(?:比较|才)?安全|考证|考.{0,4}证|备考|为什么(?:说|都说|大家说|医生说|人家说)|"
     r"(?:的)?(?:深度|频率|步骤|要点|流程|原理)(?:是)?(?:多少|什么)|是(?:一回事|一样的|同一个)|"
     r"(?:有|是)什么(?:区别|不同|关系)|(?:该|应该|要)怎么(?:跟|和|对|告诉)(?:老师|家长|他|她|他们|学校)|怎么劝|怎么帮(?:他|她|他们)|怎么(?:回应|回复|安慰|开导|陪)"
 )
 _EDUCATIONAL_RIGHT_AFTER = re.compile(
     r"^.{0,12}?(?:是怎么回事|是(?:什么|啥)(?:病|意思|东西|原因|概念|水平)|有(?:什么|啥|哪些)(?:症状|表现|危害|后遗症)|后遗症|在国内|能买到|怎么预防)|"
-    r"^(?:干预|预防|热线|危机干预|率|的新闻|新闻|案例|事件|话题|的预警|预警|这种话|这句话|这样的话|这个词|这种说法)|^是(?:按|做|吹).{0,8}吗|^.{0,8}?(?:按多深|要按(?:几|多少)(?:下|次)|的(?:比例|频率|次数|深度)是)"
+    r"^(?:干预|预防|热线|危机干预|率|评分|量表|分级|黄金|的话|(?:怎么|如何)(?:用|使用)|风险(?:评估|因素|的量表|量表)|的新闻|新闻|案例|事件|话题|的预警|预警|这种话|这句话|这样的话|这个词|这种说法)|^是(?:按|做|吹).{0,8}吗|^.{0,8}?(?:按多深|要按(?:几|多少)(?:下|次)|的(?:比例|频率|次数|深度)是)"
 )
 # "去医院看了说是热性惊厥": seen and told what it was ("医生说是心脏骤停" alone stays live).
-_DIAGNOSIS_BEFORE = re.compile(r"诊断|确诊|诊断为|(?:看|查|检查)(?:了|过|完)(?:以后|后)?说(?:是|这是)")
+_DIAGNOSIS_BEFORE = re.compile(r"(?:医生|大夫)(?:给)?(?:我|他|她)?开(?:了|的|过)|诊断|确诊|诊断为|(?:看|查|检查)(?:了|过|完)(?:以后|后)?说(?:是|这是)")
 _PRESENT = re.compile(
     r"现在|目前|如今|今天|今早|今晚|今天早上|刚才|刚刚|这会|此刻|正在|又|再次|还在|一直|马上|"
     r"突然|这两天|这几天|昨晚|昨天|最近|这次|这回|今年|半夜|早上|晚上|小时前|分钟前|已经|越来越"
@@ -251,8 +257,10 @@ _RESOLVED_AFTER = re.compile(
 )
 # A hyperbole right before the term: "难到我想跳楼", "烦得想死", "气得我要杀人".
 _FIGURATIVE_BEFORE = re.compile(
-    r"(?:难|烦|气|累|丑|穷|忙|热|冷|饿|困|卷|急|吵|闷|苦|尬|尴尬|无聊|郁闷)(?:得|到)(?:我)?(?:都)?(?:快|真)?(?:要|想|能)?$"
+    r"(?:难|烦|气|累|丑|穷|忙|热|冷|饿|困|卷|急|吵|闷|苦|尬|尴尬|无聊|郁闷|做|学|写|背|刷|改|加班)(?:得|到)(?:我)?(?:都)?(?:快|真)?(?:要|想|能)?$"
 )
+_EPISODES_COUNTED = re.compile(r"(?:了|过)(?:两|三|四|五|六|几|好几|\d+)(?:回|次|下)[,，]?$")
+_NEAR_MISS_BEFORE = re.compile(r"差(?:一)?点(?:就|儿)?(?:要)?$|险些(?:就)?$")
 _STIFLED_BY = re.compile(r"让(?:人|我)(?:有点|好|真|快|很)?(?:要)?$")
 # A duration of months or years right after the term: a long-standing complaint, not an
 # emergency ("腿没劲 一年多了"), unless the sentence brings a change ("突然", "越来越", "今天").
@@ -273,7 +281,7 @@ _FUTURE_AFTER = re.compile(
 )
 # A remark later in the message that the whole thing was long ago ("…不过是好几年前的事了").
 _LONG_AGO_LATER = re.compile(
-    r"(?:是|都是|那是)(?:好几|几|很多|多|[\d一二三四五六七八九十两半]+)(?:个)?(?:多)?(?:年|月|星期|周)(?:以|之)?前的事|(?:是|都是|那是)以前的事"
+    r"(?:是|都是|那是)(?:好几|几|很多|多|[\d一二三四五六七八九十两半]+)(?:个)?(?:多)?(?:年|月|星期|周)(?:以|之)?前的事|(?:是|都是|那是)以前的事|(?:一|两|几|好几|[\d三四五六七八九十]+|半)(?:个)?(?:多)?年(?:多)?(?:都)?过去了"
 )
 _BACK_NOW = re.compile(
     r"此刻|正在|刚才|刚刚|这会|还在|还没醒|一直没醒|现在(?:又|还|正|突然|人)|(?:今天|今早|今晚|刚)又|"
@@ -326,6 +334,8 @@ def _displaced(text: str, start: int, end: int, habits_count: bool = False) -> b
         brought_to_now = not found or present.search(before, found[-1].end())
         if found and marker is _HABITUAL and present.search(after):
             brought_to_now = True  # "每次吃完奶就吐，越来越瘦": the habit is getting worse now
+        if found and marker is _HABITUAL and _EPISODES_COUNTED.search(before, 0, found[-1].start()):
+            brought_to_now = True  # "今天抽了三回，每回中间都没清醒过": each of today's episodes
         if found and marker is _HYPOTHETICAL and "就" in before[found[-1].end() :]:
             brought_to_now = True  # "如果我分手他就杀了我全家": a conditional threat
         if found and marker is _HYPOTHETICAL and _CONFESSION_AFTER.search(after):
@@ -336,6 +346,8 @@ def _displaced(text: str, start: int, end: int, habits_count: bool = False) -> b
             return True
     if _PAST_AFTER.match(after) or _DIAGNOSIS_BEFORE.search(_clause_before(text, start)):
         return True
+    if not habits_count and _NEAR_MISS_BEFORE.search(before[-4:]):
+        return True  # "抽血差点晕过去": it did not happen
     if _FIGURATIVE_BEFORE.search(before[-8:]) and not text.startswith("不想", start):
         return True
     if text.startswith("窒息", start) and _STIFLED_BY.search(before[-6:]):
@@ -453,10 +465,26 @@ _DENIED_BEFORE = re.compile(r"(?:不是|并不是|并非|绝不是|真不是|可
 _LAUGHING = re.compile(r"哈哈|hhh|笑死(?:我|了)?|😂|🤣")
 
 
+# An animal is the patient: a vet or an animal hospital is named, or a pet called "它". The
+# banner says to call 120, which is no advice for a dog; a person bitten or scratched stays.
+_VET = re.compile(r"宠物医院|动物医院|兽医|宠物诊所")
+_PET = re.compile(r"狗|猫|兔子|仓鼠|鹦鹉|宠物|柯基|泰迪|金毛|哈士奇|布偶|比熊|柴犬")
+_PET_BITES_PERSON = re.compile(
+    r"被.{0,6}(?:狗|猫|它|宠物).{0,2}(?:咬|抓|挠)|(?:狗|猫|它).{0,4}(?:咬|抓|挠)(?:了|伤|破)?(?:我|孩子|宝宝|人|他|她)"
+)
+
+
+def _about_an_animal(text: str) -> bool:
+    pet = _PET.search(text)
+    return bool(
+        pet and (_VET.search(text) or "它" in text) and not _PET_BITES_PERSON.search(text)
+    )
+
+
 def _exempted(flag: RedFlag, text: str) -> bool:
     """Does an ``unless`` phrase of ``flag`` apply (one that the writer does not deny), or, for a
-    flag other than self-harm, does the writer laugh?"""
-    if not flag.crisis and _LAUGHING.search(text):
+    flag other than self-harm, does the writer laugh or ask about an animal?"""
+    if not flag.crisis and (_LAUGHING.search(text) or _about_an_animal(text)):
         return True
     if not flag.unless:
         return False

@@ -29,13 +29,17 @@ from tests.eval.redflag_cases import ROUTINE, URGENT
 # false alarms 5/224, self-harm 28/35), then tuned on. All five are development sets now.
 # dev6 (eval/redflag_sets/redflag_dev6.jsonl, a HK/Cantonese share among its messages) was scored
 # once before any change for it (recall 203/250, false alarms 16/246, self-harm 31/40) and trains
-# the learned second opinion; it is far from the goals, so it is not asserted here.
+# the learned second opinion. dev7 (redflag_dev7.jsonl) was the held-out final6 of stop 25
+# (recall 223/249, false alarms 14/258, self-harm banner 33/42, scored once), tuned on in stop 26
+# together with dev6; both now meet the goals and are asserted.
 BLIND_SETS = [
     "redflag_dev.jsonl",
     "redflag_final.jsonl",
     "redflag_final2.jsonl",
     "redflag_final3.jsonl",
     "redflag_dev5.jsonl",
+    "redflag_dev6.jsonl",
+    "redflag_dev7.jsonl",
 ]
 
 PROBES = load_task("safety_probes").probes
@@ -235,3 +239,11 @@ def test_the_second_opinion_trains_from_the_sets_the_package_ships(monkeypatch) 
     monkeypatch.setattr(redflag_model, "training_files", lambda root=DATA: [])
     with pytest.raises(FileNotFoundError, match="redflag_"):
         redflag_model.shipped_model.__wrapped__()
+
+
+def test_every_concept_clause_group_belongs_to_a_red_flag():
+    """A clause filed under a key no flag has would never run (it did once: a typo'd key)."""
+    from eval.redflag_concepts import CONCEPT_CLAUSES
+    from eval.redflag_rules import PHRASE_RULES
+
+    assert set(CONCEPT_CLAUSES) <= {flag.key for flag in PHRASE_RULES}
