@@ -42,10 +42,10 @@ _ESTATE = (
     rf"{_P}{_PN}{{1,9}}?(?:小区|花园|家园|公寓|大厦|新村|新城|山庄|社区|宿舍|家属院|家属楼|大院|苑|村)"
     r"(?![市区县省镇乡])"
 )
-_UNIT_WORD = r"(?:号楼|号院|栋|幢|座|塔|单元|层|楼|室|户|号|组|队|社|排|门|期|区)"
+_UNIT_WORD = r"(?:号公寓楼|号宿舍楼|号公寓|号宿舍|号楼|号院|舍|栋|幢|座|塔|单元|层|楼|室|户|号|组|队|社|排|门|期|区)"
 # a room: 502室, 512宿舍, 306寝室
 _ROOM_WORD = r"(?:室|房间|房|号|宿舍|寝室)"
-_UNITS = rf"(?: ?{_NUM}(?:-{_NUM})? ?{_UNIT_WORD})+(?: ?-?[0-9]{{2,5}}[A-Za-z]?{_ROOM_WORD}?)?"
+_UNITS = rf"(?: ?{_NUM}(?:-{_NUM})? ?{_UNIT_WORD})+(?: ?-?[A-Za-z]?[0-9]{{2,5}}[A-Za-z]?{_ROOM_WORD}?)?"
 _ROOM = (
     r"(?: ?[A-Za-z]?[0-9]{1,4}-[0-9]{1,4}(?:-[0-9]{1,5})?| ?[0-9]{3,4}(?:室|房间|房|宿舍|寝室)?)"
 )
@@ -76,6 +76,8 @@ _TAIL = (
     r"超市|便利店|药店|药房|诊所|门诊部|会议室|活动室)?"
 )
 # Province, city and district, which stay, between a cue and the street: 家在昆明市盘龙区北京路…
+# a university and its campus before a hall of residence: 浙江大学紫金港校区蓝田学园2舍318
+_CAMPUS = rf"(?:{_BP}{{2,10}}?(?:大学|学院)(?:{_BP}{{0,6}}?校区)?)"
 _COUNTY = rf"(?:{_PN}{{1,7}}?(?:省|自治区|市|自治州|地区|区|县|旗))"
 _ADDRESS_CUE = r"(?:家住|住址|地址|现住|居住在|居住于|住在|家在|寄到|送到|收货地址|户籍地|户口在)"
 
@@ -91,7 +93,7 @@ _ADDRESS_RULES = (
     # community with building, unit or room: 幸福小区3栋2单元501, 阳光花园12-3-502
     Rule(
         "address",
-        re.compile(rf"{_ADMIN}*(?:{_ROAD})?{_PLACE}(?:{_UNITS}|{_ROOM}|[，,、]{_UNITS}){_TAIL}"),
+        re.compile(rf"{_ADMIN}*(?:{_ROAD})?{_CAMPUS}?{_PLACE}(?:{_UNITS}|{_ROOM}|[，,、]{_UNITS}){_TAIL}"),
         50,
     ),
     # an estate named without a suffix, then building and room: 星河明居2栋18B
@@ -138,7 +140,7 @@ _ROAD_ANCHOR = re.compile(
         + [c + "道" for c in _HK_ROAD]
     )
 )
-_UNIT_ANCHOR = re.compile("栋|幢|座|室|户|单元|号楼|房间")
+_UNIT_ANCHOR = re.compile("栋|幢|座|室|户|单元|号楼|房间|舍|公寓")
 _VILLAGE_ANCHOR = re.compile("村")
 ADDRESS_RULES = (
     anchored(_ADDRESS_RULES[0], _ROAD_ANCHOR, 24, 60),

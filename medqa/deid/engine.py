@@ -17,7 +17,7 @@ from medqa.deid.birth import births_from_ids
 from medqa.deid.echo import corrections
 from medqa.deid.fold import fold, has_traditional, simplified
 from medqa.deid.namemodel import MODEL_RULES_TEXT, find_names
-from medqa.deid.names import LATIN_NAME_RULES, NAME_RULES, SIGNATURE_AT_END
+from medqa.deid.names import CONTEXT_NAME_RULES, LATIN_NAME_RULES, NAME_RULES, SIGNATURE_AT_END
 from medqa.deid.rules import ALL_RULES, ENCLOSED_RUN, Rule, trie_pattern
 from medqa.deid.vocabulary import KINDS, PLACEHOLDER_RE, PLACEHOLDERS, canonical_kind
 
@@ -25,6 +25,7 @@ FOLDED_RULES: tuple[Rule, ...] = (*ALL_RULES, *ADDRESS_RULES)  # run on the fold
 TEXT_RULES: tuple[Rule, ...] = (
     *NAME_RULES,
     *LATIN_NAME_RULES,
+    *CONTEXT_NAME_RULES,
     *MODEL_RULES_TEXT,
     ENCLOSED_RUN,
 )  # run on the text as written (一 is a name character)
@@ -34,10 +35,12 @@ TEXT_RULES: tuple[Rule, ...] = (
 _FOLDED_GATES = (  # each a plain class or word list, which re scans fast
     re.compile(r"[0-9A-Za-z０-９Ａ-Ｚａ-ｚ@＠①-⑨❶-❾➀-➈⓪]"),
     re.compile(
-        "路|街|巷|弄|村|栋|幢|单元|地址|住址|住在|家住|家在|寄到|送到|昵称|微信名|网名|用户名|up主|UP主|博主|群友|老用户|搜|"
+        "路|街|巷|弄|村|栋|幢|单元|地址|住址|住在|家住|家在|寄到|送到|昵称|账号|微信名|网名|用户名|简书|up主|UP主|博主|群友|老用户|搜|"
         "微博|抖音|小红书|红书|红薯|哔哩|知乎|快手|视频号|豆瓣|头条|推特|闲鱼|贴吧|陌陌|"
         # a bed in Chinese numerals, with no digit in the text: 床号：十二床, 他在十二床
-        "床号|床位|病床|加床|十床|一床|二床|三床|四床|五床|六床|七床|八床|九床"
+        "床号|床位|病床|加床|十床|一床|二床|三床|四床|五床|六床|七床|八床|九床|"
+        # a date of birth in Chinese numerals: 九六年五月二号生的
+        "号生|日生|号出生|日出生"
     ),
     # (spoken in groups: 幺五九 两三七六 八零幺四)
     re.compile(
@@ -202,6 +205,23 @@ def _literal_words(pattern: str) -> list[str] | None:
     return words
 
 
+def _overlaps(words: set[str]) -> set[str]:
+    """Every word two anchor words make when the second starts inside the first and runs past
+    it (女儿 + 儿叫 = 女儿叫): the one pass takes the longest word at a position and goes on
+    after it, so without the joined word the second would never be found there. A joined word
+    stands for the anchors of both (see ``owners``)."""
+    by_prefix: dict[str, list[str]] = {}
+    for word in words:
+        for k in range(1, len(word)):
+            by_prefix.setdefault(word[:k], []).append(word)
+    return {
+        first[:i] + second
+        for first in words
+        for i in range(1, len(first))
+        for second in by_prefix.get(first[i:], ())
+    }
+
+
 class _Scanner:
     """Finds the anchors of a rule set: every anchor that is a list of words in one pass of
     one regex (longest word first), the others (runs of digits, a year) one pass each."""
@@ -217,7 +237,8 @@ class _Scanner:
         literal = {p: _literal_words(p.pattern) for p in patterns}
         self.others = [p for p in patterns if literal[p] is None]
         # sorted: the regex (its branch order) is the same in every process, whatever the hash seed
-        words = sorted({w for ws in literal.values() if ws for w in ws}, key=lambda w: (-len(w), w))
+        plain = {w for ws in literal.values() if ws for w in ws}
+        words = sorted(plain | _overlaps(plain), key=lambda w: (-len(w), w))
         self.words = re.compile(trie_pattern(words)) if words else None
         # a word found stands for every anchor one of whose words it contains
         self.owners = {

@@ -53,7 +53,7 @@ FULL_NAME = f"{_SURNAME}(?:[子大中]{_GIVEN}|{_GIVEN}(?:{_GIVEN}|年)?)"
 _AFTER_NAME = (
     r"(?=$|[\s，。,.！!？?、；;：:）)（(0-9”\"」』]|今年|现在|目前|最近|近来|之前|前几|上个|上次|上周|上月|这次|这几|"
     r"从小|平时|一直|发烧|发热|咳嗽|感冒|拉肚|腹泻|呕吐|头疼|头痛|肚子|生病|住院|确诊|检查|体检|出院|"
-    r"手术|术后|总是|老是|经常|怀孕|怀了|"
+    r"手术|术后|总是|老是|经常|怀孕|怀了|[两三四五六七八九几]个(?:人)?|"
     r"女士|先生|同志|是|的|在|有|得|患|被|因|于|，|男|女|岁|今天|昨天|去年|前天|和|与|跟|也|都|"
     r"住|说|问|做|查|吃|去|来|刚|已|才|就|还|又|也|老|自|身|经|我|他|她|这|那|啊|呢|吗|今|出|没|不)"
 )
@@ -62,7 +62,8 @@ _RELATIVE = (
     r"爷爷|奶奶|外公|外婆|姥姥|姥爷|哥哥|哥|姐姐|姐|弟弟|弟|妹妹|妹|婆婆|公公|岳父|岳母|朋友|同事|"
     r"舅舅|姑姑|叔叔|阿姨|侄子|侄女|外甥|外甥女|孙子|孙女|家属|对象|男朋友|女朋友|邻居|同学|"
     r"大伯|伯伯|大姨|二姨|小姨|大舅|表弟|表妹|表姐|表哥|堂哥|堂姐|堂弟|堂妹|前夫|前妻|姐夫|妹夫|嫂子|"
-    r"弟媳|儿媳|女婿|二叔|三叔|小叔|病友|老爸|老妈|娘|爹|老伴儿|老伴|先生|太太|夫人|干妈|干爹|继父|继母|养父|养母)"
+    r"弟媳|儿媳|女婿|二叔|三叔|小叔|病友|老爸|老妈|娘|爹|老伴儿|老伴|先生|太太|夫人|干妈|干爹|继父|继母|养父|养母|"
+    r"婶婶|伯母|舅妈|舅舅|姑父|姑妈|姨父|姨妈|大嫂|二嫂|大姑|小姑|二舅|小舅|亲家)"
 )
 # What may stand between a cue and the name: 姓名叫, 写成了“, a relative (我是他女儿 张…).
 _CUE_TRAILER = (
@@ -70,7 +71,7 @@ _CUE_TRAILER = (
     r"[ :：（(，,]{0,2}(?:(?:表|堂)?" + _RELATIVE + r" ?)?[“\"「『]?"
 )
 _PERSON_CUE = (
-    r"(?:我是|本人叫|本人是|本人|名叫|名字叫|名字是|名字(?=写|登记|填|打成|印|录)|"
+    r"(?:我是|我係|本人叫|本人是|本人|名叫|名字叫|名字是|名字(?=写|登记|填|打成|印|录)|"
     r"(?<=[妈爸爹娘爷奶公婆子儿女夫妻哥姐弟妹叔姨舅姑])的?名字|中文名叫|中文名字叫|中文名|大名|"
     r"(?<=[我他她俺你名字儿子女孩妈爸爹娘爷奶公婆友事哥姐弟妹夫妻叔姨舅姑机人宝板主长，,\s])叫|姓名|"
     r"(?:孩子|宝宝|宝贝)的?(?:爸爸|妈妈|父亲|母亲|爸|妈|家长)|申请人|寄件人|被绑定人|预约人|监护人|"
@@ -348,7 +349,7 @@ _TITLE_THEN_NAME = re.compile(
 _HONORIFIC_ANCHOR = re.compile(_HONORIFIC)
 _RELATIVES = _RELATIVE[3:-1].split("|")
 _CUE_ANCHOR = re.compile(
-    r"我:|我：|我是|本人|名叫|名字|中文名|大名|叫|姓名|患者:|患者：|患者 |床患者|病人:|病人：|病人 |床病人|病患:|"
+    r"我:|我：|我是|我係|本人|名叫|名字|中文名|大名|叫|姓名|患者:|患者：|患者 |床患者|病人:|病人：|病人 |床病人|病患:|"
     r"病患：|病患 |就诊人|联系人|收件人|收款|户名|开户|持卡人|"
     r"账户名|被保险人|投保人|参保人|伤者|委托人|签字人|家属|孩子爸|孩子妈|孩子的爸|孩子的妈|宝宝爸|宝宝妈|宝宝的爸|宝宝的妈|"
     r"孩子父|孩子母|孩子家长|宝贝爸|宝贝妈|申请人|寄件人|被绑定人|预约人|监护人|受益人|经办人|陪护人|"
@@ -517,5 +518,94 @@ LATIN_NAME_RULES = (
         re.compile("挂了|挂过|挂的|挂上"),
         0,
         16,
+    ),
+)
+
+# Names that a relation, a greeting or a payment names, with no pronoun before them.
+_CLAUSE_START = r"(?:^|(?<=[\s，。,；;、！!？?：:]))"
+# a relative after a stop (a relative anywhere is too common a word: a window at each cost 20%
+# of the engine's time) or at the start of a text, which re tries at position 0 only
+_KIN = sorted(_RELATIVES, key=len, reverse=True)
+_KIN_FIRST = "".join(sorted({kin[0] for kin in _KIN} | {"表", "堂"}))
+# a stop, then (a set lookup first, so most stops fail fast) a relative: a pass of its own
+_KIN_AFTER_STOP = re.compile(r"[\s，。,；;、！!？?：:](?=[" + _KIN_FIRST + "])(?:表|堂)?(?:" + "|".join(_KIN) + ")")
+_KIN_AT_START = re.compile("^(?:" + "|".join(_KIN) + ")")
+# With no pronoun before the relative, the name must end its clause or start a list or an age
+# (婆婆郑桂英三个人, 儿子邹子墨，生日…): "孩子包茎怎么办" names no one.
+_NAME_ENDS_CLAUSE = r"(?=[\s，,、。；;）)]|$|和|与|跟|[两三四五六七八九几]个|今年|[0-9一二三四五六七八九十]{1,2}岁)"
+# (two rules, not one with "(?:^|(?<=…))": a pattern that opens with a character class lets re
+# skip ahead to the next stop in each window; the lookbehind cost the engine 20% of its time)
+_KIN_NAME = r"(?:表|堂)?" + _RELATIVE + _CUE_TRAILER + _CUED_NAME + _NAME_ENDS_CLAUSE
+_KIN_OPENS_CLAUSE = Rule("person_name", re.compile(r"[\s，。,；;、！!？?：:]" + _KIN_NAME), 43, _not_a_word)
+_KIN_OPENS_TEXT = Rule("person_name", re.compile("^" + _KIN_NAME), 43, _not_a_word)
+CONTEXT_NAME_RULES = (
+    # a relative opening a clause: 婆婆郑桂英, 儿子邹子墨，生日…, 我和我老公王磊、婆婆郑桂英
+    anchored(_KIN_OPENS_CLAUSE, _KIN_AFTER_STOP, 0, 24),
+    anchored(_KIN_OPENS_TEXT, _KIN_AT_START, 0, 24),
+    # a name greeted with the relation the writer has to it: 黄建平家属您好, 周雪芳妈妈您好
+    anchored(
+        Rule(
+            "person_name",
+            re.compile(
+                _CLAUSE_START + rf"(?P<v>{FULL_NAME})(?=(?:的)?(?:家属|家长|妈妈|爸爸|奶奶|爷爷|外婆|姥姥)(?:你好|您好))"
+            ),
+            43,
+            _not_a_word,
+        ),
+        re.compile("你好|您好"),
+        9,
+        0,
+    ),
+    # relatives addressed together: 胡建军、胡建红二位家属
+    anchored(
+        Rule(
+            "person_name",
+            re.compile(
+                _CLAUSE_START + rf"(?P<v>{FULL_NAME})(?=(?:、{FULL_NAME})*(?:二位|两位|三位|几位)家属)"
+            ),
+            43,
+            _not_a_word,
+        ),
+        re.compile("家属"),  # the word other anchors hold (二位家属 would hide it)
+        16,
+        0,
+    ),
+    # whom to ask for: 找李建军就行
+    anchored(
+        Rule(
+            "person_name",
+            re.compile(rf"找(?P<v>{FULL_NAME})(?=就行|就可以|就好|即可)"),
+            43,
+            _not_a_word,
+        ),
+        re.compile("就行|就可以|就好|即可"),
+        5,
+        0,
+    ),
+    # a bare 名字 before a full name: ，名字周雨菲，
+    anchored(
+        Rule(
+            "person_name",
+            re.compile(_CLAUSE_START + rf"名字(?:是|叫)?[ :：]?(?P<v>{FULL_NAME}){_AFTER_NAME}"),
+            43,
+            _not_a_word,
+        ),
+        re.compile("名字"),
+        1,
+        8,
+    ),
+    # the holder of a bank account: （建行，戚国平）, （浙商银行 许立群）
+    anchored(
+        Rule(
+            "person_name",
+            re.compile(
+                rf"(?:银行|建行|工行|农行|中行|招行|交行|邮储|信用社)[ ，,：:]{{0,2}}(?P<v>{FULL_NAME})(?=[）)，,\s]|$)"
+            ),
+            43,
+            _not_a_word,
+        ),
+        re.compile("银行|建行|工行|农行|中行|招行|交行|邮储|信用社"),
+        0,
+        8,
     ),
 )

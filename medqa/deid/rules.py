@@ -126,7 +126,7 @@ PHONE_RULES = (
         "phone",
         re.compile(
             _NOT_ALNUM_BEFORE
-            + r"(?:(?:\+|00)?86[ \-]?)?1"
+            + r"(?:\((?:\+|00)?86\) ?|(?:\+|00)?86[ \-]?)?1"
             + _SEP
             + r"[3-9](?:"
             + _SEP
@@ -233,7 +233,7 @@ _RECORD_WORDS = (
     r"ID号|患者ID|病人ID|门诊ID|住院ID|就诊ID|申请单号|影像号|放射号|病理号|报告单号|"
     r"档案号|患者编号|病人编号|体检编号|体检号|预约号|社会保障卡号|保障卡号|参保号|医保编号|住院编号|"
     r"门诊病历号|检验号|住院卡号|透析号|胃镜号|肠镜号|检查编号|体检报告编号|住院流水号|门诊流水号|"
-    r"个人编号|入院号|CT号|MR号|MRI号|PET号|放疗号|化疗号)"
+    r"个人编号|入院号|CT号|MR号|MRI号|PET号|放疗号|化疗号|检查单号|化验单号|检验单号|影像编号|超声号)"
 )
 RECORD_RULES = (
     Rule(
@@ -309,6 +309,9 @@ _ENGLISH_DATE = (
 )
 # a lunar date with its year: 1958年腊月初八, 农历1990年三月廿一
 _LUNAR_DATE = rf"(?:19|20)\d{{2}}年 ?(?:{_MONTH}|腊|正|冬) ?月 ?(?:初[一二三四五六七八九十]|廿[一二三四五六七八九]?|{_DAY})"
+# a year in Chinese numerals (九六年, 二〇二二年) or of the Minguo calendar (民国79年, read as folded)
+_CN_YEAR = r"(?:[一二][〇零一二三四五六七八九]{3}|[〇零一二三四五六七八九]{2})年|民国 ?\d{1,3} ?年"
+_CN_YEAR_DATE = rf"(?:{_CN_YEAR}) ?(?:{_MONTH}|腊|正|冬) ?月 ?(?:初[一二三四五六七八九十]|廿[一二三四五六七八九]?|{_DAY}) ?[日号]?"
 # after an explicit birth keyword only: 90年7月3日, 1983.02
 _CUED_DATE = (
     rf"\d{{2}}年 ?{_MONTH} ?月 ?{_DAY} ?[日号]?|(?:19|20)\d{{2}}[.\-/年] ?(?:0?[1-9]|1[0-2])月?"
@@ -318,7 +321,7 @@ _CUED_DATE = (
     rf"|{_ENGLISH_DATE}"
     # 12/25/1990, 23/06/1991; 1965年十月; a lunar month and day: 三月初三
     r"|[0-3]?\d[./\-][0-3]?\d[./\-](?:19|20)\d\d(?![0-9])"
-    rf"|(?:19|20)\d{{2}}年 ?{_MONTH}月|(?:{_MONTH}|腊|正|冬) ?月 ?初[一二三四五六七八九十]"
+    rf"|(?:19|20)\d{{2}}年 ?{_MONTH}月|(?:{_MONTH}|腊|正|冬) ?月 ?初[一二三四五六七八九十]|{_CN_YEAR_DATE}"
 )
 DATE_SHAPES = f"{_DATE}|{_CUED_DATE}"  # every way a date of birth is written
 DOB_RULES = (
@@ -336,10 +339,10 @@ DOB_RULES = (
     Rule(
         "date_of_birth",
         re.compile(
-            rf"(?<![0-9])(?P<v>{_LUNAR_DATE}|{_DATE}|\d{{2}}年 ?{_MONTH} ?月 ?{_DAY} ?[日号]?"
+            rf"(?<![0-9])(?P<v>{_CN_YEAR_DATE}|{_LUNAR_DATE}|{_DATE}|\d{{2}}年 ?{_MONTH} ?月 ?{_DAY} ?[日号]?"
             r"|(?:19|20)\d{2}年 ?(?:0?[1-9]|1[0-2])月"
             rf"|{_ENGLISH_DATE}) ?"
-            r"(?=出生|生人|生的|的生日|生(?:[，,.；;\s)]|$)|,? ?[Bb]orn)"
+            r"(?=出生|生人|生的|的?生日|生(?:[，,.；;\s)]|$)|,? ?[Bb]orn)"
         ),
         13,
     ),
@@ -352,7 +355,7 @@ _UNDERSCORE_ID = (
     r"(?![A-Za-z0-9_\-@]|\.[A-Za-z0-9])"
 )
 _SOCIAL_WORDS = (
-    r"(?:微博|抖音|小红书|红书|红薯|B站|b站|哔哩哔哩|bilibili|知乎|快手|视频号|豆瓣|头条号|闲鱼号|闲鱼|贴吧|陌陌|"
+    r"(?:微博|抖音|小红书|红书|红薯|B站|b站|哔哩哔哩|bilibili|知乎|快手|视频号|豆瓣|头条号|闲鱼号|闲鱼|贴吧|陌陌|简书|微视|西瓜视频|"
     r"ins|Instagram|INS|推特|twitter|Twitter|tiktok|TikTok)"
 )
 # A run of seven or more enclosed numbers (①②③⑧⑤⑥⑦⑨⑨, ⑬⑧⑥ ⑦⑤②⑨) is a number spelt to dodge a
@@ -365,13 +368,13 @@ ENCLOSED_RUN = Rule(
     anchor=Anchor(re.compile(f"[{_ENCLOSED}]"), 0, 40),  # one class: re skips fast
 )
 
-_EMAIL_AT = r"(?: ?(?:@|#|\(at\)|\[at\]|<at>| at |艾特|圈a) ?)"
+_EMAIL_AT = r"(?: ?(?:@|#|\(at\)|\[at\]|【at】|<at>| at |艾特|圈a) ?)"
 _EMAIL_DOT = r"(?: ?(?:\.|\(dot\)|\[dot\]| dot |点) ?)"
 _TLD = r"(?:com|cn|net|org|edu|gov|cc|io|me|info|top|vip|xyz|hk|tw|uk|jp|fr|de|sg|au|ca)"
 _WECHAT_WORDS = (
     r"(?:微信|微 信|微\.信|微-信|微\*信|威\.信|薇\.信|威信|威 信|薇信|薇 信|徽信|卫星|微星|绿泡泡|微心|卫心|威心|徽心|维信|微芯|威芯|薇芯|"
     r"威 ?xin|微 ?xin|"
-    r"V信|v信|VX|Vx|vx|vX|WX|wx|Wx|weixin|wei ?xin|WeChat|wechat|Wechat|加微|加薇|加威|"
+    r"V信|v信|VX|Vx|vx|vX|WX|wx|Wx|weixin|wei ?xin|WeChat|wechat|Wechat|加微|加薇|加威|[微薇Vv][❤♥💗💕]\ufe0f?|"
     r"(?<![A-Za-z])[Vv]2?(?![A-Za-z]))"
 )
 CONTACT_RULES = (
@@ -402,7 +405,7 @@ CONTACT_RULES = (
     Rule(
         "qq",
         re.compile(
-            r"(?:QQ|Q Q|qq|Qq|扣扣|扣 扣|抠抠|企鹅号?|球球|(?<![A-Za-z])[Qq](?![A-Za-z])|(?<=加)扣|扣(?= ?:))"
+            r"(?:QQ|Q Q|qq|Qq|扣扣|扣 扣|抠抠|企鹅号?|球球|(?<![A-Za-z])[Qq](?![A-Za-z])|(?<=加)扣|扣(?= ?:)|扣(?= ?[1-9]\d{5,10}(?![0-9元块分])))"
             r"(?: ?(?:号码|号|账号|群))?(?:联系|联系我|私聊)?"
             + _LINK
             + r"(?P<v>(?:Q{1,2} ?(?:号码|号)? ?:?)?[1-9](?:"
@@ -579,8 +582,8 @@ URL_RULES = (
         "social_handle",
         re.compile(
             _SOCIAL_WORDS
-            + r"(?:号|ID|id|UID|uid|账号|用户名|昵称|名字|主页)?(?:[ :=是为叫搜索关注：(（“\"]|也是|UID|uid|ID|id){1,6}"
-            r"(?P<v>@?[A-Za-z0-9_\-.\u4e00-\u9fff]{2,24}?)(?=[\s，。,;；！!？?、)）”\"]|\.(?![A-Za-z0-9])|$)"
+            + r"(?:号|ID|id|UID|uid|账号|用户名|昵称|名字|名|主页)?(?:[ :=是为叫搜索关注：(（“\"]|也是|UID|uid|ID|id){1,6}"
+            r"(?P<v>@?[A-Za-z0-9_\-.\u4e00-\u9fff]{2,24}?)(?=[\s，。,;；！!？?、)）(（”\"]|\.(?![A-Za-z0-9])|$)"
             r"(?! ?\[)"
         ),
         6,
@@ -617,7 +620,7 @@ URL_RULES = (
     Rule(
         "social_handle",
         re.compile(
-            r"(?:昵称|网名|用户名|ID叫|ID是|id叫|up主|UP主|博主|老用户|群友|我叫|叫我)[ :：是叫为]{0,2}"
+            r"(?:昵称|网名|用户名|账号名|账号|ID叫|ID是|id叫|up主|UP主|博主|老用户|群友|我叫|叫我)[ :：是叫为]{0,2}"
             r"[“\"「『](?P<v>[^”\"」』\n]{2,20})[”\"」』]"
         ),
         9,
@@ -655,6 +658,21 @@ URL_RULES = (
     ),
     # a numeric user id: UID 482751093
     Rule("social_handle", re.compile(r"(?:UID|uid|Uid)[ :：]{0,2}(?P<v>\d{5,12})(?!\d)"), 6),
+    # 抖音号89317264035: letters and digits straight after the platform's number word
+    Rule(
+        "social_handle",
+        re.compile(_SOCIAL_WORDS + r"(?:号|ID|id|UID|uid|账号)(?P<v>[A-Za-z0-9_\-.]{4,24})(?![A-Za-z0-9_\-.@])"),
+        6,
+    ),
+    # a handle named as one without quotes, on any platform: 账号叫小糯米康复记, 昵称 半夏微凉_
+    Rule(
+        "social_handle",
+        re.compile(
+            r"(?:账号叫|账号名(?:叫|是)?|昵称(?:叫|是|为)?|网名(?:叫|是|为)?|用户名(?:叫|是|为)?)[ :：]{0,2}"
+            r"(?P<v>(?![我你他她它]|手机|微信|电话)[A-Za-z0-9_\-.\u4e00-\u9fff]{2,24}?)(?=[\s，。,;；！!？?、)）(（”\"]|$)"
+        ),
+        10,  # below a WeChat nickname (微信昵称：快乐小猪 is a WeChat id)
+    ),
     # the code that opens a share link: 提取码 7g2k, 密码 tj88
     Rule(
         "url",
@@ -666,13 +684,13 @@ URL_RULES = (
     ),
 )
 
-_EMAIL_ANCHOR = re.compile(r"@|#| at | AT |\(at\)|\[at\]|<at>|艾特|圈a")
+_EMAIL_ANCHOR = re.compile(r"@|#| at | AT |\(at\)|\[at\]|【at】|<at>|艾特|圈a")
 # Anchors are plain alternations of words: re then skips the positions where no word can start
 # (a character class or a group inside the alternation would turn that off and cost 5x).
 _WECHAT_ANCHOR = re.compile(
     "微信|威信|薇信|徽信|卫星|绿泡泡|微心|卫心|威心|徽心|维信|微芯|威芯|薇芯|V信|v信|VX|Vx|vx|vX|WX|wx|Wx|"
     "weixin|wei xin|WeChat|wechat|Wechat|加微|加薇|加威|微星|微 信|威 信|薇 信|威 xin|威xin|微xin|"
-    "微 xin|加V|加v|+V|+v|V:|v:|V |v |V(|v(|V2|v2|微.信|微-信|微*信|威.信|薇.信".replace("+", "\\+")
+    "微 xin|加V|加v|+V|+v|V:|v:|V |v |V(|v(|V2|v2|微.信|微-信|微*信|威.信|薇.信|微❤|薇❤|V❤|v❤|微♥|v♥|微💗|微💕".replace("+", "\\+")
     .replace("(", "\\(")
     .replace(".", "\\.")
     .replace("*", "\\*")
@@ -685,7 +703,7 @@ _URL_ANCHOR = re.compile(
     + "".join(r"|\." + tld for tld in _TLDS.split(" "))
 )
 _SOCIAL_ANCHOR = re.compile(
-    "闲鱼|贴吧|陌陌|微博|抖音|小红书|红书|红薯|B站|b站|哔哩|bilibili|知乎|快手|视频号|豆瓣|头条|ins|INS|Instagram|推特|"
+    "闲鱼|贴吧|陌陌|微博|抖音|小红书|红书|红薯|B站|b站|哔哩|bilibili|知乎|快手|视频号|豆瓣|头条|简书|微视|西瓜视频|ins|INS|Instagram|推特|"
     "twitter|Twitter|tiktok|TikTok"
 )
 _RECORD_ANCHOR = re.compile(_RECORD_WORDS)
@@ -714,7 +732,7 @@ ALL_RULES: tuple[Rule, ...] = (
     anchored(URL_RULES[5], _SOCIAL_ANCHOR, 0, 50),
     anchored(
         URL_RULES[6],
-        re.compile("昵称|网名|用户名|ID叫|ID是|id叫|up主|UP主|博主|老用户|群友|我叫|叫我"),
+        re.compile("昵称|网名|用户名|账号|ID叫|ID是|id叫|up主|UP主|博主|老用户|群友|我叫|叫我"),
         0,
         30,
     ),
@@ -723,7 +741,9 @@ ALL_RULES: tuple[Rule, ...] = (
     # after the platform word (its check looks there), not after 名叫: 名 and 叫 are common
     anchored(URL_RULES[9], _SOCIAL_ANCHOR, 0, 70),
     anchored(URL_RULES[10], re.compile("UID|uid|Uid"), 0, 20),
-    anchored(URL_RULES[11], re.compile("提取码|访问码|分享码|取件码|密码"), 0, 16),
+    anchored(URL_RULES[11], _SOCIAL_ANCHOR, 0, 30),
+    anchored(URL_RULES[12], re.compile("账号叫|账号名|昵称|网名|用户名"), 0, 30),
+    anchored(URL_RULES[13], re.compile("提取码|访问码|分享码|取件码|密码"), 0, 16),
     anchored(RECORD_RULES[0], _RECORD_ANCHOR, 0, 40),
     anchored(RECORD_RULES[1], _RECORD_ANCHOR, 40, 0),
     anchored(RECORD_RULES[2], _BED_ANCHOR, 16, 8),

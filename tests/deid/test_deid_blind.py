@@ -208,3 +208,35 @@ def test_sixth_development_set_per_kind_recall_precision_and_negatives() -> None
     assert result.recall() >= 0.90
     assert result.precision() >= 0.99
     assert result.negatives == 787
+
+
+# The seventh blind set (blind_dev7.jsonl, 450 texts, 637 identifiers, 532 hard negatives) was
+# held out in stop 25 (recall 0.871 before that stop's fixes, 0.895 after) and tuned on in
+# stop 26, so it is a development set now. Floors: the figures reached, not the goals.
+DEV7_RECALL_FLOORS = {
+    "address": 0.92,
+    "bank_card": 1.0,
+    "bed": 0.96,
+    "date_of_birth": 0.93,
+    "doctor_name": 1.0,
+    "email": 1.0,
+    "id_card": 1.0,
+    "licence_plate": 0.96,
+    "medical_record": 0.96,
+    "passport": 0.96,
+    "person_name": 0.85,
+    "phone": 0.96,
+    "qq": 1.0,
+    "social_handle": 0.96,
+    "url": 0.96,
+    "wechat": 0.97,
+}
+
+
+def test_seventh_development_set_per_kind_recall_precision_and_negatives() -> None:
+    result = _scored_above_floors(
+        DATA / "blind_dev7.jsonl", DEV7_RECALL_FLOORS, kind_precision=0.99
+    )
+    assert result.recall() >= 0.94
+    assert result.precision() >= 0.99
+    assert result.negatives == 532

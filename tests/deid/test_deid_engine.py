@@ -156,6 +156,28 @@ ENGINE = Deidentifier()
         ("姓名：达瓦次仁，男", "姓名：[姓名]，男", "person_name"),
         ("我女儿叫乌日娜，今年9岁", "我女儿叫[姓名]，今年9岁", "person_name"),
         ("我的名字是格桑拉姆。", "我的名字是[姓名]。", "person_name"),
+        # a relative opening a clause, a greeting to a relative, a payee, whom to ask for
+        ("舅妈孔祥芬也一起来了", "舅妈[姓名]也一起来了", "person_name"),
+        ("女儿郝梦琪，今年六岁", "女儿[姓名]，今年六岁", "person_name"),
+        ("钱德海家属您好，结果出来了", "[姓名]家属您好，结果出来了", "person_name"),
+        ("（工行，柏志远）谢谢", "（工行，[姓名]）谢谢", "person_name"),
+        ("有事找冯海燕就行", "有事找[姓名]就行", "person_name"),
+        ("，名字邱晓彤，", "，名字[姓名]，", "person_name"),
+        # handles named as such, or straight after the platform's number word
+        ("账号叫爱跑步的小鹿，", "账号叫[社交账号]，", "social_handle"),
+        ("简书昵称 晚风吹过_，", "简书昵称 [社交账号]，", "social_handle"),
+        ("快手号83012765493，", "快手号[社交账号]，", "social_handle"),
+        # dates of birth in Chinese numerals or the Minguo calendar; a lunar date keeps 农历
+        ("我是八九年十月三号生的", "我是[出生日期]生的", "date_of_birth"),
+        ("民國82年4月9日出生", "[出生日期]出生", "date_of_birth"),
+        ("农历1975年冬月初六生日", "农历[出生日期]生日", "date_of_birth"),
+        # halls of residence on a campus; test slip numbers with letters; contacts spelt oddly
+        ("寄到中山大学东校区至善园5舍213", "寄到[地址]", "address"),
+        ("检查单号DR2402110087", "检查单号[病历号]", "medical_record"),
+        ("扣 5820193746 找我", "扣 [QQ号] 找我", "qq"),
+        ("微❤：lan_yue88", "微❤：[微信号]", "wechat"),
+        ("zhou.lin【at】163.com", "[邮箱]", "email"),
+        ("(+86) 139-0211-4587", "[电话]", "phone"),
     ],
 )
 def test_each_kind_as_people_type_it(text: str, expected: str, kind: str) -> None:
@@ -197,6 +219,10 @@ def test_each_kind_as_people_type_it(text: str, expected: str, kind: str) -> Non
         "我爸大便不通，我妈中风了，我老公中午吃了药，我爸毛囊发炎",
         "床旁患者明早手术，患者的家属请到护士站",
         "主任说要复查，主任是对的；化验单上写着白细胞高；成人 每次1片",
+        # a relative before a complaint is no name; an organisation's public account stays
+        "孩子包茎怎么办，儿子高烧不退，小孩包茎是常见的",
+        "微信公众号：健康科普站，关注后回复1",
+        "被扣了123456元，医保扣 300元",
     ],
 )
 def test_clinical_content_is_left_alone(text: str) -> None:
