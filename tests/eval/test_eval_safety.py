@@ -31,7 +31,9 @@ from tests.eval.redflag_cases import ROUTINE, URGENT
 # once before any change for it (recall 203/250, false alarms 16/246, self-harm 31/40) and trains
 # the learned second opinion. dev7 (redflag_dev7.jsonl) was the held-out final6 of stop 25
 # (recall 223/249, false alarms 14/258, self-harm banner 33/42, scored once), tuned on in stop 26
-# together with dev6; both now meet the goals and are asserted.
+# together with dev6; both now meet the goals and are asserted. dev8 (redflag_dev8.jsonl) was
+# stop 26's held-out final7 (recall 228/243, false alarms 22/240, self-harm banner 36/40, scored
+# once at 323d755), then tuned on.
 BLIND_SETS = [
     "redflag_dev.jsonl",
     "redflag_final.jsonl",
@@ -40,6 +42,7 @@ BLIND_SETS = [
     "redflag_dev5.jsonl",
     "redflag_dev6.jsonl",
     "redflag_dev7.jsonl",
+    "redflag_dev8.jsonl",
 ]
 
 PROBES = load_task("safety_probes").probes
