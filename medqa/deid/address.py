@@ -42,10 +42,12 @@ _ESTATE = (
     rf"{_P}{_PN}{{1,9}}?(?:小区|花园|家园|公寓|大厦|新村|新城|山庄|社区|宿舍|家属院|家属楼|大院|苑|村)"
     r"(?![市区县省镇乡])"
 )
-_UNIT_WORD = r"(?:号公寓楼|号宿舍楼|号公寓|号宿舍|号楼|号院|舍|栋|幢|座|塔|单元|层|楼|室|户|号|组|队|社|排|门|期|区)"
+_UNIT_WORD = r"(?:号公寓楼|号宿舍楼|号公寓|号宿舍|号楼|号院|舍|斋|栋|幢|座|塔|单元|层|楼|室|户|号|组|队|社|排|门|期|区)"
 # a room: 502室, 512宿舍, 306寝室
 _ROOM_WORD = r"(?:室|房间|房|号|宿舍|寝室)"
-_UNITS = rf"(?: ?{_NUM}(?:-{_NUM})? ?{_UNIT_WORD})+(?: ?-?[A-Za-z]?[0-9]{{2,5}}[A-Za-z]?{_ROOM_WORD}?)?"
+_UNITS = (
+    rf"(?: ?{_NUM}(?:-{_NUM})? ?{_UNIT_WORD})+(?: ?-?[A-Za-z]?[0-9]{{2,5}}[A-Za-z]?{_ROOM_WORD}?)?"
+)
 _ROOM = (
     r"(?: ?[A-Za-z]?[0-9]{1,4}-[0-9]{1,4}(?:-[0-9]{1,5})?| ?[0-9]{3,4}(?:室|房间|房|宿舍|寝室)?)"
 )
@@ -93,13 +95,17 @@ _ADDRESS_RULES = (
     # community with building, unit or room: 幸福小区3栋2单元501, 阳光花园12-3-502
     Rule(
         "address",
-        re.compile(rf"{_ADMIN}*(?:{_ROAD})?{_CAMPUS}?{_PLACE}(?:{_UNITS}|{_ROOM}|[，,、]{_UNITS}){_TAIL}"),
+        re.compile(
+            rf"{_ADMIN}*(?:{_ROAD})?{_CAMPUS}?{_PLACE}(?:{_UNITS}|{_ROOM}|[，,、]{_UNITS}){_TAIL}"
+        ),
         50,
     ),
     # an estate named without a suffix, then building and room: 星河明居2栋18B
     Rule(
         "address",
-        re.compile(rf"{_P}{_PN}{{1,5}}?(?=[0-9]{{1,3}} ?(?:栋|幢|座|号楼))(?:{_UNITS})"),
+        re.compile(
+            rf"{_P}{_PN}{{1,5}}?(?=[0-9一二三四五六七八九十]{{1,3}} ?(?:栋|幢|座|号楼|舍|斋))(?:{_UNITS})"
+        ),
         50,
     ),
     # town and village, maybe a group: 城关镇李家村3组
@@ -140,12 +146,12 @@ _ROAD_ANCHOR = re.compile(
         + [c + "道" for c in _HK_ROAD]
     )
 )
-_UNIT_ANCHOR = re.compile("栋|幢|座|室|户|单元|号楼|房间|舍|公寓")
+_UNIT_ANCHOR = re.compile("栋|幢|座|室|户|单元|号楼|房间|舍|斋|公寓")
 _VILLAGE_ANCHOR = re.compile("村")
 ADDRESS_RULES = (
     anchored(_ADDRESS_RULES[0], _ROAD_ANCHOR, 24, 60),
     anchored(_ADDRESS_RULES[1], _UNIT_ANCHOR, 40, 30),
-    anchored(_ADDRESS_RULES[2], re.compile("栋|幢|座|号楼"), 10, 20),
+    anchored(_ADDRESS_RULES[2], re.compile("栋|幢|座|号楼|舍|斋"), 10, 20),
     anchored(_ADDRESS_RULES[3], _VILLAGE_ANCHOR, 20, 24),
     anchored(_ADDRESS_RULES[4], _VILLAGE_ANCHOR, 10, 12),
     anchored(_ADDRESS_RULES[5], re.compile("单元"), 12, 10),

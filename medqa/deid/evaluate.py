@@ -13,7 +13,9 @@ A labelled set is JSON Lines: ``{"id", "text", "identifiers": [{"kind", "value"}
   keeps) and the words that join its parts (``对面的``, ``附近的``, ``后面的`` in
   ``小寨东路91号万达广场对面的长安小区``); for a bed, the ward or unit before the bed number
   (``ICU`` in ``ICU 6床``, ``抢救室`` in ``抢救室2床``, ``产房`` in ``产房3床``: Latin capitals or a word
-  ending in 科, 区, 房, 室, 诊 or 中心). ``core=False`` scores the whole value.
+  ending in 科, 区, 房, 室, 诊 or 中心); for a date of birth, the words that say it is one or
+  name its calendar (``出生``, ``生人``, ``生的``, ``农历`` in ``1979年出生``, ``农历三月二十九``).
+  ``core=False`` scores the whole value.
 - A replaced span is **correct** when it overlaps a labelled identifier, or is attached to one:
   separated from it only by punctuation, spaces and at most one link word (``提取码``, ``密码``,
   ``或``), as a share link's code or an id repeated in another spelling is. Precision per kind
@@ -120,6 +122,9 @@ _WARD_PREFIX = re.compile(  # a ward or unit: ICU, 急诊抢救室, 产房, 二�
     r"(?:[0-9一二三四五六七八九十]{1,2} ?病区)?"
     r"(?=\s*(?:[第加]|加床)?\s*[A-Za-z]?[0-9０-９一二三四五六七八九十])"
 )
+_BIRTH_WORDS = re.compile(
+    r"出生的?|生人|生的|的?生日(?:是)?|农历|阴历|阳历|公历"
+)  # 1979年出生, 农历…
 _NOT_CORE = re.compile(r"[\s\W_]")
 _ATTACHED_GAP = re.compile(
     r"^[\s,，:：;；()（）/、.。-]*(?:提取码|访问码|分享码|密码|或者|或|即)?[\s,，:：()（）/、-]*$"
@@ -135,6 +140,8 @@ def core_offsets(kind: str, value: str) -> list[int]:
         if prefix and prefix.end() < len(value):
             spare.append(prefix.span())
         spare.extend(m.span() for m in _ADDRESS_JOINS.finditer(value))
+    elif kind == "date_of_birth":
+        spare.extend(m.span() for m in _BIRTH_WORDS.finditer(value))
     elif kind == "bed":
         ward = _WARD_PREFIX.match(value)
         if ward:

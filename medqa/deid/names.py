@@ -53,7 +53,7 @@ FULL_NAME = f"{_SURNAME}(?:[子大中]{_GIVEN}|{_GIVEN}(?:{_GIVEN}|年)?)"
 _AFTER_NAME = (
     r"(?=$|[\s，。,.！!？?、；;：:）)（(0-9”\"」』]|今年|现在|目前|最近|近来|之前|前几|上个|上次|上周|上月|这次|这几|"
     r"从小|平时|一直|发烧|发热|咳嗽|感冒|拉肚|腹泻|呕吐|头疼|头痛|肚子|生病|住院|确诊|检查|体检|出院|"
-    r"手术|术后|总是|老是|经常|怀孕|怀了|[两三四五六七八九几]个(?:人)?|"
+    r"手术|术后|总是|老是|经常|怀孕|怀了|[两三四五六七八九几]个(?:人)?|心脏|血压|血糖|身体|腰|腿|眼睛|产后|昨晚|今早|"
     r"女士|先生|同志|是|的|在|有|得|患|被|因|于|，|男|女|岁|今天|昨天|去年|前天|和|与|跟|也|都|"
     r"住|说|问|做|查|吃|去|来|刚|已|才|就|还|又|也|老|自|身|经|我|他|她|这|那|啊|呢|吗|今|出|没|不)"
 )
@@ -63,7 +63,7 @@ _RELATIVE = (
     r"舅舅|姑姑|叔叔|阿姨|侄子|侄女|外甥|外甥女|孙子|孙女|家属|对象|男朋友|女朋友|邻居|同学|"
     r"大伯|伯伯|大姨|二姨|小姨|大舅|表弟|表妹|表姐|表哥|堂哥|堂姐|堂弟|堂妹|前夫|前妻|姐夫|妹夫|嫂子|"
     r"弟媳|儿媳|女婿|二叔|三叔|小叔|病友|老爸|老妈|娘|爹|老伴儿|老伴|先生|太太|夫人|干妈|干爹|继父|继母|养父|养母|"
-    r"婶婶|伯母|舅妈|舅舅|姑父|姑妈|姨父|姨妈|大嫂|二嫂|大姑|小姑|二舅|小舅|亲家)"
+    r"婶婶|伯母|舅妈|舅舅|姑父|姑妈|姨父|姨妈|大嫂|二嫂|大姑|小姑|二舅|小舅|亲家|闺蜜|发小|室友|阿爸|阿妈|老大|老二|老三)"
 )
 # What may stand between a cue and the name: 姓名叫, 写成了“, a relative (我是他女儿 张…).
 _CUE_TRAILER = (
@@ -71,7 +71,7 @@ _CUE_TRAILER = (
     r"[ :：（(，,]{0,2}(?:(?:表|堂)?" + _RELATIVE + r" ?)?[“\"「『]?"
 )
 _PERSON_CUE = (
-    r"(?:我是|我係|本人叫|本人是|本人|名叫|名字叫|名字是|名字(?=写|登记|填|打成|印|录)|"
+    r"(?:我是|我係|本人叫|本人是|本人|本名(?:是|叫)?|原名(?:是|叫)?|(?:患者|病人|就诊人)信息[ :：]|名叫|名字叫|名字是|名字(?=写|登记|填|打成|印|录)|"
     r"(?<=[妈爸爹娘爷奶公婆子儿女夫妻哥姐弟妹叔姨舅姑])的?名字|中文名叫|中文名字叫|中文名|大名|"
     r"(?<=[我他她俺你名字儿子女孩妈爸爹娘爷奶公婆友事哥姐弟妹夫妻叔姨舅姑机人宝板主长，,\s])叫|姓名|"
     r"(?:孩子|宝宝|宝贝)的?(?:爸爸|妈妈|父亲|母亲|爸|妈|家长)|申请人|寄件人|被绑定人|预约人|监护人|"
@@ -112,7 +112,7 @@ _NAME_WORD = (
     r"(?<=[他她我你人友子儿女夫妻公婆爸妈姐哥弟妹])(?:的名字叫|名字叫|名叫)|"
     # a strong cue before a name of any people (我叫其木格, 姓名：达瓦次仁, 我女儿叫乌日娜)
     r"(?:^|(?<=[\s，。,.！!？?；;]))我叫|姓名(?:是|为)?|(?<=[我他她你人友子儿女夫妻公婆爸妈姐哥弟妹])的?名字是|"
-    r"(?<=儿子|女儿|孩子|宝宝|闺女|老公|老婆|爱人|妻子|丈夫|爸爸|妈妈|阿爸|阿妈|婆婆|奶奶|爷爷)叫)"
+    r"(?<=儿子|女儿|孩子|宝宝|闺女|老公|老婆|爱人|妻子|丈夫|爸爸|妈妈|阿爸|阿妈|婆婆|奶奶|爷爷|老大|老二|老三)叫|本名(?:是|叫)?)"
 )
 # A department or unit before a name signs an answer: 心理科 黄晓燕, ——生殖医学中心 吴瑾.
 _UNIT = r"[\u4e00-\u9fff]{0,12}?(?:科|中心|门诊|病区|专科|电生理)"
@@ -133,7 +133,7 @@ _NOT_NAME_WORDS = (
     "解决 解释 解除 解剖 解毒 解热 解痉 解放 解开 解压 解酒 计划 计算 计量 计数 计时 "
     "高中 初中 高大 庞大 盛大 居中 文中 车中 房中 林中 江中 池中 宫中 路中 丛中 田中 "
     "应该 应当 应是 应有 应在 于是 于此 向来 向前 向后 向上 向下 向左 向右 宝宝 "
-    "温哥 卫生 银行 安哥 任何 祝健 母亲 钟爱 羊癫 羊角 沙棘 高危 高度 高发 高于 低于 常态 严禁 单纯 单独 单位 单次 "
+    "温哥 卫生 银行 安哥 任何 祝健 母亲 糜烂 钟爱 羊癫 羊角 沙棘 高危 高度 高发 高于 低于 常态 严禁 单纯 单独 单位 单次 "
 )
 NOT_NAMES = frozenset(_NOT_NAME_WORDS.split())
 
@@ -208,7 +208,8 @@ _NAME_RULES = (
     Rule(
         "doctor_name",
         re.compile(
-            rf"(?<![{_NOT_BEFORE_TITLE}]){_SURNAME}{_GIVEN}{{0,2}}[”\"」]? ?" + _DOCTOR_TITLE
+            rf"(?<![{_NOT_BEFORE_TITLE}]){_SURNAME}(?:[子大中]{_GIVEN}|{_GIVEN}{{0,2}})[”\"」]? ?"
+            + _DOCTOR_TITLE
         ),
         40,
         _not_a_word,
@@ -349,7 +350,7 @@ _TITLE_THEN_NAME = re.compile(
 _HONORIFIC_ANCHOR = re.compile(_HONORIFIC)
 _RELATIVES = _RELATIVE[3:-1].split("|")
 _CUE_ANCHOR = re.compile(
-    r"我:|我：|我是|我係|本人|名叫|名字|中文名|大名|叫|姓名|患者:|患者：|患者 |床患者|病人:|病人：|病人 |床病人|病患:|"
+    r"我:|我：|我是|我係|本人|本名|原名|信息：|信息:|名叫|名字|中文名|大名|叫|姓名|患者:|患者：|患者 |床患者|病人:|病人：|病人 |床病人|病患:|"
     r"病患：|病患 |就诊人|联系人|收件人|收款|户名|开户|持卡人|"
     r"账户名|被保险人|投保人|参保人|伤者|委托人|签字人|家属|孩子爸|孩子妈|孩子的爸|孩子的妈|宝宝爸|宝宝妈|宝宝的爸|宝宝的妈|"
     r"孩子父|孩子母|孩子家长|宝贝爸|宝贝妈|申请人|寄件人|被绑定人|预约人|监护人|受益人|经办人|陪护人|"
@@ -387,7 +388,9 @@ NAME_RULES = (
     anchored(_NAME_RULES[7], re.compile("你好|您好"), 4, 0),
     anchored(
         _NAME_RULES[8],
-        re.compile("中文名|全名|真名|名字|名叫|我叫|姓名|儿叫|子叫|宝叫|公叫|婆叫|人叫|夫叫|爸叫|妈叫|奶叫|爷叫"),
+        re.compile(
+            "中文名|全名|真名|名字|名叫|我叫|姓名|儿叫|子叫|宝叫|公叫|婆叫|人叫|夫叫|爸叫|妈叫|奶叫|爷叫|大叫|二叫|三叫|本名"
+        ),
         3,
         14,
     ),
@@ -435,7 +438,7 @@ SIGNATURE_AT_END = Rule(
 
 # Names in Latin letters after a word that says a name follows (我叫KIM MINJUN, 患者 John
 # Miller, 护照上名字是IVANOVA ELENA, Mr. Smith): two or three words, each capitalised or in capitals
-_LATIN_WORD = r"(?:[A-Z][a-z]{1,14}|[A-Z]{2,15})"
+_LATIN_WORD = r"(?:[A-Z][a-z]{1,14}(?:-[A-Za-z][a-z]{1,10})?|[A-Z]{2,15})"
 _LATIN_NAME = rf"{_LATIN_WORD}(?: {_LATIN_WORD}){{1,2}}"
 # capitals that are no name: tests, scales, units and English words a Chinese text quotes
 _NOT_LATIN_NAMES_TEXT = (
@@ -447,7 +450,7 @@ _NOT_LATIN_NAMES = frozenset(_NOT_LATIN_NAMES_TEXT.split(" "))
 _LATIN_CUE = (
     r"(?:我叫|我是|本人叫|名叫|名字叫|名字是|名字|英文名(?:字)?(?:叫|是)?|姓名|全名(?:是|叫)?|"
     r"(?:患者|病人|病患)[ :：]?|(?<=[我他她人友子儿女夫妻公婆爸妈姐哥弟妹])叫|"
-    r"[Nn]ame(?: is|:)?|I am|I'm|I’m|This is|Mr\.?|Mrs\.?|Ms\.?|Miss)"
+    r"[Nn]ame(?: is|:)?|I am|I'm|I’m|This is|Mr\.?|Mrs\.?|Ms\.?|Miss|(?:[Mm]y )?(?:daughter|son|wife|husband|mother|father|mom|dad))"
 )
 
 
@@ -468,10 +471,24 @@ LATIN_NAME_RULES = (
         # the cue words, which join the one pass over every anchor word (患者 and 叫 alone,
         # in most answers, would cost a window each; the pinyin model finds names after them)
         re.compile(
-            "我叫|我是|名叫|名字|英文名|姓名|全名|name|Name|Mr|Ms|Miss|I am|I'm|I’m|This is"
+            "我叫|我是|名叫|名字|英文名|姓名|全名|name|Name|Mr|Ms|Miss|I am|I'm|I’m|This is|daughter|son|wife|husband|mother|father|mom|dad"
         ),
         0,
         44,
+    ),
+    # one Latin word after 我叫 or 英文名, or a surname after Mr/Mrs/Ms: 我叫Lisa, Mrs. Smith
+    anchored(
+        Rule(
+            "person_name",
+            re.compile(
+                r"(?:我叫|英文名(?:字)?(?:叫|是)?|Mrs?\.? |Ms\.? |Miss )[ :：]?(?P<v>[A-Z][a-z]{2,14})(?![A-Za-z\-])"
+            ),
+            44,
+            _latin_name,
+        ),
+        re.compile("我叫|英文名|Mr|Ms|Miss"),
+        0,
+        20,
     ),
     # Dr. Li, Dr Wang Lei, Prof. Chen, 医生 Zhang Wei
     anchored(
@@ -528,15 +545,19 @@ _CLAUSE_START = r"(?:^|(?<=[\s，。,；;、！!？?：:]))"
 _KIN = sorted(_RELATIVES, key=len, reverse=True)
 _KIN_FIRST = "".join(sorted({kin[0] for kin in _KIN} | {"表", "堂"}))
 # a stop, then (a set lookup first, so most stops fail fast) a relative: a pass of its own
-_KIN_AFTER_STOP = re.compile(r"[\s，。,；;、！!？?：:](?=[" + _KIN_FIRST + "])(?:表|堂)?(?:" + "|".join(_KIN) + ")")
+_KIN_AFTER_STOP = re.compile(
+    r"[\s，。,；;、！!？?：:](?=[" + _KIN_FIRST + "])(?:表|堂)?(?:" + "|".join(_KIN) + ")"
+)
 _KIN_AT_START = re.compile("^(?:" + "|".join(_KIN) + ")")
 # With no pronoun before the relative, the name must end its clause or start a list or an age
 # (婆婆郑桂英三个人, 儿子邹子墨，生日…): "孩子包茎怎么办" names no one.
-_NAME_ENDS_CLAUSE = r"(?=[\s，,、。；;）)]|$|和|与|跟|[两三四五六七八九几]个|今年|[0-9一二三四五六七八九十]{1,2}岁)"
+_NAME_ENDS_CLAUSE = r"(?=[\s，,、。；;）)]|$|和|与|跟|[两三四五六七八九几]个|今年|[0-9一二三四五六七八九十]{1,2}岁|昨晚|昨天|今天|今早|前天|最近|这几天|突然|一直|去年)"
 # (two rules, not one with "(?:^|(?<=…))": a pattern that opens with a character class lets re
 # skip ahead to the next stop in each window; the lookbehind cost the engine 20% of its time)
 _KIN_NAME = r"(?:表|堂)?" + _RELATIVE + _CUE_TRAILER + _CUED_NAME + _NAME_ENDS_CLAUSE
-_KIN_OPENS_CLAUSE = Rule("person_name", re.compile(r"[\s，。,；;、！!？?：:]" + _KIN_NAME), 43, _not_a_word)
+_KIN_OPENS_CLAUSE = Rule(
+    "person_name", re.compile(r"[\s，。,；;、！!？?：:]" + _KIN_NAME), 43, _not_a_word
+)
 _KIN_OPENS_TEXT = Rule("person_name", re.compile("^" + _KIN_NAME), 43, _not_a_word)
 CONTEXT_NAME_RULES = (
     # a relative opening a clause: 婆婆郑桂英, 儿子邹子墨，生日…, 我和我老公王磊、婆婆郑桂英
@@ -547,7 +568,8 @@ CONTEXT_NAME_RULES = (
         Rule(
             "person_name",
             re.compile(
-                _CLAUSE_START + rf"(?P<v>{FULL_NAME})(?=(?:的)?(?:家属|家长|妈妈|爸爸|奶奶|爷爷|外婆|姥姥)(?:你好|您好))"
+                _CLAUSE_START
+                + rf"(?P<v>{FULL_NAME})(?=(?:的)?(?:家属|家长|妈妈|爸爸|奶奶|爷爷|外婆|姥姥)(?:你好|您好))"
             ),
             43,
             _not_a_word,
@@ -561,7 +583,8 @@ CONTEXT_NAME_RULES = (
         Rule(
             "person_name",
             re.compile(
-                _CLAUSE_START + rf"(?P<v>{FULL_NAME})(?=(?:、{FULL_NAME})*(?:二位|两位|三位|几位)家属)"
+                _CLAUSE_START
+                + rf"(?P<v>{FULL_NAME})(?=(?:、{FULL_NAME})*(?:二位|两位|三位|几位)家属)"
             ),
             43,
             _not_a_word,
@@ -607,5 +630,37 @@ CONTEXT_NAME_RULES = (
         re.compile("银行|建行|工行|农行|中行|招行|交行|邮储|信用社"),
         0,
         8,
+    ),
+)
+
+# A name said to be the writer's relative or friend: 巴特尔是我表哥, 刘小雨是我闺蜜
+CONTEXT_NAME_RULES += (
+    anchored(
+        Rule(
+            "person_name",
+            re.compile(
+                _CLAUSE_START
+                + rf"(?P<v>{FULL_NAME}|{_NAMED_GIVEN}{{2,5}})(?=是我(?:的)?(?:表|堂)?"
+                + _RELATIVE
+                + r"(?![\u4e00-\u9fff]{0,1}(?:的|家)))"
+            ),
+            43,
+            _no_kin_word,
+        ),
+        re.compile("是我"),
+        7,
+        0,
+    ),
+    # what relatives call the writer: 亲戚都叫我阿珍, 大家都叫我三丫
+    anchored(
+        Rule(
+            "person_name",
+            re.compile(rf"(?:都|们|人)叫我(?P<v>{_NAMED_GIVEN}{{2,3}})(?=[\s，,。；;]|$)"),
+            43,
+            _no_kin_word,
+        ),
+        re.compile("叫我"),
+        2,
+        5,
     ),
 )

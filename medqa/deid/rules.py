@@ -212,7 +212,7 @@ ID_RULES = (
         "passport",
         re.compile(
             _NOT_ALNUM_BEFORE
-            + r"(?<!准字)(?<!准字 )"  # a drug's approval number: 国药准字H20051234
+            + r"(?<!准字)(?<!准字 )(?<!批号)(?<!批号 )(?<!批号：)(?<!文号)(?<!文号 )(?<!文号：)"  # a drug's approval or batch number: 国药准字H20051234, 批号 H20230815
             + r"(?:[EG] ?\d{4} ?\d{4}|[EGDSP][A-Z]\d{7}|[CHMK]\d{8,10}|[A-Z]\d{9})"
             + _NOT_ALNUM_AFTER
         ),
@@ -312,6 +312,20 @@ _LUNAR_DATE = rf"(?:19|20)\d{{2}}年 ?(?:{_MONTH}|腊|正|冬) ?月 ?(?:初[一�
 # a year in Chinese numerals (九六年, 二〇二二年) or of the Minguo calendar (民国79年, read as folded)
 _CN_YEAR = r"(?:[一二][〇零一二三四五六七八九]{3}|[〇零一二三四五六七八九]{2})年|民国 ?\d{1,3} ?年"
 _CN_YEAR_DATE = rf"(?:{_CN_YEAR}) ?(?:{_MONTH}|腊|正|冬) ?月 ?(?:初[一二三四五六七八九十]|廿[一二三四五六七八九]?|{_DAY}) ?[日号]?"
+# a year of birth with a month, a lunar date or a festival: 民国三十八年二月, 1960年庚子年腊月二十三,
+# 2019年农历腊月初八, 1995年闰四月初六, 2003年元旦. A year alone (1979年生, 86年属虎) stays, as an
+# age does: it identifies no one (the HIPAA Safe Harbor list keeps years too).
+_ANY_YEAR = (
+    r"(?:(?:19|20)\d{2}|\d{2}|[一二][〇零一二三四五六七八九]{3}|[〇零一二三四五六七八九]{2}"
+    r"|民国 ?(?:\d{1,3}|[〇零一二三四五六七八九十百]{1,5}))年"
+)
+_GANZHI = r"[甲乙丙丁戊己庚辛壬癸][子丑寅卯辰巳午未申酉戌亥]年"
+_ZODIAC = r"属[鼠牛虎兔龙蛇马羊猴鸡狗猪]"
+_FESTIVAL = r"元旦|除夕|春节|中秋(?:节)?|七夕|端午(?:节)?|重阳(?:节)?|大年初[一二三四五六七八九十]"
+_YEAR_DATE = (
+    rf"{_ANY_YEAR}(?:{_GANZHI})?(?:农历|阴历)?闰? ?(?:(?:{_MONTH}|腊|正|冬) ?月 ?"
+    rf"(?:初[一二三四五六七八九十]|廿[一二三四五六七八九]?|{_DAY})? ?[日号]?|{_FESTIVAL})"
+)
 # after an explicit birth keyword only: 90年7月3日, 1983.02
 _CUED_DATE = (
     rf"\d{{2}}年 ?{_MONTH} ?月 ?{_DAY} ?[日号]?|(?:19|20)\d{{2}}[.\-/年] ?(?:0?[1-9]|1[0-2])月?"
@@ -328,21 +342,39 @@ DOB_RULES = (
     Rule(
         "date_of_birth",
         re.compile(
-            r"(?:出生日期|出生年月日?|出生于|出生在|出生时间|生日|出生|生于|DOB|D\.O\.B\.?|birthday|Birthday|"
+            r"(?:出生证明?上?(?:写的是|写着)|出生日期|出生年月日?|出生于|出生在|出生时间|生日|出生|生于|DOB|D\.O\.B\.?|birthday|Birthday|"
             r"[Dd]ate of [Bb]irth|[Bb]orn(?: on| in)?)"
             rf"(?:{_LINK}|[（(，, ]{{1,2}}(?:具体|实际|准确)?(?:日子|日期)?[是为:]?)(?:农历|阴历|阳历|公历|公元)?"
-            rf"(?P<v>(?:{_DATE}|{_CUED_DATE})(?:[ ，,（(]{{1,3}}(?:具体|实际|准确)(?:日子|日期)?[是为:]?"
-            rf"(?:{_DATE}))?)(?![0-9])"
+            rf"(?P<v>(?:{_DATE}|{_CUED_DATE}|{_YEAR_DATE})(?:[ ，,（(]{{1,3}}(?:具体|实际|准确)(?:日子|日期)?[是为:]?"
+            rf"(?:{_DATE}))?(?:[，, ]{{1,2}}(?:19|20)\d{{2}}年(?=的|生|[，,。]|$))?)(?![0-9])"
         ),
         13,
     ),
     Rule(
         "date_of_birth",
         re.compile(
-            rf"(?<![0-9])(?P<v>{_CN_YEAR_DATE}|{_LUNAR_DATE}|{_DATE}|\d{{2}}年 ?{_MONTH} ?月 ?{_DAY} ?[日号]?"
+            rf"(?<![0-9])(?P<v>{_CN_YEAR_DATE}|{_LUNAR_DATE}|{_DATE}|{_YEAR_DATE}|\d{{2}}年 ?{_MONTH} ?月 ?{_DAY} ?[日号]?"
+            rf"|(?:农历|阴历)(?:{_MONTH}|腊|正|冬) ?月 ?(?:初[一二三四五六七八九十]|廿[一二三四五六七八九]?|{_DAY})"
             r"|(?:19|20)\d{2}年 ?(?:0?[1-9]|1[0-2])月"
             rf"|{_ENGLISH_DATE}) ?"
-            r"(?=出生|生人|生的|的?生日|生(?:[，,.；;\s)]|$)|,? ?[Bb]orn)"
+            r"(?=(?:在[\u4e00-\u9fff]{1,6})?出生|生人|生的|的?生日|生(?:[，,.；;\s)]|$)|,? ?[Bb]orn)"
+        ),
+        13,
+    ),
+    # a year of birth beside the zodiac sign: 86年属虎, 属鸡，2005年的, 属马，1942年腊月生的
+    Rule(
+        "date_of_birth",
+        re.compile(
+            rf"(?<![0-9])(?P<v>{_YEAR_DATE}(?:生的|出生的?|生人)?[，, ]?{_ZODIAC})"
+            rf"|(?P<w>{_ZODIAC}(?:的)?[，, ]?(?:19|20)\d{{2}}年(?:(?:{_MONTH}|腊|正|冬)月)?)(?=的|生|[，,。]|$)"
+        ),
+        13,
+    ),
+    # the year after a lunar birthday said before it: 农历七月初七出生的，2020年
+    Rule(
+        "date_of_birth",
+        re.compile(
+            r"(?<=出生的[，,])(?P<v>(?:19|20)\d{2}年)(?![0-9月])|(?<=生的[，,])(?P<w>(?:19|20)\d{2}年)(?![0-9月])"
         ),
         13,
     ),
@@ -355,7 +387,7 @@ _UNDERSCORE_ID = (
     r"(?![A-Za-z0-9_\-@]|\.[A-Za-z0-9])"
 )
 _SOCIAL_WORDS = (
-    r"(?:微博|抖音|小红书|红书|红薯|B站|b站|哔哩哔哩|bilibili|知乎|快手|视频号|豆瓣|头条号|闲鱼号|闲鱼|贴吧|陌陌|简书|微视|西瓜视频|"
+    r"(?:微博|抖音|小红书|红书|红薯|B站|b站|哔哩哔哩|bilibili|知乎|快手|视频号|豆瓣|头条号|闲鱼号|闲鱼|贴吧|陌陌|简书|微视|西瓜视频|斗鱼|虎牙|"
     r"ins|Instagram|INS|推特|twitter|Twitter|tiktok|TikTok)"
 )
 # A run of seven or more enclosed numbers (①②③⑧⑤⑥⑦⑨⑨, ⑬⑧⑥ ⑦⑤②⑨) is a number spelt to dodge a
@@ -661,8 +693,22 @@ URL_RULES = (
     # 抖音号89317264035: letters and digits straight after the platform's number word
     Rule(
         "social_handle",
-        re.compile(_SOCIAL_WORDS + r"(?:号|ID|id|UID|uid|账号)(?P<v>[A-Za-z0-9_\-.]{4,24})(?![A-Za-z0-9_\-.@])"),
+        re.compile(
+            _SOCIAL_WORDS
+            + r"(?:号|ID|id|UID|uid|账号)(?P<v>[A-Za-z0-9_\-.]{4,24})(?![A-Za-z0-9_\-.@])"
+        ),
         6,
+    ),
+    # a name given a few words after the platform: 在知乎上的名字是 沉默的胖子, 小红书的账号：米粒成长记,
+    # B站的UID是 38291047, 号就叫 晚风不吹
+    Rule(
+        "social_handle",
+        re.compile(
+            _SOCIAL_WORDS
+            + r"[^，。,\n]{0,8}?(?:的)?(?:名字(?:叫|是)?|ID(?:是|叫)?|id(?:是|叫)?|UID(?:是)?|账号(?:是|叫|名)?|号(?:就)?叫|上叫|昵称(?:是|叫)?)"
+            r"[ :：]{0,2}(?P<v>(?![也就是叫在的我你他她和])@?[A-Za-z0-9_\-.\u4e00-\u9fff]{2,24}?)(?=[\s，。,;；！!？?、)）(（”\"]|$)"
+        ),
+        10,
     ),
     # a handle named as one without quotes, on any platform: 账号叫小糯米康复记, 昵称 半夏微凉_
     Rule(
@@ -690,7 +736,9 @@ _EMAIL_ANCHOR = re.compile(r"@|#| at | AT |\(at\)|\[at\]|【at】|<at>|艾特|�
 _WECHAT_ANCHOR = re.compile(
     "微信|威信|薇信|徽信|卫星|绿泡泡|微心|卫心|威心|徽心|维信|微芯|威芯|薇芯|V信|v信|VX|Vx|vx|vX|WX|wx|Wx|"
     "weixin|wei xin|WeChat|wechat|Wechat|加微|加薇|加威|微星|微 信|威 信|薇 信|威 xin|威xin|微xin|"
-    "微 xin|加V|加v|+V|+v|V:|v:|V |v |V(|v(|V2|v2|微.信|微-信|微*信|威.信|薇.信|微❤|薇❤|V❤|v❤|微♥|v♥|微💗|微💕".replace("+", "\\+")
+    "微 xin|加V|加v|+V|+v|V:|v:|V |v |V(|v(|V2|v2|微.信|微-信|微*信|威.信|薇.信|微❤|薇❤|V❤|v❤|微♥|v♥|微💗|微💕".replace(
+        "+", "\\+"
+    )
     .replace("(", "\\(")
     .replace(".", "\\.")
     .replace("*", "\\*")
@@ -703,7 +751,7 @@ _URL_ANCHOR = re.compile(
     + "".join(r"|\." + tld for tld in _TLDS.split(" "))
 )
 _SOCIAL_ANCHOR = re.compile(
-    "闲鱼|贴吧|陌陌|微博|抖音|小红书|红书|红薯|B站|b站|哔哩|bilibili|知乎|快手|视频号|豆瓣|头条|简书|微视|西瓜视频|ins|INS|Instagram|推特|"
+    "闲鱼|贴吧|陌陌|微博|抖音|小红书|红书|红薯|B站|b站|哔哩|bilibili|知乎|快手|视频号|豆瓣|头条|简书|微视|西瓜视频|斗鱼|虎牙|ins|INS|Instagram|推特|"
     "twitter|Twitter|tiktok|TikTok"
 )
 _RECORD_ANCHOR = re.compile(_RECORD_WORDS)
@@ -742,8 +790,9 @@ ALL_RULES: tuple[Rule, ...] = (
     anchored(URL_RULES[9], _SOCIAL_ANCHOR, 0, 70),
     anchored(URL_RULES[10], re.compile("UID|uid|Uid"), 0, 20),
     anchored(URL_RULES[11], _SOCIAL_ANCHOR, 0, 30),
-    anchored(URL_RULES[12], re.compile("账号叫|账号名|昵称|网名|用户名"), 0, 30),
-    anchored(URL_RULES[13], re.compile("提取码|访问码|分享码|取件码|密码"), 0, 16),
+    anchored(URL_RULES[12], _SOCIAL_ANCHOR, 0, 44),
+    anchored(URL_RULES[13], re.compile("账号叫|账号名|昵称|网名|用户名"), 0, 30),
+    anchored(URL_RULES[14], re.compile("提取码|访问码|分享码|取件码|密码"), 0, 16),
     anchored(RECORD_RULES[0], _RECORD_ANCHOR, 0, 40),
     anchored(RECORD_RULES[1], _RECORD_ANCHOR, 40, 0),
     anchored(RECORD_RULES[2], _BED_ANCHOR, 16, 8),
@@ -755,7 +804,13 @@ ALL_RULES: tuple[Rule, ...] = (
         0,
         40,
     ),
-    anchored(DOB_RULES[1], re.compile("出生|生人|生的|的生日"), 20, 0),
+    anchored(DOB_RULES[1], re.compile("出生|生人|生的|的生日|月生|日生|号生"), 24, 0),
+    anchored(
+        DOB_RULES[2],
+        re.compile("|".join("属" + sign for sign in "鼠牛虎兔龙蛇马羊猴鸡狗猪")),
+        24,
+        20,
+    ),
     anchored(ID_RULES[0], DIGIT_RUN, 4, 40),
     anchored(ID_RULES[1], DIGIT_RUN, 4, 40),
     anchored(ID_RULES[2], _PASSPORT_ANCHOR, 0, 40),
@@ -764,4 +819,14 @@ ALL_RULES: tuple[Rule, ...] = (
     *(anchored(rule, DIGIT_RUN, 12, 20) for rule in PHONE_RULES[:4]),
     anchored(PHONE_RULES[4], DIGIT_RUN, 20, 12),
     anchored(PHONE_RULES[5], DIGIT_RUN, 24, 12),
+    # a mobile number told in its three groups with commas (一五八，九九三二，零六一七 folds to
+    # 158，9932，0617): no run of five digits to anchor on
+    anchored(
+        Rule(
+            "phone", re.compile(r"(?<![0-9])1[3-9][0-9][，,] ?[0-9]{4}[，,] ?[0-9]{4}(?![0-9])"), 30
+        ),
+        re.compile(r"1[3-9][0-9][，,]"),
+        0,
+        14,
+    ),
 )

@@ -240,3 +240,37 @@ def test_seventh_development_set_per_kind_recall_precision_and_negatives() -> No
     assert result.recall() >= 0.94
     assert result.precision() >= 0.99
     assert result.negatives == 532
+
+
+# The eighth blind set (blind_dev8.jsonl, 504 texts, 628 identifiers, 815 hard negatives) was
+# held out in stop 26 and scored once at 323d755 (recall 0.842: births 0.323, handles 0.552,
+# addresses 0.667, person names 0.771), then tuned on: a development set. Its writer counts a
+# year of birth alone (1979年出生, 86年属虎) and a hospital floor (住院部7楼) as identifiers;
+# the engine keeps both by policy, so those stay misses. Floors: the figures reached.
+DEV8_RECALL_FLOORS = {
+    "address": 0.71,
+    "bank_card": 1.0,
+    "bed": 0.88,
+    "date_of_birth": 0.74,
+    "doctor_name": 0.96,
+    "email": 0.97,
+    "id_card": 0.95,
+    "licence_plate": 1.0,
+    "medical_record": 0.91,
+    "passport": 1.0,
+    "person_name": 0.83,
+    "phone": 0.97,
+    "qq": 1.0,
+    "social_handle": 0.82,
+    "url": 1.0,
+    "wechat": 0.92,
+}
+
+
+def test_eighth_development_set_per_kind_recall_precision_and_negatives() -> None:
+    result = _scored_above_floors(
+        DATA / "blind_dev8.jsonl", DEV8_RECALL_FLOORS, kind_precision=0.97
+    )
+    assert result.recall() >= 0.89
+    assert result.precision() >= 0.99
+    assert result.negatives == 815

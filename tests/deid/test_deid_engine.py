@@ -178,6 +178,21 @@ ENGINE = Deidentifier()
         ("微❤：lan_yue88", "微❤：[微信号]", "wechat"),
         ("zhou.lin【at】163.com", "[邮箱]", "email"),
         ("(+86) 139-0211-4587", "[电话]", "phone"),
+        # round 8: dates of birth with a lunar or sexagenary part, a festival or the zodiac
+        ("我是1972年壬子年三月初九出生的", "我是[出生日期]出生的", "date_of_birth"),
+        ("1998年元旦出生", "[出生日期]出生", "date_of_birth"),
+        ("民国四十一年五月生，", "[出生日期]生，", "date_of_birth"),
+        ("属狗，1970年冬月生的", "[出生日期]生的", "date_of_birth"),
+        # a handle a few words after the platform; a mobile told in comma-separated groups
+        ("我在知乎上的名字是 爱喝茶的猫，", "我在知乎上的名字是 [社交账号]，", "social_handle"),
+        ("电话一三九，二二八一，零四五六", "电话[电话]", "phone"),
+        # a name said to be a relative or friend; a nickname relatives use; a body word after it
+        ("于佳怡是我闺蜜，", "[姓名]是我闺蜜，", "person_name"),
+        ("家里人都叫我小满，", "家里人都叫我[姓名]，", "person_name"),
+        ("我姑妈任桂香心脏不好", "我姑妈[姓名]心脏不好", "person_name"),
+        ("我叫Kevin，", "我叫[姓名]，", "person_name"),
+        ("麻烦余中平医生看看", "麻烦[医生姓名]看看", "doctor_name"),
+        ("天津大学31斋402", "[地址]", "address"),
     ],
 )
 def test_each_kind_as_people_type_it(text: str, expected: str, kind: str) -> None:
@@ -223,6 +238,9 @@ def test_each_kind_as_people_type_it(text: str, expected: str, kind: str) -> Non
         "孩子包茎怎么办，儿子高烧不退，小孩包茎是常见的",
         "微信公众号：健康科普站，关注后回复1",
         "被扣了123456元，医保扣 300元",
+        # a year of birth alone is kept, as an age is
+        "我是1979年出生的，属羊，86年属虎的老公",
+        "我家老公糜烂性胃炎",
     ],
 )
 def test_clinical_content_is_left_alone(text: str) -> None:
