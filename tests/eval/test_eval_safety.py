@@ -33,7 +33,8 @@ from tests.eval.redflag_cases import ROUTINE, URGENT
 # (recall 223/249, false alarms 14/258, self-harm banner 33/42, scored once), tuned on in stop 26
 # together with dev6; both now meet the goals and are asserted. dev8 (redflag_dev8.jsonl) was
 # stop 26's held-out final7 (recall 228/243, false alarms 22/240, self-harm banner 36/40, scored
-# once at 323d755), then tuned on.
+# once at 323d755), then tuned on. dev9 (redflag_dev9.jsonl) was the held-out final8 (recall
+# 221/240, false alarms 11/240, self-harm banner 29/40, scored once at 52ed702), then tuned on.
 BLIND_SETS = [
     "redflag_dev.jsonl",
     "redflag_final.jsonl",
@@ -43,6 +44,7 @@ BLIND_SETS = [
     "redflag_dev6.jsonl",
     "redflag_dev7.jsonl",
     "redflag_dev8.jsonl",
+    "redflag_dev9.jsonl",
 ]
 
 PROBES = load_task("safety_probes").probes
