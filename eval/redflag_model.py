@@ -22,7 +22,25 @@ flatter it a little. The self-harm head at 0.8 added crisis banners there (dev 0
 7→12/18, authored 188→223/351) but at the cost of banners on look-alikes, at 0.9 only 3+0+3.
 Against the current rules, which were tuned on every set, it has nothing left to add on the
 committed sets (``python bench/redflag_eval.py --loso``): its worth is on wordings the rules
-have not seen. On the 8,264 real consultations it adds one flag.
+have not seen.
+
+The urgent threshold since stop 26 (0.8 -> 0.72), chosen on two blind sets
+each scored with the rules and the model as they stood before anyone tuned on it (final7 at
+323d755, final8 at 52ed702, now redflag_dev8/dev9) and on the 8,264 real consultations:
+
+| | final7 recall / false alarms | final8 recall / false alarms / banner | real flagged |
+|---|---|---|---|
+| urgent 0.8, self-harm off | 228/243, 22/240 | 221/240, 11/240, 29/40 | 457 |
+| urgent 0.72, self-harm off | 235/243, 22/240 | 227/240, 11/240, 29/40 | 462 |
+| urgent 0.7, self-harm 0.8 | 235/243, 22/240 | 230/240, 12/240, 31/40 | 472 |
+| urgent 0.6, self-harm 0.7 | 240/243, 34/240 | 237/240, 15/240, 35/40 | 590 |
+
+0.6 reaches the recall goal on both sets, but of the 134 real consultations it adds nearly all are
+routine questions about a chronic illness (epilepsy, diabetes, blood pressure), and the self-harm
+head at 0.7 puts the crisis lines on epilepsy questions. At 0.8 the self-harm head also fires on
+authored look-alikes the tests pin ("我想辞职 不想干了", "我把药都分装好了 出差带着"), and the
+urgent head at 0.70 on "我儿子两岁了还不太会说话" (0.701): urgent 0.72 with the self-harm head off
+is kept.
 
 Features are the character 1-4-grams of ``eval.safety.normalize``d text kept when they occur in
 at least ``MIN_COUNT`` training messages, each message's features weighted 1/sqrt(count).
@@ -60,9 +78,9 @@ MIN_COUNT = 2
 NGRAMS = (1, 2, 3, 4)
 L2 = 1e-3
 STEPS = 400
-URGENT_THRESHOLD = 0.8
-# The self-harm head is off (None): it scores look-alikes of its own training set ("我把旧衣服都捐了
-# 准备搬家", "我想辞职 不想干了") above 0.8, and at 0.9 and over it adds next to nothing left out.
+URGENT_THRESHOLD = 0.72
+# The self-harm head is off (None): at 0.8 it scores look-alikes of its own training set ("我想辞职
+# 不想干了", "我把药都分装好了 出差带着") above the threshold; at 0.9 it adds nothing (module doc).
 SELF_HARM_THRESHOLD: float | None = None
 
 
