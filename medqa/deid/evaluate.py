@@ -12,8 +12,9 @@ A labelled set is JSON Lines: ``{"id", "text", "identifiers": [{"kind", "value"}
   district, county: ``广州市天河区`` in ``广州市天河区天河北路233号``, which the engine's policy
   keeps) and the words that join its parts (``对面的``, ``附近的``, ``后面的`` in
   ``小寨东路91号万达广场对面的长安小区``); for a bed, the ward or unit before the bed number
-  (``ICU`` in ``ICU 6床``, ``抢救室`` in ``抢救室2床``, ``产房`` in ``产房3床``: Latin capitals or a word
-  ending in 科, 区, 房, 室, 诊 or 中心); for a date of birth, the words that say it is one or
+  (``ICU`` in ``ICU 6床``, ``抢救室`` in ``抢救室2床``, ``产房`` in ``产房3床``, ``709房`` in ``709房2床``:
+  Latin capitals, a word ending in 科, 区, 房, 室, 诊 or 中心, or a room number) and the words
+  床号/床位; for a date of birth, the words that say it is one or
   name its calendar (``出生``, ``生人``, ``生的``, ``农历`` in ``1979年出生``, ``农历三月二十九``).
   ``core=False`` scores the whole value.
 - A replaced span is **correct** when it overlaps a labelled identifier, or is attached to one:
@@ -117,11 +118,12 @@ _ADMIN_PREFIX = re.compile(r"^(?:[\u4e00-\u9fff]{1,7}?(?:省|自治区|市|自�
 _ADDRESS_JOINS = re.compile(
     r"(?<=.)(?:斜?对面|对过|后面|前面|背后|旁边|边上|附近|隔壁|楼下|楼上|里面|里边)的?|(?<=.)的(?=.)"
 )
-_WARD_PREFIX = re.compile(  # a ward or unit: ICU, 急诊抢救室, 产房, 二病区, 心内科3病区, 心外ICU
-    r"^(?:(?:[\u4e00-\u9fff]{0,4}[A-Z]{2,5}|[\u4e00-\u9fff]{0,8}?(?:科|区|房|室|诊|中心)) ?)?"
+_WARD_PREFIX = re.compile(  # a ward or unit: ICU, 急诊抢救室, 产房, 二病区, 心内科3病区, 心外ICU, 709房, RICU的
+    r"^(?:(?:[\u4e00-\u9fff]{0,4}[A-Z]{2,5}的?|[\u4e00-\u9fff]{0,8}?(?:科|区|房|室|诊|中心)|[0-9]{1,4}(?:房|室)) ?)?"
     r"(?:[0-9一二三四五六七八九十]{1,2} ?病区)?"
     r"(?=\s*(?:[第加]|加床)?\s*[A-Za-z]?[0-9０-９一二三四五六七八九十])"
 )
+_BED_WORDS = re.compile(r"床位号|病床号|床号|床位")  # 床号18: the word, not the number
 _BIRTH_WORDS = re.compile(
     r"出生的?|生人|生的|的?生日(?:是)?|农历|阴历|阳历|公历"
 )  # 1979年出生, 农历…
@@ -146,6 +148,7 @@ def core_offsets(kind: str, value: str) -> list[int]:
         ward = _WARD_PREFIX.match(value)
         if ward:
             spare.append(ward.span())
+        spare.extend(m.span() for m in _BED_WORDS.finditer(value))
     for a, b in spare:
         keep[a:b] = [False] * (b - a)
     core = [i for i, kept in enumerate(keep) if kept]

@@ -63,11 +63,11 @@ def trie_pattern(words: Iterable[str]) -> str:
 
 
 # Anchors shared by several rules.
-DIGIT_RUN = re.compile(r"\d(?:[ \-.]?\d){4,}")  # five digits or more: phones, ids, cards
+DIGIT_RUN = re.compile(r"\d(?:[ \-.‧·]?\d){4,}")  # five digits or more: phones, ids, cards
 YEAR = re.compile(r"(?:19|20)\d\d")
 
 
-_SEP = r"[ \-.]?"  # one space, dash or dot between digits: 138 1234 5678, 138-1234-5678
+_SEP = r"[ \-.‧·]?"  # one space, dash or dot between digits: 138 1234 5678, 138-1234-5678, 139‧2011‧8866
 _NOT_ALNUM_BEFORE = r"(?<![0-9A-Za-z])"
 _NOT_ALNUM_AFTER = r"(?![0-9A-Za-z])"
 _LINK = r"[ :=是为加搜索填写的：]{0,4}"  # between a keyword and its value: "号码是：", "加"
@@ -140,7 +140,7 @@ PHONE_RULES = (
     Rule(
         "phone",
         re.compile(
-            r"(?<![0-9A-Za-z.\-/])(?:\(0[1-9]\d{1,2}\) ?|0[1-9]\d{1,2}[ \-]?|\+86[ \-]?\(?\d{2,3}\)?[ \-]?)"
+            r"(?<![0-9A-Za-z.\-/])(?:\(0[1-9]\d{1,2}\) ?|0[1-9]\d{1,2}[ \-]?|0[2-9]-(?=[2-9]\d{3}-\d{4}(?!\d))|\+86[ \-]?\(?\d{2,3}\)?[ \-]?)"
             r"[1-9](?:[ \-]?\d){6,7}(?:[ \-]?(?:转|ext\.?|分机|-)[ ]?\d{1,5})?"
             + _NOT_ALNUM_AFTER
             + r"(?![.\-/]\d)"
@@ -274,10 +274,12 @@ RECORD_RULES = (
     Rule(
         "licence_plate",
         re.compile(
-            r"[京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼][A-HJ-NP-Za-hj-np-z]"
+            # (临: a temporary plate; 粤 A 1 2 3 4 5: a space between every character)
+            r"临?[京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼] ?[A-HJ-NP-Za-hj-np-z]"
+            r"(?:(?: [A-HJ-NP-Za-hj-np-z0-9]){5,6}(?![0-9A-Za-z])|"
             # one separator may stand anywhere in the five or six characters: 沪AD 37591
             r"[ .\-]?(?:[A-HJ-NP-Za-hj-np-z0-9]{4,5}挂"
-            r"|[A-HJ-NP-Za-hj-np-z0-9]{1,6}(?:[ .\-][A-HJ-NP-Za-hj-np-z0-9]{1,5})?(?![0-9A-Za-z]))"
+            r"|[A-HJ-NP-Za-hj-np-z0-9]{1,6}(?:[ .\-][A-HJ-NP-Za-hj-np-z0-9]{1,5})?(?![0-9A-Za-z])))"
         ),
         12,
         lambda value, folded, start: _plate_body(value),
@@ -288,7 +290,7 @@ RECORD_RULES = (
 def _plate_body(value: str) -> bool:
     """Five or six letters and digits after the province and the city letter (or a trailer's
     four or five and 挂)."""
-    body = re.sub(r"[ .\-]", "", value[2:])
+    body = re.sub(r"[ .\-]", "", value.lstrip("临").replace(" ", "", 1)[2:])
     return body.endswith("挂") or 5 <= len(body) <= 6
 
 
@@ -319,7 +321,7 @@ _ANY_YEAR = (
     r"(?:(?:19|20)\d{2}|\d{2}|[一二][〇零一二三四五六七八九]{3}|[〇零一二三四五六七八九]{2}"
     r"|民国 ?(?:\d{1,3}|[〇零一二三四五六七八九十百]{1,5}))年"
 )
-_GANZHI = r"[甲乙丙丁戊己庚辛壬癸][子丑寅卯辰巳午未申酉戌亥]年"
+_GANZHI = r"[甲乙丙丁戊己庚辛壬癸][子丑寅卯辰巳午未申酉戌亥][鼠牛虎兔龙蛇马羊猴鸡狗猪]?年(?:的)?"
 _ZODIAC = r"属[鼠牛虎兔龙蛇马羊猴鸡狗猪]"
 _FESTIVAL = r"元旦|除夕|春节|中秋(?:节)?|七夕|端午(?:节)?|重阳(?:节)?|大年初[一二三四五六七八九十]"
 _YEAR_DATE = (
@@ -400,8 +402,8 @@ ENCLOSED_RUN = Rule(
     anchor=Anchor(re.compile(f"[{_ENCLOSED}]"), 0, 40),  # one class: re skips fast
 )
 
-_EMAIL_AT = r"(?: ?(?:@|#|\(at\)|\[at\]|【at】|<at>| at |艾特|圈a) ?)"
-_EMAIL_DOT = r"(?: ?(?:\.|\(dot\)|\[dot\]| dot |点) ?)"
+_EMAIL_AT = r"(?: ?(?:@|#|\(at\)|\[at\]|【at】|【AT】|\(AT\)|\[AT\]|【艾特】|\(艾特\)|<at>| at |艾特|圈a) ?)"
+_EMAIL_DOT = r"(?: ?(?:\.|\(dot\)|\[dot\]|【dot】|【点】|\(点\)| dot |点) ?)"
 _TLD = r"(?:com|cn|net|org|edu|gov|cc|io|me|info|top|vip|xyz|hk|tw|uk|jp|fr|de|sg|au|ca)"
 _WECHAT_WORDS = (
     r"(?:微信|微 信|微\.信|微-信|微\*信|威\.信|薇\.信|威信|威 信|薇信|薇 信|徽信|卫星|微星|绿泡泡|微心|卫心|威心|徽心|维信|微芯|威芯|薇芯|"
@@ -730,7 +732,7 @@ URL_RULES = (
     ),
 )
 
-_EMAIL_ANCHOR = re.compile(r"@|#| at | AT |\(at\)|\[at\]|【at】|<at>|艾特|圈a")
+_EMAIL_ANCHOR = re.compile(r"@|#| at | AT |\(at\)|\[at\]|【at】|【AT】|\(AT\)|\[AT\]|<at>|艾特|圈a")
 # Anchors are plain alternations of words: re then skips the positions where no word can start
 # (a character class or a group inside the alternation would turn that off and cost 5x).
 _WECHAT_ANCHOR = re.compile(

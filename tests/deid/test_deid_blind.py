@@ -274,3 +274,37 @@ def test_eighth_development_set_per_kind_recall_precision_and_negatives() -> Non
     assert result.recall() >= 0.89
     assert result.precision() >= 0.99
     assert result.negatives == 815
+
+
+# The ninth blind set (blind_dev9.jsonl, 485 texts, 631 identifiers, 578 hard negatives) was
+# held out in stop 26 and scored once at e47d3cc (recall 0.849, precision 0.981), then tuned on.
+# Its writer labels a doctor only when named in full, so the engine's 张医生/刘主任 count against
+# doctor precision here. Floors: the figures reached.
+DEV9_RECALL_FLOORS = {
+    "address": 0.75,
+    "bank_card": 0.91,
+    "bed": 0.91,
+    "date_of_birth": 0.67,
+    "doctor_name": 0.85,
+    "email": 1.0,
+    "id_card": 0.9,
+    "licence_plate": 1.0,
+    "medical_record": 0.8,
+    "passport": 0.92,
+    "person_name": 0.79,
+    "phone": 0.93,
+    "qq": 1.0,
+    "social_handle": 0.79,
+    "url": 1.0,
+    "wechat": 1.0,
+}
+
+
+def test_ninth_development_set_per_kind_recall_above_its_floors() -> None:
+    result = _score(load_set(DATA / "blind_dev9.jsonl"))
+    assert set(result.gold) == set(DEV9_RECALL_FLOORS)
+    for kind, floor in DEV9_RECALL_FLOORS.items():
+        assert result.recall(kind) >= floor, (kind, result.recall(kind), result.misses)
+    assert result.recall() >= 0.87
+    assert result.precision() >= 0.98
+    assert result.broken_negatives == [] and result.negatives == 578

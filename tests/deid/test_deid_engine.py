@@ -193,6 +193,12 @@ ENGINE = Deidentifier()
         ("我叫Kevin，", "我叫[姓名]，", "person_name"),
         ("麻烦余中平医生看看", "麻烦[医生姓名]看看", "doctor_name"),
         ("天津大学31斋402", "[地址]", "address"),
+        # round 9: more separators and spellings
+        ("电话 138‧0011‧2233", "电话 [电话]", "phone"),
+        ("台北 02-2771-4455", "台北 [电话]", "phone"),
+        ("li_na【AT】qq【点】com", "[邮箱]", "email"),
+        ("车牌浙 B 7 3 9 1 2，", "车牌[车牌号]，", "licence_plate"),
+        ("1990年庚午马年的五月初五出生", "[出生日期]出生", "date_of_birth"),
     ],
 )
 def test_each_kind_as_people_type_it(text: str, expected: str, kind: str) -> None:
