@@ -655,7 +655,9 @@ CONTEXT_NAME_RULES += (
     anchored(
         Rule(
             "person_name",
-            re.compile(rf"(?:都|们|人)叫我(?P<v>{_NAMED_GIVEN}{{2,3}})(?=[\s，,。；;]|$)"),
+            re.compile(
+                rf"(?:都|们|人)叫我(?P<v>(?!别|不|去|来|快|多|少|先|再|赶紧|注意|小心|放心|回){_NAMED_GIVEN}{{2,3}})(?=[\s，,。；;]|$)"
+            ),
             43,
             _no_kin_word,
         ),
