@@ -519,8 +519,11 @@ _VX_ID = Rule(
 _BARE_ID = Rule(
     "wechat",
     re.compile(
-        # (a class first, the look behind after it: re skips the other characters fast)
-        r"(?P<v>[a-z](?<![A-Za-z0-9_\-./@:=#?&%+][a-z])(?:xid_[a-z0-9]{6,24}"
+        # (a class first, the look behind after it: re skips the other characters fast; a
+        # circRNA or gene id is clinical content: hsa_circ_0091419, circRNA_103191)
+        r"(?P<v>[a-z](?<![A-Za-z0-9_\-./@:=#?&%+][a-z])"
+        r"(?<!h(?=sa_))(?<!m(?=mu_))(?<!r(?=no_))(?<!c(?=irc_|ircrna_|hr_))(?<!m(?=ir_))(?<!l(?=nc_|inc_))(?<!s(?=nhg_))"
+        r"(?:xid_[a-z0-9]{6,24}"
         r"|(?:[a-z]{3,15}|[a-z]{1,11}(?:_[a-z]{1,12})+)_?[0-9]{3,8}(?:_[a-z0-9]{1,8})?))"
         r"(?![A-Za-z0-9_\-@]|\.[A-Za-z0-9])"
     ),

@@ -247,6 +247,8 @@ def test_each_kind_as_people_type_it(text: str, expected: str, kind: str) -> Non
         # a year of birth alone is kept, as an age is
         "我是1979年出生的，属羊，86年属虎的老公",
         "我家老公糜烂性胃炎",
+        # circRNA and gene ids are clinical content, though they hold an underscore and digits
+        "hsa_circ_0091419、mmu_circ_0001、circ_0001946 和 circRNA_103191 上调",
     ],
 )
 def test_clinical_content_is_left_alone(text: str) -> None:
