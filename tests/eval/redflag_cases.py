@@ -657,4 +657,8 @@ ROUTINE = [
     "烫完头发头皮有点红",
     "看了急诊科纪录片 胸外按压会压断肋骨吗",
     "刷视频看到被蛇咬了要把毒吸出来 这样对吗",
+    # a review of round 9's clauses: smoking, a blood draw, a back that hurts when bending
+    "我爸抽烟 咳嗽一直没停",
+    "抽血的地方一直没停出血 按了一会就好了",
+    "腰疼 弯腰的时候一阵一阵的酸",
 ]
