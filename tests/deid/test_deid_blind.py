@@ -46,15 +46,16 @@ def _score(cases) -> Score:
     return score(cases, lambda text: [(s.kind, s.start, s.end) for s in ENGINE.find(text)])
 
 
-def _scored_above_floors(path, floors: dict[str, float], kind_precision: float) -> Score:
-    """Score one blind set; every kind at least its recall floor and ``kind_precision``, and no
-    hard negative touched."""
+def _scored_above_floors(path, floors: dict[str, float], kind_precision: float | None) -> Score:
+    """Score one blind set; every kind at least its recall floor and ``kind_precision`` (None:
+    not checked per kind), and no hard negative touched."""
     result = _score(load_set(path))
     print("\n" + format_table(result))
     assert set(result.gold) == set(floors)
     for kind, floor in floors.items():
         assert result.recall(kind) >= floor, (kind, result.recall(kind), result.misses)
-        assert result.precision(kind) >= kind_precision, (kind, result.false_spans)
+        if kind_precision is not None:
+            assert result.precision(kind) >= kind_precision, (kind, result.false_spans)
     assert result.broken_negatives == []
     return result
 
@@ -201,15 +202,6 @@ DEV6_RECALL_FLOORS = {
 }
 
 
-def test_sixth_development_set_per_kind_recall_precision_and_negatives() -> None:
-    result = _scored_above_floors(
-        DATA / "blind_dev6.jsonl", DEV6_RECALL_FLOORS, kind_precision=0.99
-    )
-    assert result.recall() >= 0.90
-    assert result.precision() >= 0.99
-    assert result.negatives == 787
-
-
 # The seventh blind set (blind_dev7.jsonl, 450 texts, 637 identifiers, 532 hard negatives) was
 # held out in stop 25 (recall 0.871 before that stop's fixes, 0.895 after) and tuned on in
 # stop 26, so it is a development set now. Floors: the figures reached, not the issue's goals.
@@ -231,15 +223,6 @@ DEV7_RECALL_FLOORS = {
     "url": 0.96,
     "wechat": 0.97,
 }
-
-
-def test_seventh_development_set_per_kind_recall_precision_and_negatives() -> None:
-    result = _scored_above_floors(
-        DATA / "blind_dev7.jsonl", DEV7_RECALL_FLOORS, kind_precision=0.99
-    )
-    assert result.recall() >= 0.94
-    assert result.precision() >= 0.99
-    assert result.negatives == 532
 
 
 # The eighth blind set (blind_dev8.jsonl, 504 texts, 628 identifiers, 815 hard negatives) was
@@ -267,15 +250,6 @@ DEV8_RECALL_FLOORS = {
 }
 
 
-def test_eighth_development_set_per_kind_recall_precision_and_negatives() -> None:
-    result = _scored_above_floors(
-        DATA / "blind_dev8.jsonl", DEV8_RECALL_FLOORS, kind_precision=0.97
-    )
-    assert result.recall() >= 0.89
-    assert result.precision() >= 0.99
-    assert result.negatives == 815
-
-
 # The ninth blind set (blind_dev9.jsonl, 485 texts, 631 identifiers, 578 hard negatives) was
 # held out in stop 26 and scored once at e47d3cc (recall 0.849, precision 0.981), then tuned on.
 # Its writer labels a doctor only when named in full, so the engine's 张医生/刘主任 count against
@@ -300,11 +274,25 @@ DEV9_RECALL_FLOORS = {
 }
 
 
-def test_ninth_development_set_per_kind_recall_above_its_floors() -> None:
-    result = _score(load_set(DATA / "blind_dev9.jsonl"))
-    assert set(result.gold) == set(DEV9_RECALL_FLOORS)
-    for kind, floor in DEV9_RECALL_FLOORS.items():
-        assert result.recall(kind) >= floor, (kind, result.recall(kind), result.misses)
-    assert result.recall() >= 0.87
-    assert result.precision() >= 0.98
-    assert result.broken_negatives == [] and result.negatives == 578
+# (set, recall floors per kind, per-kind precision floor or None, overall recall and precision
+# floors, hard negatives in the set)
+DEVELOPMENT_SETS = [
+    ("blind_dev6.jsonl", DEV6_RECALL_FLOORS, 0.99, 0.90, 0.99, 787),
+    ("blind_dev7.jsonl", DEV7_RECALL_FLOORS, 0.99, 0.94, 0.99, 532),
+    ("blind_dev8.jsonl", DEV8_RECALL_FLOORS, 0.97, 0.89, 0.99, 815),
+    ("blind_dev9.jsonl", DEV9_RECALL_FLOORS, None, 0.87, 0.98, 578),
+]
+
+
+@pytest.mark.parametrize(
+    ("name", "floors", "kind_precision", "recall", "precision", "negatives"),
+    DEVELOPMENT_SETS,
+    ids=[row[0] for row in DEVELOPMENT_SETS],
+)
+def test_development_sets_hold_their_floors(
+    name, floors, kind_precision, recall, precision, negatives
+) -> None:
+    result = _scored_above_floors(DATA / name, floors, kind_precision)
+    assert result.recall() >= recall
+    assert result.precision() >= precision
+    assert result.negatives == negatives
