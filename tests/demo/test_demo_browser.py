@@ -149,6 +149,12 @@ def test_stop_button_freezes_a_long_answer(page, demo_app, artifacts):
     )
     page.locator("#stop").click()
     page.wait_for_function("() => document.querySelector('#status').innerText.includes('已停止')")
+    # the status can update before the chat's last render: the answer is final once it carries
+    # the stop marker
+    page.wait_for_function(
+        """() => { const b = document.querySelectorAll('#chat-0 [data-testid="bot"]');
+                   return b.length && b[b.length - 1].innerText.includes('已停止生成'); }"""
+    )
     frozen = latest.inner_text()
     page.wait_for_timeout(1000)
     assert latest.inner_text() == frozen
